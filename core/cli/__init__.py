@@ -1,0 +1,95 @@
+"""The CLI's subcommands: each module in COMMAND_MODULES adds its own with `register(subparsers)`."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+from typing import Any, Callable
+
+# One module per area; each defines `register(subparsers: argparse._SubParsersAction) -> None`
+# and sets `func=` on its parsers. Add a line here when an area adds commands.
+COMMAND_MODULES: list[str] = [
+    "core.cli.shell_cmds",
+    "core.cli.infra_cmds",
+    "core.cli.complementary_cmds",
+    "core.cli.affinity_cmds",
+    "core.cli.audience_cmds",
+    "core.cli.longtail_cmds",
+    "core.cli.data_cmds",
+    "core.cli.attributes_cmds",
+    "core.cli.scaleout_cmds",
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m core", description="Atelier: recommendation workbench CLI.")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(subparsers)
+    return parser
+
+
+def group(subparsers: argparse._SubParsersAction, name: str, help: str | None = None) -> argparse._SubParsersAction:
+    """The subparsers of a command group shared by several areas (`evaluate`, `train`), created on first use."""
+    # Kept on the subparsers object itself: an id() can be reused by the next parser once this one is freed
+    # (a second build_parser() in one process then met a stale group: "conflicting subparser").
+    groups = subparsers.__dict__.setdefault("_atelier_groups", {})
+    if name not in groups:
+        parser = subparsers.add_parser(name, help=help or f"{name} commands")
+        groups[name] = parser.add_subparsers(dest=f"{name}_command", metavar="WHAT")
+        parser.set_defaults(func=lambda args, _p=parser: (_p.print_help(), 0)[1])
+    return groups[name]
+
+
+def find_subparsers(parser: argparse.ArgumentParser, name: str) -> argparse._SubParsersAction:
+    """The subparsers of an existing command group (e.g. `evaluate`), so areas can add to a shared group."""
+    for action in parser._actions:  # noqa: SLF001 — argparse has no public lookup
+        if isinstance(action, argparse._SubParsersAction) and name in action.choices:
+            sub = action.choices[name]
+            for inner in sub._actions:  # noqa: SLF001
+                if isinstance(inner, argparse._SubParsersAction):
+                    return inner
+    raise KeyError(name)
+
+
+def add_workspace_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--workspace", default=None, help="workspace name or directory (default: the active one)")
+
+
+def add_json_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+
+
+def print_result(result: Any, as_json: bool, render: Callable[[Any], str] | None = None) -> None:
+    """Print a command's numbers as JSON (`--json`) or as text."""
+    if as_json:
+        print(json.dumps(result, indent=2, default=_json_default))
+    else:
+        print(render(result) if render else json.dumps(result, indent=2, default=_json_default))
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "item"):
+        return value.item()
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from core.errors import AtelierError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    try:
+        return int(args.func(args) or 0)
+    except AtelierError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2

@@ -1,0 +1,107 @@
+"""CLI: `evaluate affinity` (five models, both directions) and `train affinity` (a new model version)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from core.cli import add_json_arg, add_workspace_arg, group, print_result
+
+_METRICS = ("precision@10", "recall@10", "ndcg@10", "auc")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    evaluate = group(subparsers, "evaluate").add_parser(
+        "affinity", help="compare popularity, WARP, transposed WARP, bi-directional and ALS from both sides")
+    add_workspace_arg(evaluate)
+    evaluate.add_argument("--interactions", default=None,
+                          help="a generic interactions file (CSV/Parquet) or a Tmall folder, instead of a workspace")
+    evaluate.add_argument("--models", default=None, help="comma-separated subset of popularity,warp,warp_transposed,bidirectional,als")
+    evaluate.add_argument("--test-fraction", type=float, default=0.2)
+    evaluate.add_argument("--split", choices=("auto", "time", "random"), default="auto")
+    evaluate.add_argument("--seed", type=int, default=42, help="seeds the random split (when used) and the models")
+    evaluate.add_argument("--no-tune", action="store_true",
+                          help="use --iterations as given instead of choosing them on an inner split of the training pairs")
+    _add_model_args(evaluate)
+    add_json_arg(evaluate)
+    evaluate.set_defaults(func=_evaluate)
+
+    train = group(subparsers, "train").add_parser("affinity", help="train a bi-directional affinity version (job)")
+    add_workspace_arg(train)
+    _add_model_args(train)
+    train.add_argument("--half-life-days", type=float, default=None, help="time decay of interaction weights")
+    train.add_argument("--test-fraction", type=float, default=0.2, help="validation share (0 = no validation)")
+    train.add_argument("--no-select", action="store_true", help="keep --iterations instead of the best validated count")
+    train.add_argument("--activate", action="store_true", help="make the new version active (default: only if none is)")
+    add_json_arg(train)
+    train.set_defaults(func=_train)
+
+
+def _add_model_args(parser: argparse.ArgumentParser) -> None:
+    from core.models.affinity import AffinityParams
+
+    d = AffinityParams()
+    parser.add_argument("--factors", type=int, default=d.n_factors)
+    parser.add_argument("--iterations", "--epochs", dest="iterations", type=int, default=d.iterations,
+                        help="bi-directional iterations (one epoch each way)")
+    parser.add_argument("--learning-rate", type=float, default=d.learning_rate)
+    parser.add_argument("--transposed-lr-ratio", type=float, default=d.transposed_lr_ratio,
+                        help="learning rate of the brands×users half ÷ that of the users×brands half")
+    parser.add_argument("--max-sampled", type=int, default=d.max_sampled)
+    parser.add_argument("--polish-epochs", type=int, default=d.polish_epochs)
+    parser.add_argument("--direction", choices=("bidirectional", "users", "brands"), default=d.direction)
+
+
+def _model_params(args: argparse.Namespace) -> dict[str, Any]:
+    return {"n_factors": args.factors, "iterations": args.iterations, "learning_rate": args.learning_rate,
+            "transposed_lr_ratio": args.transposed_lr_ratio, "max_sampled": args.max_sampled,
+            "polish_epochs": args.polish_epochs, "direction": args.direction}
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from core.models.affinity import AffinityParams
+    from core.services import affinity_eval
+
+    params = AffinityParams.from_dict({**_model_params(args), "seed": args.seed})
+    models = tuple(args.models.split(",")) if args.models else affinity_eval.MODELS
+    unknown = set(models) - set(affinity_eval.MODELS)
+    if unknown:
+        from core.errors import AtelierError
+
+        raise AtelierError(f"unknown models {sorted(unknown)}; choose from {', '.join(affinity_eval.MODELS)}")
+    kwargs = dict(models=models, test_fraction=args.test_fraction, seed=args.seed, split_method=args.split,
+                  tune=not args.no_tune)
+    if args.interactions:
+        result = affinity_eval.evaluate_file(args.interactions, params, **kwargs)
+    else:
+        from core.data.workspace import Workspace
+
+        result = affinity_eval.evaluate_workspace(Workspace.open(args.workspace), params, **kwargs)
+    print_result(result["models"] if args.json else result, args.json, _render)
+    return 0
+
+
+def _render(result: dict[str, Any]) -> str:
+    lines = [f"split: {result['split']}", ""]
+    header = f"{'model':16s}" + "".join(f"{'user ' + m:>19s}" for m in _METRICS) + "".join(f"{'brand ' + m:>19s}" for m in _METRICS)
+    lines.append(header + f"{'users':>8s}{'brands':>8s}  chosen")
+    for name, row in result["models"].items():
+        cells = "".join(f"{row[f'user_{m}']:19.4f}" for m in _METRICS) + "".join(f"{row[f'brand_{m}']:19.4f}" for m in _METRICS)
+        chosen = ", ".join(f"{k}={row[k]}" for k in ("iterations", "regularization") if k in row)
+        lines.append(f"{name:16s}{cells}{row['n_users']:8d}{row['n_brands']:8d}  {chosen}")
+    return "\n".join(lines)
+
+
+def _train(args: argparse.Namespace) -> int:
+    from core import jobs
+    from core.data.workspace import Workspace
+    from core.services.affinity_training import JOB_KIND, TARGET
+
+    ws = Workspace.open(args.workspace)
+    params = {**_model_params(args), "half_life_days": args.half_life_days, "test_fraction": args.test_fraction,
+              "select_iterations": not args.no_select, "activate": True if args.activate else "if_none"}
+    job_id = jobs.run_inline(ws, JOB_KIND, TARGET, params, echo=not args.json)
+    info = jobs.get(ws, job_id)
+    result = {k: v for k, v in (info.result or {}).items() if k != "curve"}
+    print_result({"job_id": job_id, **result}, args.json)
+    return 0

@@ -1,0 +1,168 @@
+"""CLI of the long-tail model: `evaluate long-tail` (cold-start protocol) and `train long-tail` (job, saved version)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from core.cli import add_json_arg, add_workspace_arg, group, print_result
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    evaluate = group(subparsers, "evaluate").add_parser(
+        "long-tail", help="cold-start NDCG@10/AP per popularity bucket: ALS vs predicted vs blended vs content vs popularity")
+    add_workspace_arg(evaluate)
+    evaluate.add_argument("--interactions", type=Path, help="interactions CSV/Parquet (generic schema)")
+    evaluate.add_argument("--catalogue", type=Path, help="catalogue CSV/Parquet (generic schema)")
+    evaluate.add_argument("--mango", type=Path, help="folder of the Mango outfits data set (outfits as sessions)")
+    _add_params(evaluate)
+    evaluate.add_argument("--eval", default=None, help='JSON of protocol parameters, e.g. \'{"holdout_fraction": 0.2}\'')
+    add_json_arg(evaluate)
+    evaluate.set_defaults(func=_evaluate)
+
+    train = group(subparsers, "train").add_parser(
+        "long-tail", help="train ALS + content encoder, evaluate, project with UMAP, save and activate a version")
+    add_workspace_arg(train)
+    _add_params(train)
+    train.add_argument("--no-eval", action="store_true", help="skip the cold-start evaluation")
+    train.add_argument("--no-projection", action="store_true", help="skip the UMAP maps")
+    add_json_arg(train)
+    train.set_defaults(func=_train)
+
+
+def _add_params(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--epochs", type=int, default=None, help="encoder epochs (early stopping may end sooner)")
+    parser.add_argument("--factors", type=int, default=None, help="ALS factors")
+    parser.add_argument("--params", default=None,
+                        help='JSON of model parameters, e.g. \'{"alpha": 10, "threshold": 10, "blend_k": 5}\'')
+
+
+def _json(text: str | None, what: str) -> dict[str, Any]:
+    from core.errors import Problem, ValidationError
+
+    try:
+        value = json.loads(text) if text else {}
+    except json.JSONDecodeError as error:
+        raise ValidationError([Problem(what, None, None, f"not JSON: {error}")]) from error
+    if not isinstance(value, dict):
+        raise ValidationError([Problem(what, None, None, "must be a JSON object")])
+    return value
+
+
+def _params(args: argparse.Namespace) -> dict[str, Any]:
+    params = _json(args.params, "--params")
+    for key in ("epochs", "factors"):
+        if getattr(args, key) is not None:
+            params[key] = getattr(args, key)
+    return params
+
+
+def _read(path: Path, kind: str):  # noqa: ANN202 — DataFrame; pandas imported lazily
+    import pandas as pd
+
+    from core.errors import Problem, ValidationError
+
+    if not path.is_file():
+        raise ValidationError([Problem(str(path), None, None, f"{kind} file not found")])
+    try:
+        from core.data.readers import read_table
+    except ImportError:
+        read_table = None
+    if read_table is not None:
+        return read_table(path, kind)
+    return pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from core.errors import Problem, ValidationError
+    from core.data.demo import PLANTED
+    from core.services.long_tail import evaluate_long_tail, mango_tables, planted_ceiling
+
+    images, ws = None, None  # precomputed image vectors exist only in workspaces (image_features.npz)
+    if args.mango:
+        interactions, catalogue = mango_tables(args.mango)
+    elif args.interactions or args.catalogue:
+        if not (args.interactions and args.catalogue):
+            raise ValidationError([Problem("arguments", None, None, "give both --interactions and --catalogue")])
+        interactions, catalogue = _read(args.interactions, "interactions"), _read(args.catalogue, "catalogue")
+    else:
+        from core.data.workspace import Workspace
+        from core.services.long_tail import sessions
+
+        ws = Workspace.open(args.workspace)
+        (interactions, _), catalogue, images = sessions(ws), ws.catalogue(), ws.image_features()
+    result = evaluate_long_tail(interactions, catalogue, _params(args), _json(args.eval, "--eval"),
+                                image_features=images)
+    if args.json:
+        print_result(_clean(result["spaces"]), True)
+    else:
+        extra = []
+        if ws is not None and (ws.path / PLANTED).is_file():  # a demo: show what the planted truth reaches
+            extra.append(ceiling_line(planted_ceiling(ws, _json(args.eval, "--eval")), result))
+        print(render(result, "users", extra))
+        print()
+        print(render(result, "items"))
+    return 0
+
+
+def _clean(value: Any) -> Any:
+    """NaN (an empty bucket) as null, so the JSON is valid."""
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def render(result: dict[str, Any], task: str = "users", extra_rows: list[str] | tuple[str, ...] = ()) -> str:
+    """The per-bucket table as Markdown (rows: spaces; columns: buckets; cells: NDCG@10 / AP)."""
+    spaces = result["spaces"]
+    prefix = "" if task == "users" else "item_"
+    buckets = list(next(iter(spaces.values())).keys())
+    first = next(iter(spaces.values()))
+    counts = [str(first[b].get(f"{prefix}n_items", first[b]["n_items"])) for b in buckets]
+    lines = [f"task: {'rank held-out users of each item' if task == 'users' else 'item-to-item neighbours'}"
+             " — NDCG@10 / AP",
+             "| space | " + " | ".join(f"{b} (n={n})" for b, n in zip(buckets, counts)) + " |",
+             "|---|" + "---|" * len(buckets)]
+    for space, entries in spaces.items():
+        cells = []
+        for b in buckets:
+            ndcg, ap = entries[b].get(f"{prefix}ndcg@10"), entries[b].get(f"{prefix}ap")
+            cells.append("–" if ndcg is None or (isinstance(ndcg, float) and math.isnan(ndcg))
+                         else f"{ndcg:.3f} / {ap:.3f}")
+        lines.append(f"| {space} | " + " | ".join(cells) + " |")
+    lines.extend(extra_rows)
+    meta = result.get("meta", {})
+    if meta and task == "users":
+        lines.append(f"\n{meta['n_users']} users, {meta['n_items']} items, {meta['n_interactions']} user-item pairs; "
+                     f"{meta['n_held_items']} held-out items ({meta['n_held_interactions']} pairs); encoder on "
+                     f"{meta['encoder_items']} items, best epoch {meta['best_epoch']}; "
+                     f"ALS {meta['timings']['als_s']:.1f} s, encoder {meta['timings']['encoder_s']:.1f} s; "
+                     f"blend_k {meta['params']['blend_k']:g}"
+                     + (" (fitted on the encoder's validation items)" if meta["params"].get("fit_blend_k") else ""))
+    return "\n".join(lines)
+
+
+def ceiling_line(ceiling: dict[str, dict[str, float]], result: dict[str, Any]) -> str:
+    """A Markdown row of the planted truth's NDCG@10 / AP per bucket (same columns as `render`'s users table)."""
+    buckets = list(next(iter(result["spaces"].values())).keys())
+    cells = [f"{ceiling[b]['ndcg@10']:.3f} / {ceiling[b]['ap']:.3f}" if ceiling.get(b, {}).get("n_items") else "–"
+             for b in buckets]
+    return "| planted truth (ceiling) | " + " | ".join(cells) + " |"
+
+
+def _train(args: argparse.Namespace) -> int:
+    from core import jobs
+    from core.data.workspace import Workspace
+    from core.services import long_tail
+
+    ws = Workspace.open(args.workspace)
+    params = {**_params(args), "evaluate": not args.no_eval, "projection": not args.no_projection}
+    job_id = jobs.run_inline(ws, long_tail.KIND, long_tail.JOB_TARGET, params, echo=not args.json)
+    info = jobs.get(ws, job_id)
+    print_result(info.result, args.json)
+    return 0

@@ -1,0 +1,1 @@
+"""Reading, validating and generating data: schemas, readers per source format, id maps, workspaces."""
