@@ -1,0 +1,1 @@
+"""Offline metrics: ranking (precision/recall/NDCG/AUC/AP) and classification, with baselines."""

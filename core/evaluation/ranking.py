@@ -1,0 +1,161 @@
+"""Ranking metrics over score matrices: precision@k, recall@k, NDCG@k, AUC and average precision."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import scipy.sparse as sp
+
+ScoreFn = Callable[[np.ndarray], np.ndarray]
+"""Maps query indices (int64, shape (q,)) to scores (float32, shape (q, n_candidates))."""
+
+
+@dataclass(frozen=True)
+class RankingReport:
+    """Means over the queries that have at least one relevant candidate."""
+
+    precision: float
+    recall: float
+    ndcg: float
+    auc: float
+    average_precision: float
+    n_queries: int
+    k: int
+
+    def as_dict(self, prefix: str = "") -> dict[str, float | int]:
+        k = self.k
+        return {
+            f"{prefix}precision@{k}": self.precision,
+            f"{prefix}recall@{k}": self.recall,
+            f"{prefix}ndcg@{k}": self.ndcg,
+            f"{prefix}auc": self.auc,
+            f"{prefix}ap": self.average_precision,
+            f"{prefix}n": self.n_queries,
+        }
+
+
+def rows_per_chunk(n_candidates: int) -> int:
+    """Queries to score at once: ≤ 2**27 scores (512 MB of float32, plus as much again for the masks), so that
+    ranking 1M users stays in memory; small candidate sets keep the default of 2,048."""
+    return int(max(8, min(2048, (1 << 27) // max(n_candidates, 1))))
+
+
+def evaluate_ranking(
+    score_fn: ScoreFn,
+    relevant: sp.csr_matrix,
+    exclude: sp.csr_matrix | None = None,
+    k: int = 10,
+    chunk_size: int = 2048,
+    with_auc: bool = True,
+) -> RankingReport:
+    """Score every query that has a relevant candidate and rank its candidates.
+
+    relevant: (n_queries, n_candidates) sparse; non-zero = relevant (held-out positives).
+    exclude: same shape; non-zero candidates (e.g. training positives) are removed from the ranking
+    and from the AUC negatives, as is standard for held-out evaluation.
+    with_auc=False skips AUC and AP (reported as NaN): the top-k metrics alone need no per-query sort.
+    """
+    queries, metrics = per_query_metrics(score_fn, relevant, exclude, k, chunk_size, with_auc)
+    return report_of(metrics, k)
+
+
+def report_of(metrics: np.ndarray, k: int) -> RankingReport:
+    """The RankingReport of some rows of `per_query_metrics` (e.g. the queries of one bucket)."""
+    means = metrics.sum(axis=0) / max(len(metrics), 1) if len(metrics) else np.zeros(5)
+    return RankingReport(*(float(m) for m in means), n_queries=len(metrics), k=k)
+
+
+def per_query_metrics(
+    score_fn: ScoreFn,
+    relevant: sp.csr_matrix,
+    exclude: sp.csr_matrix | None = None,
+    k: int = 10,
+    chunk_size: int = 2048,
+    with_auc: bool = True,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(queries int64 (n,), metrics float64 (n, 5): precision, recall, NDCG, AUC, AP) for every query with a
+    relevant candidate, so that one scoring pass can be averaged over several subsets of the queries."""
+    relevant = sp.csr_matrix(relevant, dtype=np.float32)
+    relevant.eliminate_zeros()
+    exclude = sp.csr_matrix(exclude, dtype=np.float32) if exclude is not None else None
+    queries = np.flatnonzero(np.diff(relevant.indptr) > 0)
+    parts = [np.zeros((0, 5))]
+    for start in range(0, len(queries), chunk_size):
+        rows = queries[start : start + chunk_size]
+        scores = np.array(score_fn(rows), dtype=np.float32, copy=True)
+        parts.append(_chunk_metrics(scores, relevant[rows], exclude[rows] if exclude is not None else None, k,
+                                    with_auc))
+    return queries, np.concatenate(parts)
+
+
+def _chunk_metrics(scores: np.ndarray, relevant: sp.csr_matrix, exclude: sp.csr_matrix | None, k: int,
+                   with_auc: bool = True) -> np.ndarray:
+    q, n_candidates = scores.shape
+    rel = relevant.toarray() > 0
+    if exclude is not None:
+        excluded = exclude.toarray() > 0
+        excluded &= ~rel  # a held-out positive is never excluded
+        scores[excluded] = -np.inf
+    else:
+        excluded = np.zeros_like(rel)
+    kk = min(k, n_candidates)
+    top = np.argpartition(-scores, kk - 1, axis=1)[:, :kk]
+    order = np.argsort(-np.take_along_axis(scores, top, axis=1), axis=1, kind="stable")
+    top = np.take_along_axis(top, order, axis=1)
+    hits = np.take_along_axis(rel, top, axis=1)
+    n_rel = rel.sum(axis=1)
+    precision = hits.sum(axis=1) / k
+    recall = hits.sum(axis=1) / n_rel
+    discounts = 1.0 / np.log2(np.arange(2, kk + 2))
+    dcg = (hits * discounts).sum(axis=1)
+    ideal = np.cumsum(discounts)[np.minimum(n_rel, kk) - 1]
+    ndcg = dcg / ideal
+    if with_auc:
+        auc, ap = _auc_and_ap(scores, rel, excluded)
+    else:
+        auc = ap = np.full(q, np.nan)
+    return np.stack([precision, recall, ndcg, auc, ap], axis=1).astype(np.float64)
+
+
+_FEW_POSITIVES = 16
+
+
+def _auc_and_ap(scores: np.ndarray, rel: np.ndarray, excluded: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-row AUC (ties count half) and average precision over the full ranking of non-excluded candidates.
+
+    One sort of the negatives per row and binary searches for the positives (O(n log n), no full argsort):
+    for AP a positive tied with negatives is ranked above them.
+    """
+    q, _ = scores.shape
+    auc = np.empty(q)
+    ap = np.empty(q)
+    for i in range(q):
+        keep = ~excluded[i]
+        s = scores[i, keep]
+        r = rel[i, keep]
+        pos = s[r]
+        n_pos = len(pos)
+        n_neg = len(s) - n_pos
+        if n_neg == 0 or n_pos == 0:
+            auc[i] = 1.0 if n_neg == 0 else 0.0
+            ap[i] = 1.0 if n_pos else 0.0
+            continue
+        pos_desc = np.sort(pos)[::-1]
+        if n_pos <= _FEW_POSITIVES:
+            # A few positives among 1M candidates: counting against each is cheaper than sorting the negatives
+            # (same counts as the binary searches below; positives are never counted as negatives).
+            neg = s[~r]
+            below = np.array([np.count_nonzero(neg < p) for p in pos_desc])
+            tied = np.array([np.count_nonzero(neg == p) for p in pos_desc])
+            negatives_above = n_neg - below - tied
+        else:
+            neg = np.sort(s[~r])
+            below = np.searchsorted(neg, pos_desc, side="left")
+            tied = np.searchsorted(neg, pos_desc, side="right") - below
+            negatives_above = n_neg - (below + tied)
+        auc[i] = (below.sum() + 0.5 * tied.sum()) / (n_pos * n_neg)
+        hits = np.arange(1, n_pos + 1)
+        ap[i] = (hits / (hits + negatives_above)).mean()
+    return auc, ap

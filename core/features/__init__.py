@@ -1,0 +1,1 @@
+"""Features: interaction matrices, content features and splits."""

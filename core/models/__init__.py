@@ -1,0 +1,1 @@
+"""Models: affinity, embeddings, attributes and complementary pairs, on arrays and DataFrames."""

@@ -1,0 +1,279 @@
+"""Full user×brand affinity table: top brands per user and top users per brand, scored in user partitions, as Parquet."""
+
+# Layout: <workspace>/affinity_table/<model version>/
+#   user_top_brands/part-00000.parquet ...  user_id, rank, brand_id, score   (one file per user partition)
+#   brand_top_users.parquet                 brand_id, rank, user_id, score
+#   manifest.json                           model version, k, sizes, partitions, sha256 of every file
+# Each partition is scored where fan_out runs it (a Dask worker or this process) and writes its own part; the
+# brand side is merged here from each partition's candidates. The folder appears only when complete.
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+import uuid
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from threadpoolctl import threadpool_limits
+
+from core.data.workspace import Workspace
+from core.errors import AtelierError
+from core.models.affinity import ARTIFACT_KIND
+from core.scaleout import in_worker
+
+KIND = "affinity_table"
+JOB_TARGET = "core.services.affinity_table:score_table_job"
+FOLDER = "affinity_table"
+DEFAULTS: dict[str, Any] = {"k_brands": 10, "k_users": 1000, "partition_users": 50_000, "local_threads": None,
+                            "version": None, "by": "local"}
+_CHUNK = 4096  # users scored per matmul inside a partition: one reused (4096, n_brands) buffer
+
+
+@dataclass(frozen=True)
+class TableSummary:
+    """What a scoring run wrote: where, for which model version, how big, and how fast."""
+
+    path: str
+    version: str
+    n_users: int
+    n_brands: int
+    k_brands: int
+    k_users: int
+    partitions: int
+    runner: str
+    seconds: float
+    users_per_s: float
+
+
+def table_params(params: dict[str, Any] | None) -> dict[str, Any]:
+    """Job params with defaults; raises AtelierError naming each bad one."""
+    merged = {**DEFAULTS, **{k: v for k, v in (params or {}).items() if k in DEFAULTS}}
+
+    def whole(value: Any) -> bool:
+        return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= 1
+
+    bad = [f"{name} must be a whole number ≥ 1 (got {merged[name]!r})"
+           for name in ("k_brands", "k_users", "partition_users", "local_threads")
+           if not whole(merged[name]) and not (name == "local_threads" and merged[name] is None)]
+    if bad:
+        raise AtelierError(f"affinity table: {'; '.join(bad)}; nothing was scored")
+    return merged
+
+
+def partitions(n_users: int, partition_users: int) -> list[tuple[int, int]]:
+    """[start, stop) user ranges of at most `partition_users` users, covering 0..n_users."""
+    return [(s, min(s + partition_users, n_users)) for s in range(0, n_users, partition_users)]
+
+
+def score_partition(part: int, offset: int, user_ids: np.ndarray, user_factors: np.ndarray, user_bias: np.ndarray, *,
+                    staging: str, brand_ids: np.ndarray, brand_factors: np.ndarray, brand_bias: np.ndarray,
+                    k_brands: int, k_users: int) -> dict[str, Any]:
+    """Score one user partition against every brand; write its top-k brands per user; return brand candidates.
+
+    user_factors float32 (m, d), user_bias (m,), brand_factors (n_brands, d), brand_bias (n_brands,).
+    `offset` is the partition's first global user index. Scores are the model's: u·b + user_bias + brand_bias.
+    Returns {"file", "sha256", "rows", "cand_users" int64 (c, n_brands) global user indices, "cand_scores"
+    float32 (c, n_brands)}, c = min(k_users, m): the partition's best users per brand, best first.
+    """
+    if in_worker():
+        threadpool_limits(1, user_api="blas")  # as Dask's nanny sets it; scores must not depend on BLAS threads
+    m, n_brands = len(user_ids), len(brand_ids)
+    kb, ku = min(k_brands, n_brands), min(k_users, m)
+    top_idx = np.empty((m, kb), dtype=np.int32)
+    top_scores = np.empty((m, kb), dtype=np.float32)
+    cand_users = np.empty((0, n_brands), dtype=np.int64)
+    cand_scores = np.empty((0, n_brands), dtype=np.float32)
+    brand_t = np.ascontiguousarray(brand_factors.T)
+    buffer = np.empty((min(_CHUNK, max(m, 1)), n_brands), dtype=np.float32)
+    for start in range(0, m, _CHUNK):
+        rows = slice(start, min(start + _CHUNK, m))
+        scores = buffer[: rows.stop - start]
+        np.matmul(user_factors[rows], brand_t, out=scores)
+        scores += brand_bias[None, :]
+        scores += user_bias[rows, None]
+        idx, val = _top_k_rows(scores, kb)
+        top_idx[rows], top_scores[rows] = idx, val
+        # Brand side: the best users of this chunk per brand, merged with the best so far.
+        c = min(ku, len(scores))
+        n = len(scores)
+        best = np.argpartition(scores, n - c, axis=0)[n - c:] if c < n else np.arange(n)[:, None].repeat(n_brands, 1)
+        cand_users = np.concatenate([cand_users, best + offset + start])
+        cand_scores = np.concatenate([cand_scores, np.take_along_axis(scores, best, axis=0)])
+        cand_users, cand_scores = _top_k_columns(cand_users, cand_scores, ku)
+    path = Path(staging) / "user_top_brands" / f"part-{part:05d}.parquet"
+    rows = _write_atomic(_user_side_table(user_ids, brand_ids, top_idx, top_scores), path)
+    return {"file": path.name, "sha256": _sha256(path), "rows": rows, "cand_users": cand_users, "cand_scores": cand_scores}
+
+
+def score_table(ws: Workspace, params: dict[str, Any] | None = None, progress: Any = None) -> TableSummary:
+    """Score the full table for the active (or a given) affinity version; replaces that version's table whole."""
+    from core import scaleout
+    from core.services import models as versions
+    from core.services.affinity_training import load_model
+
+    p = table_params(params)
+    version = p["version"] or versions.active_version(ws, ARTIFACT_KIND)
+    if version is None:
+        raise AtelierError("no active affinity model: train one (`python -m core train affinity`) or pass --version")
+    model = load_model(ws, version)
+    started = time.perf_counter()
+    user_ids, brand_ids = model.user_ids.to_array(), model.brand_ids.to_array()
+    ranges = partitions(model.n_users, int(p["partition_users"]))
+    root = ws.path / FOLDER
+    staging = root / f".staging-{uuid.uuid4().hex[:12]}"
+    (staging / "user_top_brands").mkdir(parents=True)
+    runner = "dask" if (scaleout.in_worker() or scaleout.scheduler_address()) else "local"
+    shared = {"staging": str(staging), "brand_ids": brand_ids, "brand_factors": model.brand_factors,
+              "brand_bias": model.brand_bias, "k_brands": int(p["k_brands"]), "k_users": int(p["k_users"])}
+    args = [(i, a, user_ids[a:b], model.user_factors[a:b], model.user_bias[a:b]) for i, (a, b) in enumerate(ranges)]
+    results: dict[int, dict[str, Any]] = {}
+    k_users = min(int(p["k_users"]), model.n_users)
+    top_u = np.empty((0, model.n_brands), dtype=np.int64)
+    top_s = np.empty((0, model.n_brands), dtype=np.float32)
+
+    def done(i: int) -> None:
+        if progress is not None:
+            progress.update(0.9 * (len(results) + 1) / len(ranges), f"scored user partition {len(results) + 1}/{len(ranges)}")
+
+    threads = int(p["local_threads"] or os.cpu_count() or 1)
+    # One BLAS thread per partition, here as on a Dask worker: float32 sums then round the same way in both
+    # runners (2 BLAS threads change 2% of the scores in the last bit and can swap near-tied ranks).
+    blas = threadpool_limits(1, user_api="blas")
+    try:
+        for i, result in scaleout.fan_out(score_partition, args, on_done=done, shared=shared, name="affinity-table",
+                                          local_threads=threads):
+            # Merge as parts arrive (any order): the tie-break by user index makes the outcome order-free.
+            top_u, top_s = _top_k_columns(np.concatenate([top_u, result.pop("cand_users")]),
+                                          np.concatenate([top_s, result.pop("cand_scores")]), k_users)
+            results[i] = result
+        brand_file = staging / "brand_top_users.parquet"
+        _write_atomic(_brand_side_table(user_ids, brand_ids, top_u, top_s), brand_file)
+        seconds = time.perf_counter() - started
+        summary = TableSummary(str(root / version), version, model.n_users, model.n_brands,
+                               min(int(p["k_brands"]), model.n_brands), k_users,
+                               len(ranges), runner, round(seconds, 3), round(model.n_users / max(seconds, 1e-9), 1))
+        manifest = {**asdict(summary), "files": {f"user_top_brands/{results[i]['file']}": results[i]["sha256"]
+                                                 for i in range(len(ranges))} | {brand_file.name: _sha256(brand_file)}}
+        (staging / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+        _publish(staging, root / version)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)  # a failed or cancelled run leaves nothing half-written
+        raise
+    finally:
+        blas.restore_original_limits()
+    if progress is not None:
+        progress.update(1.0, f"affinity table of {version}: {model.n_users:,} users × {model.n_brands:,} brands")
+    return summary
+
+
+def score_table_job(ws: Workspace, params: dict[str, Any], progress: Any) -> dict[str, Any]:
+    """Job target (local runner or Dask): `score_table` with the job's params; the summary as the result."""
+    return asdict(score_table(ws, params, progress))
+
+
+def submit_scoring(ws: Workspace, params: dict[str, Any], by: str = "local") -> int:
+    """Start table scoring as a background job (on the Dask cluster when one is configured); returns the job id."""
+    from core import jobs
+
+    table_params(params)  # reject bad parameters now, not in the worker
+    return jobs.submit(ws, KIND, JOB_TARGET, {**params, "by": by}, submitted_by=by)
+
+
+def read_manifest(ws: Workspace, version: str | None = None) -> dict[str, Any]:
+    """The manifest of a scored table (default: the active model version's), its files' checksums verified."""
+    from core.services import models as versions
+
+    version = version or versions.active_version(ws, ARTIFACT_KIND)
+    folder = ws.path / FOLDER / str(version)
+    if version is None or not (folder / "manifest.json").is_file():
+        raise AtelierError(f"no affinity table for model version {version}: run `python -m core scaleout score-table`")
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    for name, digest in manifest["files"].items():
+        if not (folder / name).is_file() or _sha256(folder / name) != digest:
+            raise AtelierError(f"affinity table file {folder / name} is missing or changed: score the table again")
+    return manifest
+
+
+def user_top_brands(ws: Workspace, version: str | None = None, user_id: str | None = None) -> pd.DataFrame:
+    """user_id, rank (1 = best), brand_id, score for every user (or one), in user-index order."""
+    manifest = read_manifest(ws, version)
+    folder = Path(manifest["path"])
+    parts = sorted(n for n in manifest["files"] if n.startswith("user_top_brands/"))
+    where = None if user_id is None else [("user_id", "==", str(user_id))]
+    return pd.concat([pd.read_parquet(folder / n, filters=where) for n in parts], ignore_index=True)
+
+
+def brand_top_users(ws: Workspace, version: str | None = None, brand_id: str | None = None) -> pd.DataFrame:
+    """brand_id, rank (1 = best), user_id, score: the top users of every brand (or one)."""
+    manifest = read_manifest(ws, version)
+    where = None if brand_id is None else [("brand_id", "==", str(brand_id))]
+    return pd.read_parquet(Path(manifest["path"]) / "brand_top_users.parquet", filters=where)
+
+
+# --- internals -------------------------------------------------------------------------------------------
+
+
+def _top_k_rows(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, the k best columns best first (ties: lower column first): int32 (m, k), float32 (m, k)."""
+    n = scores.shape[1]
+    top = np.argpartition(scores, n - k, axis=1)[:, n - k:] if k < n else np.broadcast_to(np.arange(n), scores.shape).copy()
+    vals = np.take_along_axis(scores, top, axis=1)
+    order = np.lexsort((top, -vals), axis=1)
+    return np.take_along_axis(top, order, axis=1).astype(np.int32), np.take_along_axis(vals, order, axis=1)
+
+
+def _top_k_columns(idx: np.ndarray, vals: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per column, the k best (index, value) rows, best first (ties: lower index first)."""
+    order = np.lexsort((idx, -vals), axis=0)[:k]
+    return np.take_along_axis(idx, order, axis=0), np.take_along_axis(vals, order, axis=0)
+
+
+def _user_side_table(user_ids: np.ndarray, brand_ids: np.ndarray, idx: np.ndarray, scores: np.ndarray) -> pa.Table:
+    m, k = idx.shape
+    users = pa.DictionaryArray.from_arrays(pa.array(np.repeat(np.arange(m, dtype=np.int32), k)), pa.array(user_ids))
+    brands = pa.DictionaryArray.from_arrays(pa.array(idx.ravel()), pa.array(brand_ids))
+    return pa.table({"user_id": users, "rank": pa.array(np.tile(np.arange(1, k + 1, dtype=np.int16), m)),
+                     "brand_id": brands, "score": pa.array(scores.ravel())})
+
+
+def _brand_side_table(user_ids: np.ndarray, brand_ids: np.ndarray, idx: np.ndarray, scores: np.ndarray) -> pa.Table:
+    k, n_brands = idx.shape
+    brands = pa.DictionaryArray.from_arrays(pa.array(np.repeat(np.arange(n_brands, dtype=np.int32), k)), pa.array(brand_ids))
+    users = pa.array(user_ids[idx.T.ravel()])
+    return pa.table({"brand_id": brands, "rank": pa.array(np.tile(np.arange(1, k + 1, dtype=np.int32), n_brands)),
+                     "user_id": users, "score": pa.array(scores.T.ravel())})
+
+
+def _write_atomic(table: pa.Table, path: Path) -> int:
+    """Write via a temporary name, so a retried part (worker lost mid-write) never leaves a torn file."""
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    pq.write_table(table, tmp, compression="zstd")
+    os.replace(tmp, path)
+    return table.num_rows
+
+
+def _publish(staging: Path, final: Path) -> None:
+    """Swap the complete staging folder in for the version's previous table."""
+    old = final.with_name(f".old-{final.name}-{uuid.uuid4().hex[:8]}")
+    if final.exists():
+        os.replace(final, old)
+    os.replace(staging, final)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

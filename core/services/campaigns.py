@@ -1,0 +1,274 @@
+"""Campaigns: build an audience for a workspace, save it with its members, list/load them, record outcomes, lift."""
+
+from __future__ import annotations
+
+import csv
+import importlib
+import io
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+from core.columns import Columns
+from core.data.workspace import Workspace
+from core.db import audit
+from core.db.models import Campaign, CampaignMember, CampaignOutcome
+from core.db.session import read_session, transaction
+from core.errors import AtelierError, Problem, UnknownIdError, ValidationError
+from core.models.affinity import ARTIFACT_KIND, AffinityModel
+from core.services.audience import (NO_MODEL_HELP, Audience, AudienceData, AudienceSpec, Lift, NoModelError,
+                                    build_audience, lift, prepare_data)
+
+OUTCOMES = ("opened", "clicked", "bought")
+_TRUE = {"1", "true", "yes", "y", "t"}
+_FALSE = {"0", "false", "no", "n", "f", ""}
+CRM_ROLE = "crm"
+
+
+@dataclass(frozen=True)
+class CampaignRecord:
+    """A saved campaign: its spec, the model version it was scored with, and members (user_id, group, score, rank)."""
+
+    id: int
+    name: str
+    description: str
+    spec: AudienceSpec
+    model_version: str | None
+    created_by: str
+    created_at: datetime
+    version_id: int
+    members: pd.DataFrame
+
+    @property
+    def target_ids(self) -> list[str]:
+        return self.members.loc[self.members["group"] == "target", Columns.user].tolist()
+
+
+# --------------------------------------------------------------------------- building
+
+def require_role(user: str, role: str) -> None:
+    """Refuse a write or an export by someone without `role` (PermissionDenied).
+
+    The hook point for team sign-in: when an auth module (`core.auth.require_role`) exists it decides; until
+    sign-in exists Atelier runs single-user ("local") and every local user may export.
+    """
+    try:
+        auth = importlib.import_module("core.auth")
+    except ModuleNotFoundError:
+        return
+    auth.require_role(user, role)
+
+
+
+def load_model(ws: Workspace) -> tuple[AffinityModel, str]:
+    """The active affinity model and its version; NoModelError says how to train one."""
+    from core.services.models import load_active
+
+    artifact = load_active(ws, ARTIFACT_KIND)
+    if artifact is None:
+        raise NoModelError(f"workspace '{ws.name}' has no trained affinity model yet: {NO_MODEL_HELP}")
+    return AffinityModel.from_arrays(artifact.arrays, artifact.meta.get("params")), artifact.version
+
+
+def workspace_data(ws: Workspace, model: AffinityModel) -> AudienceData:
+    """Exclusion inputs from the workspace's interactions and customers files (either may be absent)."""
+    interactions = ws.interactions() if ws.has("interactions") else None
+    customers = ws.customers() if ws.has("customers") else None
+    return prepare_data(model, interactions, customers)
+
+
+def recently_contacted(ws: Workspace, days: int, now: datetime | None = None) -> list[str]:
+    """Target members of campaigns saved in the last `days` days (control members were not contacted)."""
+    since = (now or datetime.now(timezone.utc)) - timedelta(days=int(days))
+    with read_session(ws) as session:
+        rows = session.scalars(
+            sa.select(CampaignMember.user_id).join(Campaign)
+            .where(Campaign.workspace == ws.name, Campaign.created_at >= since, CampaignMember.group == "target")
+            .distinct())
+        return list(rows)
+
+
+def build_for_workspace(ws: Workspace, spec: AudienceSpec, model: AffinityModel | None = None,
+                        data: AudienceData | None = None, now: datetime | None = None) -> Audience:
+    """`build_audience` with the workspace's active model, exclusion data and saved campaigns (frequency cap)."""
+    if model is None:
+        model, _ = load_model(ws)
+    data = data if data is not None else workspace_data(ws, model)
+    cap = spec.exclusions.frequency_cap_days
+    contacted = recently_contacted(ws, cap, now) if cap is not None else []
+    return build_audience(model, spec, data, contacted)
+
+
+# --------------------------------------------------------------------------- saving and loading
+
+def save_campaign(ws: Workspace, name: str, audience: Audience, model_version: str | None, by: str,
+                  description: str = "", request_id: str | None = None) -> int:
+    """Save the campaign and every member (target and control) in one transaction; returns its id.
+
+    `request_id` (made when the form renders) makes a double click harmless: the same request returns the
+    campaign it already saved. Another campaign with the same name is refused.
+    """
+    require_role(by, CRM_ROLE)
+    name = name.strip()
+    if not name:
+        raise ValidationError([Problem("campaign", None, "name", "give the campaign a name")])
+    if audience.size == 0:
+        raise AtelierError("the audience is empty: loosen the cut-off or the exclusions before saving")
+    params = {**audience.spec.to_dict(), "request_id": request_id, "size": audience.size,
+              "n_control": audience.n_control, "cutoff": audience.cutoff, "excluded": audience.excluded}
+    with transaction(ws) as session:
+        existing = session.scalar(sa.select(Campaign).where(Campaign.workspace == ws.name, Campaign.name == name))
+        if existing is not None:
+            if request_id and existing.params.get("request_id") == request_id:
+                return existing.id
+            raise AtelierError(f"a campaign named {name!r} already exists (id {existing.id}): choose another name")
+        campaign = Campaign(workspace=ws.name, name=name, description=description, params=params,
+                            model_version=model_version, created_by=by, status="saved")
+        session.add(campaign)
+        session.flush()
+        rows = [{"campaign_id": campaign.id, "user_id": str(u), "group": str(g), "score": float(s), "rank": int(r)}
+                for u, g, s, r in zip(audience.user_ids, audience.groups, audience.scores, audience.ranks)]
+        session.execute(sa.insert(CampaignMember), rows)
+        audit.record(session, by, "save_campaign", ws.name, f"campaign/{campaign.id}",
+                     {"name": name, "size": audience.size, "n_control": audience.n_control,
+                      "model_version": model_version, "brands": list(audience.spec.brands)})
+        return campaign.id
+
+
+def list_campaigns(ws: Workspace) -> pd.DataFrame:
+    """Saved campaigns, newest first: id, name, brands, size, n_control, created_by, created_at, model_version."""
+    columns = ["id", "name", "brands", "size", "n_control", "created_by", "created_at", "model_version", "version"]
+    with read_session(ws) as session:
+        rows = session.scalars(sa.select(Campaign).where(Campaign.workspace == ws.name)
+                               .order_by(Campaign.created_at.desc(), Campaign.id.desc())).all()
+        records = [{"id": c.id, "name": c.name, "brands": ", ".join(c.params.get("brands", [])),
+                    "size": c.params.get("size"), "n_control": c.params.get("n_control"),
+                    "created_by": c.created_by, "created_at": c.created_at, "model_version": c.model_version,
+                    "version": c.version_id} for c in rows]
+    return pd.DataFrame.from_records(records, columns=columns)
+
+
+def load_campaign(ws: Workspace, campaign_id: int) -> CampaignRecord:
+    """One saved campaign with its members (ordered by rank); UnknownIdError for an id not in this workspace."""
+    with read_session(ws) as session:
+        c = session.scalar(sa.select(Campaign).where(Campaign.workspace == ws.name, Campaign.id == int(campaign_id)))
+        if c is None:
+            raise UnknownIdError(f"no campaign with id {campaign_id} in workspace '{ws.name}': pick one from the "
+                                 "saved campaigns list")
+        members = pd.read_sql(
+            sa.select(CampaignMember.user_id, CampaignMember.group, CampaignMember.score, CampaignMember.rank)
+            .where(CampaignMember.campaign_id == c.id).order_by(CampaignMember.rank),
+            session.connection())
+        spec_keys = set(AudienceSpec.__dataclass_fields__)
+        spec = AudienceSpec.from_dict({k: v for k, v in c.params.items() if k in spec_keys})
+        return CampaignRecord(c.id, c.name, c.description, spec, c.model_version, c.created_by, c.created_at,
+                              c.version_id, members)
+
+
+def member_sets(ws: Workspace, exclude_id: int | None = None, group: str = "target") -> dict[str, list[str]]:
+    """{campaign name: user ids of `group`} for every saved campaign (for overlap), newest first."""
+    with read_session(ws) as session:
+        rows = session.execute(
+            sa.select(Campaign.id, Campaign.name, CampaignMember.user_id).join(CampaignMember)
+            .where(Campaign.workspace == ws.name, CampaignMember.group == group)
+            .order_by(Campaign.created_at.desc(), Campaign.id.desc())).all()
+    out: dict[str, list[str]] = {}
+    for cid, name, user in rows:
+        if cid != exclude_id:
+            out.setdefault(name, []).append(user)
+    return out
+
+
+# --------------------------------------------------------------------------- outcomes
+
+def read_outcomes(data: bytes, file: str = "outcomes.csv") -> pd.DataFrame:
+    """Parse an outcomes CSV (user_id + any of opened, clicked, bought as 1/0, true/false, yes/no; blank = no).
+
+    Strict: UTF-8 (a BOM is fine), every row as many fields as the header, every id kept as exact text,
+    duplicates refused. Returns user_id (str) and the three bool columns (absent columns are False).
+    """
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ValidationError([Problem(file, None, None, f"not UTF-8 at byte {error.start}: save it as UTF-8")]) from None
+    rows = list(csv.reader(io.StringIO(text)))
+    if not rows:
+        raise ValidationError([Problem(file, None, None, "the file is empty")])
+    header = [h.strip().lower() for h in rows[0]]
+    problems = []
+    if Columns.user not in header:
+        problems.append(Problem(file, None, Columns.user, "a user_id column is required"))
+    if not set(OUTCOMES) & set(header):
+        problems.append(Problem(file, None, None, f"at least one of {', '.join(OUTCOMES)} is required"))
+    if problems:
+        raise ValidationError(problems)
+    records, seen = [], set()
+    for i, row in enumerate(rows[1:], start=1):
+        if not row:
+            continue
+        if len(row) != len(header):
+            problems.append(Problem(file, i, None, f"has {len(row)} fields, the header has {len(header)}"))
+            continue
+        values = dict(zip(header, row))
+        user = values[Columns.user]
+        if user in seen:
+            problems.append(Problem(file, i, Columns.user, "duplicate user", user))
+        seen.add(user)
+        record = {Columns.user: user}
+        for name in OUTCOMES:
+            raw = values.get(name, "").strip().lower()
+            if raw not in _TRUE | _FALSE:
+                problems.append(Problem(file, i, name, "must be 1/0, true/false or yes/no", values.get(name)))
+            record[name] = raw in _TRUE
+        records.append(record)
+    if problems:
+        raise ValidationError(problems)
+    return pd.DataFrame.from_records(records, columns=[Columns.user, *OUTCOMES])
+
+
+def record_outcomes(ws: Workspace, campaign_id: int, outcomes: pd.DataFrame, by: str, file: str = "outcomes") -> int:
+    """Replace the campaign's outcomes with these rows (all or nothing); users not in the campaign are refused."""
+    require_role(by, CRM_ROLE)
+    record = load_campaign(ws, campaign_id)
+    known = set(record.members[Columns.user])
+    unknown = [(i, u) for i, u in enumerate(outcomes[Columns.user], start=1) if u not in known]
+    if unknown:
+        raise ValidationError([Problem(file, i, Columns.user, "not a member of this campaign", u) for i, u in unknown])
+    rows = [{"campaign_id": record.id, "user_id": str(r[Columns.user]),
+             **{name: bool(r[name]) for name in OUTCOMES}} for r in outcomes.to_dict("records")]
+    with transaction(ws) as session:
+        session.execute(sa.delete(CampaignOutcome).where(CampaignOutcome.campaign_id == record.id))
+        if rows:
+            session.execute(sa.insert(CampaignOutcome), rows)
+        audit.record(session, by, "record_outcomes", ws.name, f"campaign/{record.id}",
+                     {"rows": len(rows), **{name: int(outcomes[name].sum()) for name in OUTCOMES}})
+    return len(rows)
+
+
+def campaign_lift(ws: Workspace, campaign_id: int) -> list[Lift]:
+    """Target vs control lift for opened, clicked and bought; members without an outcome row count as "no"."""
+    record = load_campaign(ws, campaign_id)
+    with read_session(ws) as session:
+        outcomes = pd.read_sql(sa.select(CampaignOutcome.user_id, *(getattr(CampaignOutcome, n) for n in OUTCOMES))
+                               .where(CampaignOutcome.campaign_id == record.id), session.connection())
+    if outcomes.empty:
+        raise AtelierError(f"campaign {record.name!r} has no outcomes yet: upload who opened, clicked and bought")
+    merged = record.members.merge(outcomes, on=Columns.user, how="left")
+    merged[list(OUTCOMES)] = merged[list(OUTCOMES)].fillna(False).astype(bool)
+    is_target = (merged["group"] == "target").to_numpy()
+    return [lift(merged.loc[is_target, n].to_numpy(), merged.loc[~is_target, n].to_numpy(), n) for n in OUTCOMES]
+
+
+def lift_frame(lifts: list[Lift]) -> pd.DataFrame:
+    """A table of lifts: outcome, target/control rates and sizes, difference and relative lift with 95% CIs."""
+    return pd.DataFrame([{
+        "outcome": l.outcome, "target rate": l.rate_target, "control rate": l.rate_control,
+        "difference": l.difference, "difference 95% CI": f"[{l.difference_ci[0]:+.4f}, {l.difference_ci[1]:+.4f}]",
+        "relative lift": l.relative_lift,
+        "relative lift 95% CI": (f"[{l.relative_lift_ci[0]:+.1%}, {l.relative_lift_ci[1]:+.1%}]"
+                                 if l.relative_lift_ci else "n/a (no successes in a group)"),
+        "n target": l.n_target, "n control": l.n_control} for l in lifts])
+

@@ -1,0 +1,470 @@
+"""Import files or a public data set into a workspace: validate everything first, then write all tables at once."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+import pandas as pd
+
+from core import auth
+from core.columns import SUPPRESSION_FLAGS
+from core.config import REPO_ROOT, get_settings
+from core.data.public import DEFAULT_FOLDERS, read_public
+from core.data.readers import Source, read_table, validate_frame
+from core.data.schemas import KINDS, SCHEMAS, TEXT
+from core.data.workspace import MANIFEST, TABLES, Workspace, list_workspaces
+from core.errors import AtelierError, Problem, ValidationError, WorkspaceError
+
+WORKSPACE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+@dataclass
+class ImportFile:
+    """One file of an import: which table it fills, its content, and how its columns map to ours."""
+
+    kind: str
+    source: Source
+    filename: str | None = None
+    mapping: dict[str, str | None] | None = None
+    default_event: str | None = None  # interactions without an event column: this event on every row
+
+    @property
+    def label(self) -> str:
+        if self.filename:
+            return self.filename
+        if isinstance(self.source, (str, Path)):
+            return str(self.source)
+        return getattr(self.source, "name", None) or f"{self.kind} upload"
+
+
+@dataclass
+class ImportResult:
+    """What an import wrote: rows per table, the runs recorded and notes worth showing (e.g. unknown items)."""
+
+    workspace: str
+    path: Path
+    created: bool
+    rows: dict[str, int]
+    run_ids: list[int] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"workspace": self.workspace, "path": str(self.path), "created": self.created,
+                "rows": self.rows, "run_ids": self.run_ids, "notes": self.notes}
+
+
+# ---------------------------------------------------------------------------------------------- validation
+def validate_files(files: list[ImportFile]) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
+    """Validate every file; returns ({kind: table}, {kind: sha256}) or raises one ValidationError listing all problems."""
+    problems: list[Problem] = []
+    tables: dict[str, pd.DataFrame] = {}
+    digests: dict[str, str] = {}
+    seen: set[str] = set()
+    for item in files:
+        if item.kind not in KINDS:
+            raise AtelierError(f"unknown table kind {item.kind!r}: use one of {', '.join(KINDS)}")
+        if item.kind in seen:
+            problems.append(Problem(item.label, None, None, f"a second {item.kind} file in one import: give one per table"))
+            continue
+        seen.add(item.kind)
+        data = _bytes(item.source)
+        digests[item.kind] = hashlib.sha256(data).hexdigest()
+        try:
+            tables[item.kind] = read_table(data, item.kind, item.mapping, filename=_name(item),
+                                           default_event=item.default_event)
+        except ValidationError as error:
+            problems.extend(error.problems)
+    if problems:
+        raise ValidationError(problems)
+    return tables, digests
+
+
+def _name(item: ImportFile) -> str:
+    return Path(item.label).name if isinstance(item.source, (str, Path)) and not item.filename else item.label
+
+
+def _bytes(source: Source) -> bytes:
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return bytes(source)
+    if isinstance(source, (str, Path)):
+        path = Path(source)
+        if not path.is_file():
+            raise ValidationError([Problem(str(path), None, None, "file not found: check the path")])
+        return path.read_bytes()
+    getvalue = getattr(source, "getvalue", None)
+    return bytes(getvalue() if callable(getvalue) else source.read())
+
+
+# ---------------------------------------------------------------------------------------------- cross-table steps
+def _link(tables: dict[str, pd.DataFrame], existing: Workspace | None) -> list[str]:
+    """Fill interactions' missing brand_id from the catalogue; note ids that the catalogue does not know."""
+    notes: list[str] = []
+    catalogue = tables.get("catalogue")
+    if catalogue is None and existing is not None and existing.has("catalogue"):
+        catalogue = existing.catalogue()
+    interactions = tables.get("interactions")
+    if interactions is not None and catalogue is not None and len(catalogue):
+        brand_of = pd.Series(catalogue["brand"].to_numpy(), index=catalogue["item_id"].to_numpy())
+        missing = interactions["brand_id"].isna() & interactions["item_id"].notna()
+        if missing.any():
+            filled = interactions.loc[missing, "item_id"].map(brand_of)
+            interactions = interactions.copy()
+            interactions.loc[missing, "brand_id"] = filled.astype(TEXT)
+            tables["interactions"] = interactions
+            notes.append(f"brand_id filled from the catalogue for {int(filled.notna().sum()):,} interaction(s)")
+        unknown = interactions["item_id"].notna() & ~interactions["item_id"].isin(catalogue["item_id"])
+        if unknown.any():
+            notes.append(f"{int(unknown.sum()):,} interaction(s) name items that are not in the catalogue")
+    if interactions is not None:
+        no_brand = int(tables["interactions"]["brand_id"].isna().sum())
+        if no_brand:
+            notes.append(f"{no_brand:,} interaction(s) have no brand_id (import a catalogue to fill them)")
+    outfits = tables.get("outfits")
+    if outfits is not None and catalogue is not None:
+        unknown = ~outfits["item_id"].isin(catalogue["item_id"])
+        if unknown.any():
+            notes.append(f"{int(unknown.sum()):,} outfit row(s) name items that are not in the catalogue")
+    return notes
+
+
+# ---------------------------------------------------------------------------------------------- writing
+def check_workspace_name(name: str) -> str:
+    if not WORKSPACE_NAME.match(name or ""):
+        raise AtelierError(
+            f"workspace name {name!r} is not allowed: use letters, digits, '-', '_' or '.', at most 64 characters"
+        )
+    return name
+
+
+def import_files(workspace: str | Path, files: list[ImportFile], by: str = "local",
+                 description: str = "") -> ImportResult:
+    """Validate all files, then write their tables into `workspace` (created when absent) in one step.
+
+    A rejected import raises ValidationError and writes nothing: no table, no manifest, no database row.
+    """
+    auth.require_action(by, "data.import")
+    if not files:
+        raise AtelierError("nothing to import: give at least one file (interactions, catalogue, outfits or customers)")
+    tables, digests = validate_files(files)
+    sources = {item.kind: {"source": item.label, "sha256": digests[item.kind], "mapping": item.mapping or {}}
+               for item in files}
+    return write_tables(workspace, tables, sources, by=by, description=description)
+
+
+def import_public(name: str, folder: str | Path | None, workspace_name: str, by: str = "local") -> ImportResult:
+    """Make a public data set (fashion_product_images, hm, myntra, mango, polyvore, tmall) a workspace."""
+    auth.require_action(by, "data.import")
+    if folder is None:
+        folder = default_public_folder(name)
+    tables = read_public(name, folder)
+    generic: dict[str, pd.DataFrame] = {}
+    extra: dict[str, pd.DataFrame] = {}
+    problems: list[Problem] = []
+    for kind, frame in tables.items():
+        if kind in SCHEMAS:
+            try:
+                generic[kind] = validate_frame(frame, kind, f"{name}:{kind}")
+            except ValidationError as error:
+                problems.extend(error.problems)
+        else:
+            extra[kind] = frame
+    if problems:
+        raise ValidationError(problems)
+    sources = {kind: {"source": f"public:{name}:{folder}", "sha256": None, "mapping": {}} for kind in generic}
+    return write_tables(workspace_name, generic, sources, by=by, extra=extra,
+                        description=f"public data set {name} from {folder}")
+
+
+def default_public_folder(name: str) -> Path:
+    """../shared/data/<folder> (or $ATELIER_SHARED_DATA/<folder>) for a public data set's short name."""
+    root = Path(os.environ.get("ATELIER_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
+    key = name.strip().lower().replace("-", "_")
+    if key not in DEFAULT_FOLDERS:
+        raise WorkspaceError(f"unknown public data set {name!r}: use one of {', '.join(DEFAULT_FOLDERS)}")
+    folder = root / DEFAULT_FOLDERS[key]
+    if not folder.is_dir():
+        raise WorkspaceError(f"no folder {folder}: pass --folder with the {key} files")
+    return folder
+
+
+def write_tables(workspace: str | Path, tables: dict[str, pd.DataFrame], sources: dict[str, dict[str, Any]],
+                 by: str = "local", extra: dict[str, pd.DataFrame] | None = None,
+                 description: str = "") -> ImportResult:
+    """Write validated tables atomically: a new workspace appears whole (one rename); an existing one gets its
+    tables swapped in after all are staged, with the ImportRun and audit rows in the same transaction."""
+    extra = extra or {}
+    existing = _existing(workspace)
+    notes = _link(tables, existing)
+    rows = {kind: int(len(frame)) for kind, frame in tables.items()}
+    if existing is None:
+        target = _new_path(workspace)
+        staging = target.parent / f".staging-{target.name}-{uuid.uuid4().hex[:8]}"
+        staging.mkdir(parents=True)
+        try:
+            _write_all(staging, tables, extra)
+            manifest = {"name": target.name, "description": description or f"imported by {by}",
+                        "created_at": _now(), "source": {k: v["source"] for k, v in sources.items()}}
+            _write_json(staging / MANIFEST, manifest)
+            os.rename(staging, target)  # fails if someone created the same name meanwhile
+        except OSError as error:
+            shutil.rmtree(staging, ignore_errors=True)
+            if target.exists():  # another import created the same name between our check and the rename
+                raise AtelierError(f"workspace {target.name!r} was created meanwhile: import again to replace its tables") from error
+            raise
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        ws = Workspace.open(target)
+        try:
+            run_ids = _record(ws, tables, sources, rows, notes, by, created=True)
+        except BaseException:
+            shutil.rmtree(target, ignore_errors=True)  # nobody could use it yet: undo the whole workspace
+            raise
+        return ImportResult(ws.name, ws.path, True, rows, run_ids, notes)
+    ws = existing
+    staging = ws.path / f".staging-{uuid.uuid4().hex[:8]}"
+    staging.mkdir()
+    try:
+        _write_all(staging, tables, extra)
+        from core.db.session import transaction  # late import: reading files must not need the database
+
+        undo: Callable[[], None] | None = None
+        try:
+            with transaction(ws) as session:
+                run_ids = _record_in(session, ws, tables, sources, rows, notes, by, created=False)
+                # Files are swapped inside the transaction: if the commit fails, the old files come back.
+                undo = _swap_in(ws.path, staging, [TABLES[k] for k in tables] + [f"{k}.parquet" for k in extra])
+        except BaseException:
+            if undo is not None:
+                undo()
+            raise
+        manifest = ws.manifest
+        manifest.setdefault("imports", []).append({"at": _now(), "by": by, "rows": rows})
+        _write_json(ws.path / MANIFEST, manifest)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return ImportResult(ws.name, ws.path, False, rows, run_ids, notes)
+
+
+def _existing(workspace: str | Path) -> Workspace | None:
+    path = Path(workspace)
+    if isinstance(workspace, Path) or os.sep in str(workspace):
+        return Workspace.open(path) if (path / MANIFEST).is_file() else None
+    check_workspace_name(str(workspace))
+    candidate = get_settings().workspace_dir(str(workspace))
+    return Workspace.open(candidate) if (candidate / MANIFEST).is_file() else None
+
+
+def _new_path(workspace: str | Path) -> Path:
+    if isinstance(workspace, Path) or os.sep in str(workspace):
+        path = Path(workspace).resolve()
+        check_workspace_name(path.name)
+        if path.exists() and any(path.iterdir()):
+            raise AtelierError(f"{path} exists and is not a workspace: choose an empty or new folder")
+        if path.exists():
+            path.rmdir()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return path
+    root = get_settings().workspaces_dir
+    root.mkdir(parents=True, exist_ok=True)
+    return root / check_workspace_name(str(workspace))
+
+
+def _write_all(folder: Path, tables: dict[str, pd.DataFrame], extra: dict[str, pd.DataFrame]) -> None:
+    for kind, frame in tables.items():
+        frame.to_parquet(folder / TABLES[kind], index=False)
+    for name, frame in extra.items():
+        frame.to_parquet(folder / f"{name}.parquet", index=False)
+
+
+def _swap_in(target: Path, staging: Path, names: list[str]) -> Callable[[], None]:
+    """Move staged files over the live ones (old ones kept in staging/previous); returns an undo.
+
+    If a move fails midway, the files moved so far are put back before the error propagates.
+    """
+    backups = staging / "previous"
+    backups.mkdir()
+    moved_old: list[str] = []
+    placed: list[str] = []
+
+    def undo() -> None:
+        for name in placed:
+            (target / name).unlink(missing_ok=True)
+        for name in moved_old:
+            os.replace(backups / name, target / name)
+
+    try:
+        for name in names:
+            if (target / name).exists():
+                os.replace(target / name, backups / name)
+                moved_old.append(name)
+            os.replace(staging / name, target / name)
+            placed.append(name)
+    except BaseException:
+        undo()
+        raise
+    return undo
+
+
+def _record(ws: Workspace, tables: dict[str, pd.DataFrame], sources: dict[str, dict[str, Any]],
+            rows: dict[str, int], notes: list[str], by: str, created: bool) -> list[int]:
+    from core.db.session import transaction
+
+    with transaction(ws) as session:
+        return _record_in(session, ws, tables, sources, rows, notes, by, created)
+
+
+def _record_in(session: Any, ws: Workspace, tables: dict[str, pd.DataFrame], sources: dict[str, dict[str, Any]],
+               rows: dict[str, int], notes: list[str], by: str, created: bool) -> list[int]:
+    from core.db.audit import record
+    from core.db.models import ImportRun
+
+    now = datetime.now(timezone.utc)
+    runs = []
+    for kind in tables:
+        info = sources.get(kind, {})
+        run = ImportRun(workspace=ws.name, kind=kind, source=str(info.get("source", "")), sha256=info.get("sha256"),
+                        status="committed", rows=rows[kind], problems=0, message="; ".join(notes),
+                        details={"mapping": info.get("mapping") or {}, "created": created},
+                        started_by=by, finished_at=now)
+        session.add(run)
+        runs.append(run)
+    session.flush()
+    record(session, by, "import", ws.name, target=",".join(tables),
+           details={"rows": rows, "created": created, "runs": [r.id for r in runs],
+                    "sources": {k: v.get("source") for k, v in sources.items()}})
+    return [int(r.id) for r in runs]
+
+
+def _write_json(path: Path, payload: dict[str, Any]) -> None:
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}")
+    tmp.write_text(json.dumps(payload, indent=2, default=str), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+# ---------------------------------------------------------------------------------------------- listing
+def workspace_summary(ws: Workspace) -> dict[str, Any]:
+    """Rows per table and when it was created, for `workspace list` and the Data page."""
+    summary: dict[str, Any] = {"name": ws.name, "path": str(ws.path)}
+    try:
+        manifest = ws.manifest
+    except (OSError, ValueError):
+        manifest = {}
+    summary["created_at"] = manifest.get("created_at")
+    summary["description"] = manifest.get("description", "")
+    for kind, file in TABLES.items():
+        path = ws.path / file
+        summary[kind] = _parquet_rows(path) if path.is_file() else None
+    return summary
+
+
+def table_details(ws: Workspace) -> dict[str, int]:
+    """What the row counts alone hide: distinct outfits (a table row is one outfit item) and customers per
+    suppression flag (they are never exported). Reads only the columns it needs."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    details: dict[str, int] = {}
+    outfits, customers = ws.path / TABLES["outfits"], ws.path / TABLES["customers"]
+    try:
+        if outfits.is_file():
+            ids = pq.read_table(outfits, columns=["outfit_id"]).column("outfit_id")
+            details["outfits"] = int(pc.count_distinct(ids).as_py())
+        if customers.is_file():
+            present = [f for f in SUPPRESSION_FLAGS if f in pq.ParquetFile(customers).schema_arrow.names]
+            table = pq.read_table(customers, columns=present)
+            for flag in present:
+                details[flag] = int(pc.sum(table.column(flag).cast("int64")).as_py() or 0)
+    except (OSError, ValueError) as error:
+        raise WorkspaceError(f"workspace '{ws.name}': a table could not be read ({error}); import it again") from error
+    return details
+
+
+def _parquet_rows(path: Path) -> int | None:
+    import pyarrow.parquet as pq
+
+    try:
+        return int(pq.ParquetFile(path).metadata.num_rows)
+    except (OSError, ValueError):
+        return None
+
+
+def table_preview(ws: Workspace, kind: str, rows: int = 20) -> pd.DataFrame | None:
+    """The first rows of one stored table, read without loading the whole file (None if the table is absent)."""
+    import pyarrow.parquet as pq
+
+    path = ws.path / TABLES[kind]
+    if not path.is_file():
+        return None
+    batch = next(pq.ParquetFile(path).iter_batches(batch_size=rows), None)
+    return batch.to_pandas() if batch is not None else pd.DataFrame()
+
+
+def list_workspace_summaries() -> list[dict[str, Any]]:
+    return [workspace_summary(ws) for ws in list_workspaces()]
+
+
+def table_checksums(ws_path: Path) -> dict[str, str]:
+    """sha256 of every file of a workspace folder (tests: a rejected import changes nothing)."""
+    out: dict[str, str] = {}
+    for path in sorted(Path(ws_path).rglob("*")):
+        # SQLite's -shm file is a shared-memory index that every reader touches; it holds no data.
+        if path.is_file() and not path.name.endswith("-shm"):
+            out[str(path.relative_to(ws_path))] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return out
+
+
+
+def recent_imports(ws: Workspace, limit: int = 20) -> pd.DataFrame:
+    """The workspace's latest import runs (at, by, kind, source, rows, status), newest first."""
+    import sqlalchemy as sa
+
+    from core.db.models import ImportRun
+    from core.db.session import read_session
+
+    with read_session(ws) as session:
+        runs = session.scalars(sa.select(ImportRun).where(ImportRun.workspace == ws.name)
+                               .order_by(ImportRun.id.desc()).limit(limit)).all()
+    return pd.DataFrame([{"at": r.created_at, "by": r.started_by, "kind": r.kind, "source": r.source,
+                          "rows": r.rows, "status": r.status} for r in runs],
+                        columns=["at", "by", "kind", "source", "rows", "status"])
+
+
+SERVER_SUFFIXES = (".csv", ".parquet", ".pq", ".txt", ".csv.gz")
+
+
+def import_roots() -> list[Path]:
+    """Folders the Data page may read server files from: ATELIER_HOME, the shared data, and ATELIER_IMPORT_DIRS."""
+    roots = [get_settings().home, Path(os.environ.get("ATELIER_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))]
+    roots += [Path(p) for p in os.environ.get("ATELIER_IMPORT_DIRS", "").split(os.pathsep) if p.strip()]
+    return [r.expanduser().resolve() for r in roots]
+
+
+def server_file(path: str | Path) -> Path:
+    """A CSV/Parquet file on the server inside an import root; anything else raises AtelierError.
+
+    The page is a browser form: without this any readable file (keys, /etc) could be previewed through it.
+    """
+    resolved = Path(path).expanduser().resolve()
+    roots = import_roots()
+    if not any(resolved.is_relative_to(root) for root in roots):
+        raise AtelierError(f"{path} is outside the folders files can be imported from ({', '.join(map(str, roots))}): "
+                           "copy it there or add its folder to ATELIER_IMPORT_DIRS")
+    if not resolved.name.lower().endswith(SERVER_SUFFIXES):
+        raise AtelierError(f"{resolved.name} is not a CSV or Parquet file")
+    if not resolved.is_file():
+        raise AtelierError(f"no file at {path}: check the path")
+    return resolved

@@ -1,0 +1,395 @@
+"""Outfits: train and serve the complementary model, the stylists' pair-labelling queue, agreement, complete-the-look."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from itertools import combinations
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy.exc import IntegrityError
+
+from core import auth
+from core.columns import Columns
+from core.data.workspace import Workspace
+from core.db import queries_outfits as q
+from core.db.models import PAIR_LABELS
+from core.errors import AtelierError, Problem, UnknownIdError, ValidationError
+
+if TYPE_CHECKING:  # torch loads only where a model is used: labelling workers stay light
+    from core.models.complementary import ComplementaryModel, ComplementaryParams
+
+KIND = "complementary"
+LABEL_TEXT = {"yes": "goes together", "no": "does not go", "unsure": "not sure"}
+DEFAULT_LEASE = timedelta(minutes=15)
+JOB_TARGET = "core.services.outfits:train_complementary"
+
+
+# -- model: train, load, score ------------------------------------------------------------------------------
+
+def _split_params(params: dict[str, Any] | None) -> "tuple[ComplementaryParams, dict[str, Any]]":
+    """Model hyper-parameters vs run options (test_fraction, use_labels, activate, eval_seed)."""
+    from core.models.complementary import ComplementaryParams
+
+    params = dict(params or {})
+    run = {k: params.pop(k) for k in ("test_fraction", "use_labels", "activate", "eval_seed", "by") if k in params}
+    return ComplementaryParams.from_dict(params), run
+
+
+def train_complementary(ws: Workspace, params: dict[str, Any], progress: Any) -> dict[str, Any]:
+    """Job target: split outfits, train on the training side plus stylist labels, evaluate, save and activate.
+
+    Returns {"version", "metrics", "prior", "random", "labels_used"}; `progress` is core.jobs.Progress.
+    """
+    from core.artifacts import ArtifactStore
+    from core.services import models as versions
+    from core.services import outfit_eval
+
+    model_params, run = _split_params(params)
+    catalogue, outfits = ws.catalogue(), ws.outfits()
+    train_outfits, test_outfits = outfit_eval.split_outfits(outfits, run.get("test_fraction", 0.2), model_params.seed)
+    labels = labelled_pairs(ws) if run.get("use_labels", True) else None
+    progress.update(0.02, f"training with {0 if labels is None else len(labels)} labelled pairs")
+    report = lambda f, msg, m: progress.update(0.05 + 0.85 * f, msg, m)  # noqa: E731
+    result = outfit_eval.evaluate(catalogue, train_outfits, test_outfits, model_params, labels=labels,
+                                  seed=run.get("eval_seed", 7), model=None, progress=report,
+                                  image=ws.image_features() if model_params.use_image else None)
+    model = result.pop("trained_model")
+    progress.update(0.95, "saving", result["model"])
+    arrays, meta = model.to_arrays()
+    meta.update({"metrics": result["model"], "prior": result["prior"], "random": result["random"],
+                 "counts": result["counts"], "labels_used": 0 if labels is None else int(len(labels)),
+                 "test_fraction": run.get("test_fraction", 0.2)})
+    version = ArtifactStore(ws.artifacts_path).save(KIND, arrays, meta)
+    metrics = {**result["model"], "prior_pair_auc": result["prior"]["pair_auc"],
+               "prior_fitb_accuracy": result["prior"]["fitb_accuracy"], "labels_used": meta["labels_used"]}
+    by = run.get("by", "local")
+    versions.register_version(ws, KIND, version, metrics, by)
+    if run.get("activate", True):
+        versions.activate(ws, KIND, version, by)
+    progress.update(1.0, f"version {version}", result["model"])
+    return {"version": version, "metrics": result["model"], "prior": result["prior"], "random": result["random"],
+            "labels_used": meta["labels_used"]}
+
+
+def load_model(ws: Workspace) -> "ComplementaryModel | None":
+    """The active complementary model of the workspace, or None when none was trained."""
+    from core.services import models as versions
+
+    from core.models.complementary import ComplementaryModel
+
+    artifact = versions.load_active(ws, KIND)
+    return None if artifact is None else ComplementaryModel.from_arrays(artifact.arrays, artifact.meta)
+
+
+def require_model(ws: Workspace) -> "ComplementaryModel":
+    model = load_model(ws)
+    if model is None:
+        raise AtelierError("no complementary model yet: train one with `python -m core train complementary` "
+                           "or the \"Retrain with labels\" button on the Outfit labelling page")
+    return model
+
+
+def read_pairs(path) -> pd.DataFrame:
+    """A CSV of item_a,item_b (ids kept as text); raises ValidationError naming what is wrong."""
+    from pathlib import Path
+
+    if not Path(path).is_file():
+        raise AtelierError(f"{path}: file not found (a CSV with columns item_a,item_b)")
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    missing = [c for c in ("item_a", "item_b") if c not in frame.columns]
+    if missing:
+        raise ValidationError([Problem(str(path), None, c, "required column missing (expected item_a,item_b)") for c in missing])
+    return frame[["item_a", "item_b"]]
+
+
+def score_pairs(model: "ComplementaryModel", pairs: pd.DataFrame) -> pd.DataFrame:
+    """item_a, item_b, score (probability the two go together) for each row of `pairs`."""
+    scores = model.score_pairs(pairs["item_a"].tolist(), pairs["item_b"].tolist())
+    return pd.DataFrame({"item_a": pairs["item_a"], "item_b": pairs["item_b"], Columns.score: scores})
+
+
+def complete_the_look(ws: Workspace, item_id: str, per_slot: int = 3, model: "ComplementaryModel | None" = None) -> tuple[pd.DataFrame, float]:
+    """Best items of each other category for `item_id` with catalogue details, and the outfit score of the
+    look made of the item plus each category's best pick."""
+    model = model or require_model(ws)
+    frame = model.complete_the_look(str(item_id), per_slot=per_slot)
+    best = frame[frame[Columns.rank] == 1][Columns.item].tolist()
+    look = model.feats.index([str(item_id)] + best)
+    details = _catalogue_details(ws, frame[Columns.item].tolist())
+    return frame.merge(details, on=Columns.item, how="left"), model.outfit_score(look)
+
+
+def _catalogue_details(ws: Workspace, item_ids: list[str]) -> pd.DataFrame:
+    """item_id, name, brand, category, category_group, division, price, image_url, colour of the given items."""
+    cards = _cards(ws)
+    rows = [{Columns.item: str(i), **cards[str(i)]} for i in item_ids if str(i) in cards]
+    return pd.DataFrame(rows, columns=[Columns.item, *(cards["__columns__"])])
+
+
+def _cards(ws: Workspace) -> dict[str, Any]:
+    """item id -> dict of the card fields, built once per catalogue file version in this process."""
+    path = ws.path / "catalogue.parquet"
+    key = (str(path), path.stat().st_mtime_ns if path.exists() else 0)
+    if _CARD_CACHE.get("key") != key:
+        cat = ws.catalogue()
+        cols = [c for c in ("name", "brand", "category", "category_group", "division", "price", "image_url") if c in cat.columns]
+        colour = [c for c in cat.columns if c.startswith("attr_colo")]
+        frame = cat[[Columns.item] + cols + colour[:1]].rename(columns={colour[0]: "colour"} if colour else {})
+        frame = frame.assign(**{Columns.item: frame[Columns.item].astype(str)}).drop_duplicates(Columns.item)
+        cards = frame.set_index(Columns.item).to_dict("index")
+        cards["__columns__"] = [c for c in frame.columns if c != Columns.item]
+        _CARD_CACHE.update(key=key, cards=cards)
+    return _CARD_CACHE["cards"]
+
+
+_CARD_CACHE: dict[str, Any] = {}  # one catalogue indexed by item id per process: a claim must stay cheap
+
+
+# -- the labelling queue ------------------------------------------------------------------------------------
+
+def new_request_id() -> str:
+    """Made when the form renders and kept in session state: a double click or rerun writes one label."""
+    return uuid.uuid4().hex
+
+
+def propose_candidates(ws: Workspace, n: int = 200, confident_share: float = 0.2, labels_needed: int = 1,
+                       seed: int | None = None, model: "ComplementaryModel | None" = None) -> int:
+    """Queue `n` pairs for stylists: the model's least-sure pairs spread round-robin over category pairs,
+    plus `confident_share` of its most confident ones (to check). Without a model, random cross-category pairs.
+    Both sides of a pair are of one division (or one side has none). Pairs already queued are not drawn again,
+    so asking twice queues new pairs. Returns how many new pairs were queued."""
+    from core.db.session import read_session, transaction
+
+    auth.require_current(auth.ACTION_ROLES["outfit.propose"])
+    if n < 1 or not 0 <= confident_share <= 1 or labels_needed < 1:
+        raise ValidationError([Problem("candidates", None, None, "n >= 1, 0 <= confident_share <= 1, labels_needed >= 1")])
+    model = model if model is not None else load_model(ws)
+    with read_session(ws) as session:
+        queued = q.queued_pairs(session, ws.name)
+    rows = _candidate_rows(ws, model, n, confident_share, seed, queued)
+    with transaction(ws) as session:
+        return q.add_candidates(session, ws.name, rows, labels_needed)
+
+
+def _candidate_rows(ws: Workspace, model: "ComplementaryModel | None", n: int, confident_share: float,
+                    seed: int | None, queued: set[tuple[str, str]] | None = None) -> list[dict]:
+    rng = np.random.default_rng(seed)
+    cat = ws.catalogue()
+    if model is None:
+        ids = cat[Columns.item].astype(str).to_numpy()
+        slot_col = "category_group" if "category_group" in cat.columns else Columns.category
+        slots = cat[slot_col].astype(str).to_numpy()
+    else:
+        ids, slots = model.feats.item_ids.astype(str), model.feats.slots.astype(str)
+    pool = min(max(20 * n, 2000), 200_000)
+    a, b = rng.integers(len(ids), size=pool), rng.integers(len(ids), size=pool)
+    keep = slots[a] != slots[b]  # pairs within one category are not outfit questions
+    if "division" in cat.columns:  # a men's jacket with a women's scarf is no outfit question either
+        division = cat.assign(**{Columns.item: cat[Columns.item].astype(str)}).drop_duplicates(Columns.item) \
+            .set_index(Columns.item)["division"].astype("string").fillna("").reindex(ids).fillna("").to_numpy(dtype=str)
+        keep &= (division[a] == division[b]) | (division[a] == "") | (division[b] == "")
+    if queued:
+        first_lower = ids[a] < ids[b]
+        lo, hi = np.where(first_lower, ids[a], ids[b]), np.where(first_lower, ids[b], ids[a])
+        keep &= np.fromiter(((x, y) not in queued for x, y in zip(lo, hi)), dtype=bool, count=len(a))
+    a, b = a[keep], b[keep]
+    _, first = np.unique(np.stack([np.minimum(a, b), np.maximum(a, b)], axis=1), axis=0, return_index=True)
+    first = np.sort(first)  # one question per pair, in draw order
+    a, b = a[first], b[first]
+    if model is None:
+        return [{"item_a": ids[i], "item_b": ids[j], "score": None, "reason": "random (no model yet)"} for i, j in zip(a[:n], b[:n])]
+    p = model.score_rows(a, b)
+    frame = pd.DataFrame({"a": a, "b": b, "p": p, "slots": [" + ".join(sorted(x)) for x in zip(slots[a], slots[b])]})
+    n_conf = int(round(n * confident_share))
+    unsure = frame.assign(u=(frame.p - 0.5).abs()).sort_values("u")
+    unsure["turn"] = unsure.groupby("slots").cumcount()
+    picked = unsure.sort_values(["turn", "u"]).head(n - n_conf).assign(reason="model unsure")
+    rest = frame.drop(picked.index)
+    conf = pd.concat([rest.nlargest(n_conf - n_conf // 2, "p"), rest.nsmallest(n_conf // 2, "p")]).assign(reason="model confident")
+    out = pd.concat([picked, conf])
+    return [{"item_a": ids[r.a], "item_b": ids[r.b], "score": float(r.p), "reason": f"{r.reason} ({r.slots})"} for r in out.itertuples()]
+
+
+@dataclass
+class PairView:
+    """A pair leased to a stylist, with both products' details (dicts of catalogue columns)."""
+
+    pair_id: int
+    item_a: dict
+    item_b: dict
+    score: float | None
+    reason: str
+    claim_expires_at: datetime
+
+
+def claim_pair(ws: Workspace, labeller: str, lease: timedelta = DEFAULT_LEASE) -> PairView | None:
+    """The pair this stylist holds, or lease them the next one (atomic); None when nothing is left for them."""
+    from core.db.session import transaction
+
+    auth.require_action(labeller, "outfit.label")
+    with transaction(ws) as session:
+        row = q.current_claim(session, ws.name, labeller) or q.claim_next(session, ws.name, labeller, lease)
+    if row is None:
+        return None
+    cards = _cards(ws)
+    card = lambda i: {Columns.item: i, **cards.get(i, {})}  # noqa: E731
+    return PairView(row["id"], card(row["item_a"]), card(row["item_b"]), row["score"], row["reason"], row["claim_expires_at"])
+
+
+def label_pair(ws: Workspace, pair_id: int, labeller: str, label: str, request_id: str) -> bool:
+    """Write one decision at once; False when it was already written (same request id or same person).
+
+    StaleEditError when this stylist's lease ran out and the pair went to someone else (or has all its labels)."""
+    from core.db.session import transaction
+
+    auth.require_action(labeller, "outfit.label")
+    if label not in PAIR_LABELS:
+        raise ValidationError([Problem("label", None, "label", f"must be one of {PAIR_LABELS}", label)])
+    if not request_id:
+        raise ValidationError([Problem("label", None, "request_id", "missing: make one with new_request_id() when the form renders")])
+    try:
+        with transaction(ws) as session:
+            return q.write_label(session, pair_id, labeller, label, request_id)
+    except IntegrityError as error:  # the foreign key: the pair was removed from the queue meanwhile
+        raise UnknownIdError(f"pair {pair_id} is not in the queue: reload the page") from error
+
+
+def undo_last_label(ws: Workspace, labeller: str, lease: timedelta = DEFAULT_LEASE) -> int | None:
+    """Take back this stylist's last decision; the pair is leased back to them. Returns its id or None."""
+    from core.db import audit
+    from core.db.session import transaction
+
+    auth.require_action(labeller, "outfit.label")
+    with transaction(ws) as session:
+        pair_id = q.undo_last(session, ws.name, labeller, lease)
+        if pair_id is not None:
+            audit.record(session, labeller, "outfit_label_undo", ws.name, f"pair {pair_id}")
+        return pair_id
+
+
+def expire_claims(ws: Workspace) -> int:
+    from core.db.session import transaction
+
+    with transaction(ws) as session:
+        return q.expire_claims(session, ws.name)
+
+
+def all_labels(ws: Workspace) -> pd.DataFrame:
+    """pair_id, item_a, item_b, labeller, label, created_at: one row per decision."""
+    from core.db.session import read_session
+
+    with read_session(ws) as session:
+        rows = q.labels(session, ws.name)
+    return pd.DataFrame(rows, columns=["pair_id", "item_a", "item_b", "labeller", "label", "created_at"])
+
+
+def labelled_pairs(ws: Workspace) -> pd.DataFrame:
+    """The training rows from labels: item_a, item_b, label (1 goes / 0 does not), by majority of yes/no votes."""
+    frame = all_labels(ws)
+    frame = frame[frame["label"].isin(("yes", "no"))]
+    if frame.empty:
+        return pd.DataFrame({"item_a": [], "item_b": [], "label": []})
+    votes = frame.assign(v=(frame["label"] == "yes").astype(int) * 2 - 1).groupby(["item_a", "item_b"])["v"].sum()
+    votes = votes[votes != 0]
+    return pd.DataFrame({"item_a": votes.index.get_level_values(0), "item_b": votes.index.get_level_values(1),
+                         "label": (votes.to_numpy() > 0).astype(int)})
+
+
+def labeller_counts(ws: Workspace, today: date | None = None) -> pd.DataFrame:
+    """labeller, total, today, yes, no, unsure (sorted by total)."""
+    frame = all_labels(ws)
+    cols = ["labeller", "total", "today", "yes", "no", "unsure"]
+    if frame.empty:
+        return pd.DataFrame(columns=cols)
+    today = today or datetime.now(timezone.utc).date()
+    when = pd.to_datetime(frame["created_at"], utc=True).dt.date
+    out = frame.assign(today=(when == today).astype(int)).groupby("labeller").agg(total=("label", "size"), today=("today", "sum"))
+    out = out.join(pd.crosstab(frame["labeller"], frame["label"]).reindex(columns=list(PAIR_LABELS), fill_value=0))
+    return out.reset_index().sort_values("total", ascending=False)[cols].reset_index(drop=True)
+
+
+def remaining_for(ws: Workspace, labeller: str) -> int:
+    """How many pairs still wait for a label this stylist could give (some may be leased to others now)."""
+    from core.db.session import read_session
+
+    with read_session(ws) as session:
+        return q.remaining_for(session, ws.name, labeller)
+
+
+def queue_status(ws: Workspace) -> dict[str, int]:
+    from core.db.session import read_session
+
+    with read_session(ws) as session:
+        return q.queue_counts(session, ws.name)
+
+
+def fleiss_kappa(table: np.ndarray) -> float:
+    """Fleiss' kappa of a (items, categories) count table; items may have different numbers of raters (>= 2)."""
+    table = np.asarray(table, dtype=float)
+    n = table.sum(axis=1)
+    table, n = table[n >= 2], n[n >= 2]
+    if len(table) == 0:
+        return float("nan")
+    p_i = ((table ** 2).sum(axis=1) - n) / (n * (n - 1))
+    p_j = table.sum(axis=0) / table.sum()
+    p_e = float((p_j ** 2).sum())
+    return float("nan") if p_e >= 1 else float((p_i.mean() - p_e) / (1 - p_e))
+
+
+def cohen_kappa(x: list[str], y: list[str]) -> float:
+    """Cohen's kappa of two raters' labels on the same items."""
+    x, y = np.asarray(x), np.asarray(y)
+    cats = np.union1d(x, y)
+    p_o = float((x == y).mean())
+    p_e = float(sum((x == c).mean() * (y == c).mean() for c in cats))
+    return float("nan") if p_e >= 1 else (p_o - p_e) / (1 - p_e)
+
+
+def agreement(ws: Workspace, labels: pd.DataFrame | None = None) -> dict[str, Any]:
+    """Agreement on pairs labelled by several stylists: Fleiss' kappa over all, Cohen's kappa per two stylists.
+
+    Returns {"pairs": overlapping pairs, "fleiss_kappa": float, "cohen": DataFrame(labeller_a, labeller_b, pairs, kappa)}.
+    """
+    frame = all_labels(ws) if labels is None else labels
+    multi = frame.groupby("pair_id").filter(lambda g: len(g) >= 2) if not frame.empty else frame
+    cohen_rows = []
+    if not multi.empty:
+        table = pd.crosstab(multi["pair_id"], multi["label"]).reindex(columns=list(PAIR_LABELS), fill_value=0).to_numpy()
+        wide = multi.pivot_table(index="pair_id", columns="labeller", values="label", aggfunc="first")
+        for u, v in combinations(sorted(wide.columns), 2):
+            both = wide[[u, v]].dropna()
+            if len(both) >= 2:
+                cohen_rows.append({"labeller_a": u, "labeller_b": v, "pairs": len(both), "kappa": cohen_kappa(both[u].tolist(), both[v].tolist())})
+        fleiss = fleiss_kappa(table)
+    else:
+        fleiss = float("nan")
+    return {"pairs": int(multi["pair_id"].nunique()) if not multi.empty else 0, "fleiss_kappa": fleiss,
+            "cohen": pd.DataFrame(cohen_rows, columns=["labeller_a", "labeller_b", "pairs", "kappa"])}
+
+
+# -- evaluation entry points (CLI) --------------------------------------------------------------------------
+
+def evaluate_workspace(ws: Workspace, params: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Split the workspace's outfits by outfit, train on one side (+ labels) and score model/prior/random."""
+    from core.services import outfit_eval
+
+    model_params, run = _split_params(params)
+    train_outfits, test_outfits = outfit_eval.split_outfits(ws.outfits(), run.get("test_fraction", 0.2), model_params.seed)
+    labels = labelled_pairs(ws) if run.get("use_labels", True) else None
+    result = outfit_eval.evaluate(ws.catalogue(), train_outfits, test_outfits, model_params, labels=labels,
+                                  image=ws.image_features() if model_params.use_image else None)
+    result.pop("trained_model", None)
+    return result
+
+
+def evaluate_files(products: pd.DataFrame, train_outfits: pd.DataFrame, test_outfits: pd.DataFrame, params: dict[str, Any] | None = None) -> dict[str, Any]:
+    from core.services import outfit_eval
+
+    model_params, _ = _split_params(params)
+    result = outfit_eval.evaluate(products, train_outfits, test_outfits, model_params)
+    result.pop("trained_model", None)
+    return result

@@ -1,0 +1,64 @@
+"""One job that trains every model of a fresh workspace in turn, so a first launch opens on working pages."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from core import jobs
+from core.data.workspace import Workspace
+
+KIND = "starter_models"
+JOB_TARGET = "core.services.starter_models:train_starter_models"
+# (label, job target, share of the job's progress): cheapest first, so the first pages light up soonest.
+STEPS: tuple[tuple[str, str, float], ...] = (
+    ("brand affinity", "core.services.affinity_training:train_affinity", 0.15),
+    ("outfit pairs", "core.services.outfits:train_complementary", 0.2),
+    ("attribute predictor", "core.services.attributes:train_attributes", 0.3),
+    ("long-tail embeddings", "core.services.long_tail:train_long_tail", 0.35),
+)
+
+
+class _Slice:
+    """The progress of one step, mapped into its share of the whole job (cancel still reaches every step)."""
+
+    def __init__(self, progress: Any, start: float, share: float, label: str) -> None:
+        self.progress, self.start, self.share, self.label = progress, start, share, label
+
+    def update(self, fraction: float, message: str = "", metrics: dict[str, Any] | None = None) -> None:
+        fraction = min(max(float(fraction), 0.0), 1.0)
+        self.progress.update(self.start + self.share * fraction, f"{self.label}: {message}" if message else self.label,
+                             metrics)
+
+
+def train_starter_models(ws: Workspace, params: dict[str, Any], progress: Any) -> dict[str, Any]:
+    """Job target: train brand affinity, outfit pairs, attributes and long-tail embeddings with their defaults.
+
+    A step that fails is reported and the next one still runs: one model's problem must not leave the others
+    untrained. Returns {label: {"version"} or {"error"}, "summary": one line}.
+    """
+    by = str(params.get("by", "local"))
+    results: dict[str, Any] = {}
+    start = 0.0
+    for label, target, share in STEPS:
+        module, name = target.split(":")
+        try:
+            step = getattr(importlib.import_module(module), name)
+            result = step(ws, {"by": by}, _Slice(progress, start, share, label))
+            results[label] = {"version": (result or {}).get("version")}
+        except jobs.JobCancelled:
+            raise
+        except Exception as error:  # noqa: BLE001 — reported per model, the job goes on with the next one
+            results[label] = {"error": f"{type(error).__name__}: {error}"}
+        start += share
+    failed = [label for label, r in results.items() if "error" in r]
+    if len(failed) == len(STEPS):
+        raise RuntimeError("no model could be trained: " + "; ".join(f"{k}: {r['error']}" for k, r in results.items()))
+    summary = f"{len(STEPS) - len(failed)} of {len(STEPS)} models trained" + (f"; failed: {', '.join(failed)}" if failed else "")
+    progress.update(1.0, summary)
+    return {**results, "summary": summary}
+
+
+def submit(ws: Workspace, by: str = "local") -> int:
+    """Queue the job (a detached worker process); returns its id."""
+    return jobs.submit(ws, KIND, JOB_TARGET, {"by": by}, submitted_by=by)
