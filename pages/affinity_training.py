@@ -1,0 +1,115 @@
+"""Affinity training: hyper-parameters, a training job with live both-direction learning curves, versions."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from core import jobs
+from core.columns import DEFAULT_EVENT_WEIGHTS, EVENTS
+from core.errors import AtelierError
+from core.models.affinity import ARTIFACT_KIND, AffinityParams
+from core.services import affinity_training
+from ui.auth import guard
+from ui.context import current_user, current_workspace, show_error
+from ui.jobs import job_panel, remember_job
+from ui.versions import versions_panel
+
+SIDES = {"user": "Brands for a user (user side)", "brand": "Users for a brand (brand side)"}
+
+
+def main() -> None:
+    guard(__file__)  # stops here unless the signed-in person's role may open this page
+    st.title("Affinity model")
+    st.caption("One bi-directional LightFM WARP model ranks brands for each customer **and** customers for each "
+               "brand (campaign audiences). Each iteration trains one epoch on customers×brands and one on the "
+               "transpose; precision@10 is tracked on a held-out validation split from both sides.")
+    try:
+        ws, user = current_workspace(), current_user()
+    except AtelierError as error:
+        show_error(error)
+        return
+    train_tab, versions_tab = st.tabs(["Train", "Versions"])
+    with train_tab:
+        params = params_form()
+        if params is not None:
+            try:
+                job_id = affinity_training.submit_training(ws, params, by=user)
+            except AtelierError as error:
+                show_error(error)
+            else:
+                remember_job(job_id)
+                st.toast(f"Training job #{job_id} started")
+        info = job_panel(ws, kind=affinity_training.JOB_KIND)
+        if info is None:  # nothing running: show the last run's curves rather than an empty page
+            latest = jobs.list_jobs(ws, kind=affinity_training.JOB_KIND, limit=1)
+            if not latest.empty:
+                info = job_panel(ws, job_id=int(latest["id"].iloc[0]))
+        if info is not None:
+            learning_curves(ws, info.id)
+    with versions_tab:
+        versions_panel(ws, ARTIFACT_KIND)
+
+
+def params_form() -> dict | None:
+    """The hyper-parameter form; returns the job params when "Train" is pressed."""
+    d = AffinityParams()
+    with st.form("affinity_params"):
+        a, b, c = st.columns(3)
+        n_factors = a.number_input("Factors", 4, 256, d.n_factors, step=4, help="embedding size")
+        iterations = b.number_input("Iterations", 1, 100, d.iterations,
+                                    help="each is one epoch on customers×brands and one on brands×customers")
+        learning_rate = c.number_input("Learning rate", 0.001, 0.5, d.learning_rate, step=0.005, format="%.3f")
+        a, b, c = st.columns(3)
+        ratio = a.number_input("Brand-direction learning rate ratio", 0.05, 2.0, d.transposed_lr_ratio, step=0.05,
+                               help="learning rate of the brands×customers epoch ÷ that of the customers×brands epoch")
+        max_sampled = b.number_input("Max negatives sampled", 1, 200, d.max_sampled)
+        polish = c.number_input("Polish epochs (user side, at the end)", 0, 10, d.polish_epochs)
+        a, b, c = st.columns(3)
+        half_life = a.number_input("Time decay half-life, days (0 = none)", 0.0, 3650.0, 0.0, step=7.0)
+        test_fraction = b.number_input("Validation share", 0.0, 0.5, 0.2, step=0.05,
+                                       help="0 trains on everything without a learning curve")
+        direction = c.selectbox("Direction", ["bidirectional", "users", "brands"],
+                                help="users / brands train one direction only (for comparison)")
+        with st.expander("Event weights"):
+            cols = st.columns(len(EVENTS))
+            weights = {e: col.number_input(e, 0.0, 100.0, float(DEFAULT_EVENT_WEIGHTS[e]), key=f"w_{e}")
+                       for e, col in zip(EVENTS, cols)}
+        activate = st.checkbox("Activate the new version when it is done", value=False,
+                               help="the first version of a workspace is activated anyway")
+        if not st.form_submit_button("Train", type="primary", icon=":material/model_training:"):
+            return None
+    return {"n_factors": int(n_factors), "iterations": int(iterations), "learning_rate": float(learning_rate),
+            "transposed_lr_ratio": float(ratio), "max_sampled": int(max_sampled),
+            "polish_epochs": int(polish), "direction": direction, "half_life_days": float(half_life) or None,
+            "test_fraction": float(test_fraction), "event_weights": weights,
+            "activate": True if activate else "if_none"}
+
+
+def learning_curves(ws, job_id: int) -> None:  # noqa: ANN001 — Workspace
+    """One plotly curve per direction (P@10 and R@10 per iteration), refreshed while the job runs."""
+    first = jobs.get(ws, job_id)
+
+    @st.fragment(run_every=None if first.finished else 1.5)
+    def _curves() -> None:
+        points = [p for p in jobs.get(ws, job_id).metrics if "user_precision@10" in p]
+        if not points:
+            return
+        for column, side in zip(st.columns(2), SIDES):
+            column.plotly_chart(curve_figure(points, side), key=f"curve_{side}_{job_id}_{len(points)}")
+
+    _curves()
+
+
+def curve_figure(points: list[dict], side: str) -> go.Figure:
+    """Validation precision@10 and recall@10 of one side against the iteration."""
+    figure = go.Figure()
+    xs = [p.get("iteration", p["step"]) for p in points]
+    for metric in ("precision@10", "recall@10"):
+        figure.add_trace(go.Scatter(x=xs, y=[p.get(f"{side}_{metric}") for p in points], mode="lines+markers", name=metric))
+    figure.update_layout(title=SIDES[side], height=280, margin=dict(l=10, r=10, t=40, b=10),
+                         xaxis_title="iteration", legend=dict(orientation="h", y=-0.35))
+    return figure
+
+
+main()

@@ -1,0 +1,70 @@
+"""Outfit labelling: stylists judge model-chosen pairs by keyboard; agreement; retrain; complete the look."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core import jobs
+from core.errors import AtelierError
+from core.services import outfits
+from ui.auth import guard
+from ui import outfits as outfit_ui
+from ui.context import current_user, current_workspace, show_error
+from ui.jobs import job_panel, remember_job
+from ui.versions import versions_panel
+
+
+def main() -> None:
+    guard(__file__)  # stops here unless the signed-in person's role may open this page
+    st.title("Outfit labelling")
+    st.caption("Does this pair go together? On *Label pairs* the keys are **Y** goes together · **N** does not go · "
+               "**U** not sure · **Z** undo. Labels train the next complementary model.")
+    try:
+        ws, user = current_workspace(), current_user()
+    except AtelierError as error:
+        show_error(error)
+        return
+    # Only the open tab runs: the Y/N/U/Z shortcuts must not label an unseen pair from another tab.
+    label_tab, look_tab, team_tab, model_tab = st.tabs([outfit_ui.LABEL_VIEW, "Complete the look", "Agreement", "Model"],
+                                                       key=outfit_ui.VIEW_KEY, on_change="rerun")
+    if label_tab.open:
+        with label_tab:
+            try:
+                outfit_ui.labelling_panel(ws, user)
+            except AtelierError as error:
+                show_error(error)
+            outfit_ui.queue_form(ws)
+    if look_tab.open:
+        with look_tab:
+            outfit_ui.look_panel(ws)
+    if team_tab.open:
+        with team_tab:
+            outfit_ui.agreement_panel(ws)
+    if model_tab.open:
+        with model_tab:
+            model_section(ws, user)
+
+
+def model_section(ws, user: str) -> None:  # noqa: ANN001 — Workspace
+    """Retrain with the labels so far (a job), its progress, then every version's metrics side by side."""
+    st.markdown(f"Labelled pairs ready for training: **{len(outfits.labelled_pairs(ws))}** "
+                "(majority of goes / does not go per pair).")
+    epochs = st.number_input("Epochs", 1, 50, 10, key="retrain_epochs")
+    if st.button("Retrain with labels", type="primary", key="retrain"):
+        try:
+            job_id = jobs.submit(ws, outfits.KIND, outfits.JOB_TARGET, {"epochs": int(epochs), "by": user}, submitted_by=user)
+        except AtelierError as error:
+            show_error(error)
+        else:
+            remember_job(job_id)
+    info = job_panel(ws, kind=outfits.KIND)
+    if info is not None and info.finished and info.result:
+        st.success(f"New version {info.result['version']}: pair AUC {info.result['metrics']['pair_auc']:.3f}, "
+                   f"FITB {info.result['metrics']['fitb_accuracy']:.3f} (labels used: {info.result['labels_used']})")
+    outfit_ui.version_comparison(ws)
+    st.subheader("Versions")
+    st.caption("Newest first: compare the new version's pair AUC and FITB with the previous one.")
+    versions_panel(ws, outfits.KIND)
+
+
+main()

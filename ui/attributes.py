@@ -1,0 +1,244 @@
+"""Attribute review widgets: model quality, review queue cards, bulk accept, decisions with undo, export, confusion figure."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from core.data.workspace import Workspace
+from core.errors import AtelierError, StaleEditError
+from core.services import attributes as svc
+from core.services import models as versions
+
+MESSAGE_KEY = "attr_message"
+
+
+@st.cache_resource(max_entries=4, show_spinner="Loading the attribute model ...")
+def _load(ws_path: str, version: str) -> svc.ActiveModel | None:
+    return svc.load_active(Workspace.open(ws_path))
+
+
+def active_model(ws: Workspace) -> svc.ActiveModel | None:
+    """The active version (cached per workspace and version, so a retrain or activation shows at once)."""
+    version = versions.active_version(ws, svc.KIND)
+    return None if version is None else _load(str(ws.path), version)
+
+
+def confusion_figure(confusion: dict, normalise: bool = True) -> go.Figure:
+    """Heat map of true (rows) vs predicted (columns); rows normalised to shares when `normalise`."""
+    matrix = np.asarray(confusion["matrix"], dtype=float)
+    labels = confusion["labels"]
+    shown = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1) if normalise else matrix
+    figure = go.Figure(go.Heatmap(z=shown, x=labels, y=labels, colorscale="Blues", hovertemplate=
+                                  "true %{y}<br>predicted %{x}<br>%{z:.2f}<extra></extra>"))
+    figure.update_layout(xaxis_title="predicted", yaxis_title="true", yaxis_autorange="reversed", height=480,
+                         margin=dict(l=10, r=10, t=10, b=10))
+    return figure
+
+
+def quality_panel(ws: Workspace, active: svc.ActiveModel) -> None:
+    """Table 2 of the active version beside the human acceptance rate; a confusion matrix on demand."""
+    table = svc.quality_table(active)
+    average = active.meta.get("average", {})
+    if table.empty:
+        st.info(f"Model {active.version} was trained without a held-out evaluation, so it has no quality table: "
+                "train again from the Model tab to see how good it is per attribute.")
+        return
+    if "baseline_f1" in table:
+        table.insert(table.columns.get_loc("baseline_f1") + 1, "beats", table["weighted_f1"] > table["baseline_f1"])
+    accept = svc.acceptance(ws, active)
+    judged = (accept["accepted"] + accept["corrected"]).rename("reviews") if not accept.empty else None
+    table = table.merge(pd.DataFrame({"attribute": accept["attribute"], "reviews": judged,
+                                      "acceptance_rate": 100 * accept["acceptance_rate"]}) if judged is not None else
+                        pd.DataFrame(columns=["attribute", "reviews", "acceptance_rate"]), on="attribute", how="left")
+    table["reviews"] = table["reviews"].fillna(0).astype(int)  # not reviewed yet is 0 reviews, not "None"
+    against = (f" vs TF-IDF + logistic regression {average['baseline_f1']:.3f} (better on {average.get('beats_baseline', '?')} "
+               f"of {average.get('attributes', len(table))})" if "baseline_f1" in average else "")
+    st.caption(f"Model {active.version} · held-out split ({int(100 * active.meta.get('test_fraction', 0.2))}% of items) · "
+               f"average weighted F1 {average.get('weighted_f1', float('nan')):.3f}{against} · "
+               f"reviewed labels used in training: {active.meta.get('labels_from_reviews', 0)} · "
+               "accept %: share of reviewed predictions accepted unchanged (the human-checked accuracy)")
+    # Held-out count and baseline accuracy stay in the CLI table: on the page they pushed the review columns out of view.
+    shown = [c for c in table.columns if c not in ("test_samples", "baseline_accuracy")]
+    st.dataframe(table, hide_index=True, key="attr_quality", width="stretch", column_order=shown, column_config={
+        "samples": st.column_config.NumberColumn("#samples", help="labelled items (train + held-out)"),
+        "test_samples": st.column_config.NumberColumn("#held-out", help="labelled items the model never saw, scored here"),
+        "classes": st.column_config.NumberColumn("#classes"),
+        "weighted_f1": st.column_config.NumberColumn("wF1", format="%.3f", help="weighted F1 on the held-out items"),
+        "accuracy": st.column_config.NumberColumn("acc %", format="%.1f"),
+        "majority_accuracy": st.column_config.NumberColumn("majority %", format="%.1f",
+                                                           help="accuracy of always predicting the commonest value"),
+        "baseline_f1": st.column_config.NumberColumn("TF-IDF wF1", format="%.3f",
+                                                     help="TF-IDF + logistic regression on name and description"),
+        "baseline_accuracy": st.column_config.NumberColumn("TF-IDF acc %", format="%.1f"),
+        "beats": st.column_config.CheckboxColumn("> TF-IDF", help="model weighted F1 above the TF-IDF baseline"),
+        "reviews": st.column_config.NumberColumn("reviews", help="predictions accepted or corrected by reviewers"),
+        "acceptance_rate": st.column_config.NumberColumn("accept %", format="%.0f",
+                                                         help="reviewed predictions accepted unchanged")})
+    confusion = active.meta.get("confusion", {})
+    if confusion and st.toggle("Show a confusion matrix", key="attr_show_confusion"):
+        name = st.selectbox("Attribute", list(confusion), key="attr_confusion_attribute")
+        st.plotly_chart(confusion_figure(confusion[name]), key="attr_confusion_figure")
+
+
+def _request_id(item_id: str, attribute: str, version: int, action: str) -> str:
+    """One id per rendered decision (kept in session state), so a double click or a rerun writes once."""
+    key = f"attr_req_{item_id}_{attribute}_{version}_{action}"
+    if key not in st.session_state:
+        st.session_state[key] = uuid.uuid4().hex
+    return st.session_state[key]
+
+
+def _decide(ws: Workspace, row: dict, attribute: str, decision: str, user: str, model_version: str,
+            value: str | None = None) -> None:
+    """Button callback: store the decision at once; tell the reviewer when someone else changed the item."""
+    chosen = row["predicted"] if decision == "accept" else value
+    try:
+        svc.decide(ws, row["item_id"], attribute, decision, chosen, user,
+                   _request_id(row["item_id"], attribute, row["version"], decision), seen_version=int(row["version"]),
+                   predicted=row["predicted"], probability=float(row["probability"]), model_version=model_version)
+    except StaleEditError as error:
+        st.session_state[MESSAGE_KEY] = ("warning", str(error))
+    except AtelierError as error:
+        st.session_state[MESSAGE_KEY] = ("error", str(error))
+    else:
+        verb = {"accept": "accepted", "correct": "set", "skip": "skipped"}[decision]
+        st.session_state[MESSAGE_KEY] = ("success", f"{row['item_id']}: {attribute} {verb}" + (f" = {chosen}" if chosen and decision != "skip" else ""))
+
+
+def show_message() -> None:
+    message = st.session_state.pop(MESSAGE_KEY, None)
+    if message:
+        getattr(st, message[0])(message[1])
+
+
+def image_source(url: object, root: Path | None = None) -> str | None:
+    """What st.image can show for a catalogue image_url: an http(s) URL, or an existing file (relative paths from
+    the workspace folder); None when there is nothing to show."""
+    if not isinstance(url, str) or not url.strip():
+        return None
+    if url.startswith(("http://", "https://")):
+        return url
+    path = Path(url) if Path(url).is_absolute() or root is None else Path(root) / url
+    return str(path) if path.is_file() else None
+
+
+def product_card(row: dict, root: Path | None = None) -> None:
+    """Name, brand · type, description excerpt, image (if the catalogue has a URL or a file)."""
+    source = image_source(row.get("image_url"), root)
+    if source is not None:
+        left, right = st.columns([1, 4])
+        left.image(source, width=110)
+    else:  # no picture: the text gets the whole card instead of sitting beside an empty column
+        right = st.container()
+    right.markdown(f"**{row.get('name') or row['item_id']}**  \n{row.get('brand') or '—'} · {row.get('category') or '—'}"
+                   f" · `{row['item_id']}`")
+    text = row.get("description")
+    if isinstance(text, str) and text:
+        right.caption(text[:220] + ("…" if len(text) > 220 else ""))
+
+
+def queue_panel(ws: Workspace, active: svc.ActiveModel, user: str) -> None:
+    """The review queue of one attribute: cards with accept / correct / skip."""
+    show_message()
+    c1, c2, c3, c4 = st.columns(4)
+    attribute = c1.selectbox("Attribute", active.attributes(), key="attr_attribute")
+    which = c2.radio("Items", ["missing", "suspect", "all"], horizontal=True, key="attr_which",
+                     help="missing: no catalogue value · suspect: the catalogue value disagrees with a confident prediction")
+    order = c3.radio("Order", ["confidence", "uncertainty"], horizontal=True, key="attr_order")
+    limit = c4.number_input("Rows", 1, 100, 10, key="attr_limit")
+    queue = svc.review_queue(ws, active, attribute, which, order, int(limit))
+    if queue.empty:
+        st.info(f"Nothing to review for {attribute} ({which}).")
+        return
+    values = svc.class_values(active, attribute)
+    for row in queue.to_dict("records"):
+        with st.container(border=True, key=f"card_{attribute}_{row['item_id']}"):  # the key gives tests a handle
+            product_card(row, ws.path)
+            current = row["current"] if isinstance(row["current"], str) else "— (missing)"
+            st.markdown(f"Catalogue: **{current}** · predicted **{row['predicted']}** ({row['probability']:.2f})"
+                        + (f" · alternatives: {row['alternatives']}" if row["alternatives"] else "")
+                        + (" · :orange[suspect]" if row["kind"] == "suspect" else ""))
+            a, b, c, d = st.columns([1, 2, 1, 1], vertical_alignment="bottom")
+            item = row["item_id"]
+            a.button("Accept", key=f"accept_{attribute}_{item}", type="primary", on_click=_decide,
+                     args=(ws, row, attribute, "accept", user, active.version))
+            pick = b.selectbox("Correct value", values, key=f"pick_{attribute}_{item}",
+                               index=values.index(row["predicted"]) if row["predicted"] in values else 0)
+            c.button("Correct", key=f"correct_{attribute}_{item}", on_click=_decide,
+                     args=(ws, row, attribute, "correct", user, active.version, pick))
+            d.button("Skip", key=f"skip_{attribute}_{item}", on_click=_decide,
+                     args=(ws, row, attribute, "skip", user, active.version))
+
+
+def bulk_panel(ws: Workspace, active: svc.ActiveModel, user: str) -> None:
+    """Bulk accept above a probability, after a preview of how many items and which values it will write."""
+    c1, c2, c3 = st.columns(3)
+    attribute = c1.selectbox("Attribute", active.attributes(), key="bulk_attribute")
+    which = c2.radio("Items", ["missing", "suspect"], horizontal=True, key="bulk_which")
+    threshold = c3.slider("Minimum probability", 0.5, 1.0, 0.95, 0.01, key="bulk_threshold")
+    preview = svc.bulk_preview(ws, active, attribute, threshold, which)
+    st.markdown(f"**{len(preview)}** items would get a value for **{attribute}**" + (":" if len(preview) else "."))
+    if preview.empty:
+        best = svc.bulk_preview(ws, active, attribute, 0.0, which)
+        st.caption(f"No {which} item has a prediction at {threshold:.2f} or above"
+                   + (f"; the most confident is {best['probability'].max():.2f}: lower the minimum probability to include it."
+                      if not best.empty else f" and no {which} item is left to review for {attribute}."))
+    else:
+        st.dataframe(preview["predicted"].value_counts().rename_axis("value").reset_index(name="items"),
+                     hide_index=True, key="bulk_values")
+        with st.expander("Items in the preview"):
+            st.dataframe(preview[["item_id", "name", "predicted", "probability", "current"]], hide_index=True)
+    key = f"bulk_req_{attribute}_{which}_{threshold}"
+    st.session_state.setdefault(key, uuid.uuid4().hex)
+    if st.button(f"Accept {len(preview)} predictions", key="bulk_accept", disabled=preview.empty, type="primary"):
+        try:
+            written = svc.bulk_accept(ws, active, attribute, threshold, user, st.session_state[key], which)
+        except AtelierError as error:
+            st.error(str(error))
+        else:
+            st.session_state.pop(key, None)
+            st.success(f"Accepted {written} predictions for {attribute}.")
+
+
+def decisions_panel(ws: Workspace, user: str) -> None:
+    """Every decision (filter by attribute, reviewer, decision), with undo of the latest one per item."""
+    frame = svc.reviews(ws)
+    if frame.empty:
+        st.info("No decisions yet.")
+        return
+    c1, c2, c3 = st.columns(3)
+    attribute = c1.selectbox("Attribute", ["(all)"] + sorted(frame["attribute"].unique()), key="dec_attribute")
+    reviewer = c2.selectbox("Reviewer", ["(all)"] + sorted(frame["reviewer"].unique()), key="dec_reviewer")
+    decision = c3.selectbox("Decision", ["(all)", "accept", "correct", "skip"], key="dec_decision")
+    shown = svc.reviews(ws, None if attribute == "(all)" else attribute, None if reviewer == "(all)" else reviewer,
+                        None if decision == "(all)" else decision)
+    st.dataframe(shown[["id", "created_at", "reviewer", "item_id", "attribute", "decision", "value", "predicted",
+                        "probability", "undone"]], hide_index=True, key="dec_table")
+    undoable = shown[shown["undoable"]]
+    if undoable.empty:
+        return
+    labels = {int(r.id): f"#{r.id} {r.item_id} · {r.attribute} · {r.decision} {r.value or ''}" for r in undoable.itertuples()}
+    choice = st.selectbox("Undo a decision", list(labels), format_func=labels.get, key="dec_undo_choice")
+    if st.button("Undo", key="dec_undo"):
+        key = f"undo_req_{choice}"
+        st.session_state.setdefault(key, uuid.uuid4().hex)
+        try:
+            svc.undo(ws, int(choice), user, st.session_state[key])
+        except AtelierError as error:
+            st.warning(str(error))
+        else:
+            st.success(f"Decision #{choice} undone.")
+
+
+def export_panel(ws: Workspace, user: str) -> None:
+    """Download the consolidated catalogue (original + accepted values, with their source), built on click."""
+    st.caption("Original catalogue plus every accepted or corrected value; a source_<attribute> column says where each "
+               "value comes from. Cells a spreadsheet would run as formulas are escaped.")
+    st.download_button("Download consolidated catalogue (CSV)", data=lambda: svc.export_catalogue(ws, user),
+                       file_name=f"{ws.name}_catalogue_reviewed.csv", mime="text/csv", key="attr_export")

@@ -1,0 +1,164 @@
+"""Campaign audience UI helpers: cached model/data loaders keyed by version, URL state, and plotly figures."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from core.data.workspace import Workspace
+from core.models.affinity import ARTIFACT_KIND, AffinityModel
+from core.services import campaigns
+from core.services.audience import NO_MODEL_HELP, Audience, AudienceData, Lift, NoModelError
+
+ACCENT, MUTED, CONTROL = "#7c3aed", "#cbd5e1", "#f59e0b"
+
+
+# --------------------------------------------------------------------------- cached loaders
+
+@st.cache_resource(max_entries=4, show_spinner="Loading the affinity model…")
+def _model(ws_path: str, version: str) -> tuple[AffinityModel, str]:
+    return campaigns.load_model(Workspace.open(ws_path))
+
+
+def active_model(ws: Workspace) -> tuple[AffinityModel, str]:
+    """The active affinity model (cached per version: activating a new one reloads); NoModelError if none."""
+    from core.services.models import active_version
+
+    version = active_version(ws, ARTIFACT_KIND)
+    if version is None:
+        raise NoModelError(f"workspace '{ws.name}' has no trained affinity model yet: {NO_MODEL_HELP}")
+    return _model(str(ws.path), version)
+
+
+@st.cache_resource(max_entries=4, show_spinner="Reading interactions and customers…")
+def _data(ws_path: str, version: str, stamps: tuple[int, ...]) -> AudienceData:
+    ws = Workspace.open(ws_path)
+    return campaigns.workspace_data(ws, _model(ws_path, version)[0])
+
+
+def audience_data(ws: Workspace, version: str) -> AudienceData:
+    """Exclusion inputs, rebuilt when the model version or the interactions/customers files change."""
+    stamps = tuple((ws.path / f).stat().st_mtime_ns if (ws.path / f).is_file() else 0
+                   for f in ("interactions.parquet", "customers.parquet"))
+    return _data(str(ws.path), version, stamps)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def brand_options(ws_path: str, version: str) -> list[str]:
+    """Brand ids of the model, sorted case-insensitively for the searchable picker."""
+    return sorted(_model(ws_path, version)[0].brand_ids.external.tolist(), key=str.lower)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _member_sets(ws_path: str, campaigns_key: tuple[tuple[int, int], ...]) -> dict[str, list[str]]:
+    return campaigns.member_sets(Workspace.open(ws_path))
+
+
+def saved_member_sets(ws: Workspace, saved: pd.DataFrame) -> dict[str, list[str]]:
+    """Target ids of every saved campaign, re-read only when a campaign is added or changed."""
+    key = tuple(zip(saved["id"].astype(int), saved["version"].astype(int))) if len(saved) else ()
+    return _member_sets(str(ws.path), key) if key else {}
+
+
+# --------------------------------------------------------------------------- URL state
+
+def url_defaults(keys: dict[str, Any]) -> None:
+    """Seed widget state from the URL once per session (a shared link opens the same view)."""
+    if st.session_state.get("_audience_url_loaded"):
+        return
+    params = st.query_params
+    for key, default in keys.items():
+        if key == "brand":
+            value: Any = params.get_all("brand") or default
+        else:
+            raw = params.get(key)
+            value = default if raw is None else type(default)(raw) if default is not None else raw
+        st.session_state.setdefault(f"aud_{key}", value)
+    st.session_state["_audience_url_loaded"] = True
+
+
+def write_url(values: dict[str, Any]) -> None:
+    """Put the shareable state (brands, cut-off, campaign) into the URL; drops keys whose value is None."""
+    for key, value in values.items():
+        if value is None or value == [] or value == "":
+            if key in st.query_params:
+                del st.query_params[key]
+        elif isinstance(value, list):
+            st.query_params[key] = [str(v) for v in value]
+        else:
+            st.query_params[key] = str(value)
+
+
+# --------------------------------------------------------------------------- figures
+
+def distribution_figure(audience: Audience) -> go.Figure:
+    """Histogram of eligible users' scores, the part above the cut-off highlighted, the cut-off as a line."""
+    counts, edges = audience.histogram
+    centres = (edges[:-1] + edges[1:]) / 2
+    cutoff = audience.cutoff if audience.cutoff is not None else np.inf
+    colours = [ACCENT if lo >= cutoff or hi > cutoff else MUTED for lo, hi in zip(edges[:-1], edges[1:])]
+    fig = go.Figure(go.Bar(x=centres, y=counts, width=np.diff(edges), marker_color=colours,
+                           hovertemplate="score %{x:.3f}<br>%{y} users<extra></extra>"))
+    if audience.cutoff is not None:
+        fig.add_vline(x=audience.cutoff, line_dash="dash", line_color=ACCENT,
+                      annotation_text=f"cut-off {audience.cutoff:.3f}")
+    fig.update_layout(height=280, margin=dict(l=10, r=10, t=30, b=10), bargap=0,
+                      xaxis_title=audience.score_kind, yaxis_title="users", title="Score distribution")
+    return fig
+
+
+def size_curve_figure(audience: Audience) -> go.Figure:
+    """Audience size if the cut-off were at each score (eligible users at or above it), current point marked."""
+    curve = audience.curve
+    fig = go.Figure(go.Scatter(x=curve["cutoff"], y=curve["size"], mode="lines", line_color=ACCENT,
+                               hovertemplate="cut-off %{x:.3f}<br>%{y} users<extra></extra>"))
+    if audience.cutoff is not None:
+        fig.add_trace(go.Scatter(x=[audience.cutoff], y=[audience.size], mode="markers", marker_size=10,
+                                 marker_color=CONTROL, name="now", hovertemplate="now: %{y} users<extra></extra>"))
+    fig.update_layout(height=280, margin=dict(l=10, r=10, t=30, b=10), showlegend=False,
+                      xaxis_title=f"cut-off ({audience.score_kind})", yaxis_title="audience size",
+                      title="Size vs cut-off")
+    return fig
+
+
+def overlap_figure(table: pd.DataFrame) -> go.Figure:
+    """Bars: how many of this audience each saved campaign already holds (Jaccard in the hover)."""
+    fig = go.Figure(go.Bar(x=table["overlap"], y=table["campaign"], orientation="h", marker_color=ACCENT,
+                           customdata=np.stack([table["jaccard"], table["size"]], axis=1),
+                           hovertemplate="%{y}: %{x} shared of %{customdata[1]}<br>Jaccard %{customdata[0]:.3f}<extra></extra>"))
+    fig.update_layout(height=max(160, 40 * len(table) + 60), margin=dict(l=10, r=10, t=30, b=10),
+                      xaxis_title="users also in that campaign", title="Overlap with saved campaigns")
+    return fig
+
+
+def overlap_matrix_figure(matrix: pd.DataFrame) -> go.Figure:
+    """Jaccard heat map between this audience and every saved campaign."""
+    fig = go.Figure(go.Heatmap(z=matrix.values, x=matrix.columns, y=matrix.index, colorscale="Purples",
+                               zmin=0, zmax=1, text=np.round(matrix.values, 2), texttemplate="%{text}"))
+    fig.update_layout(height=max(220, 40 * len(matrix) + 80), margin=dict(l=10, r=10, t=30, b=10),
+                      title="Jaccard overlap")
+    return fig
+
+
+def lift_figure(lifts: list[Lift]) -> go.Figure:
+    """Target vs control rate per outcome, with the 95% CI of the difference in the hover."""
+    outcomes = [l.outcome for l in lifts]
+    fig = go.Figure([
+        go.Bar(name="target", x=outcomes, y=[l.rate_target for l in lifts], marker_color=ACCENT),
+        go.Bar(name="control", x=outcomes, y=[l.rate_control for l in lifts], marker_color=CONTROL),
+    ])
+    fig.update_layout(barmode="group", height=280, margin=dict(l=10, r=10, t=30, b=10), yaxis_tickformat=".0%",
+                      title="Target vs control")
+    return fig
+
+
+def top_brands_figure(top: pd.DataFrame) -> go.Figure:
+    """Horizontal bars of a customer's top brands by affinity score."""
+    fig = go.Figure(go.Bar(x=top["score"][::-1], y=top["brand_id"][::-1], orientation="h", marker_color=ACCENT))
+    fig.update_layout(height=max(200, 28 * len(top) + 60), margin=dict(l=10, r=10, t=30, b=10),
+                      xaxis_title="affinity score", title="Top brands")
+    return fig

@@ -1,0 +1,194 @@
+"""Sign-in for pages: the team-mode gate (st.login), the acting person, page guards and the settings check."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from core import auth
+from core.config import REPO_ROOT
+from core.errors import AtelierError
+
+USER_KEY = "atelier_user"  # ui.context.current_user() reads the acting person's key from here
+OPTIONS = ("server.address", "server.enableXsrfProtection", "server.enableCORS", "server.allowedHosts",
+           "client.showErrorDetails", "server.enableAgentApi", "server.maxUploadSize")
+TEAM_ONLY = frozenset({"pages/admin.py"})  # listed in the navigation only when people sign in
+_LOG = logging.getLogger("atelier.auth")
+_WARNED: set[str] = set()
+
+
+def team_mode() -> bool:
+    """ATELIER_AUTH decides when set; otherwise an [auth] section in the app's secrets means team mode."""
+    try:
+        if os.environ.get(auth.AUTH_ENV):
+            return auth.team_mode()
+    except ValueError as error:
+        raise AtelierError(str(error)) from error
+    return bool(_secret("auth"))
+
+
+def sign_in_gate() -> auth.Actor:
+    """Run first on every rerun: check settings, sign the person in (team mode), bind them for services.
+
+    Stops the run (sign-in screen or settings error) when nobody may act yet; returns the acting person.
+    """
+    team = team_mode()
+    _check_settings(team)
+    if not team:
+        return _bind(auth.LOCAL)
+    auth.serve_team()
+    actor = _signed_in()
+    if actor is None:
+        _only(_sign_in_screen, "Sign in")
+    _user_box(actor)
+    if not actor.roles:
+        _only(lambda: _no_role(actor), "No role yet")
+    return _bind(actor)
+
+
+def acting() -> auth.Actor | None:
+    """The person acting in this run (resolved again if the gate has not run, e.g. a page opened alone)."""
+    actor = auth.current_actor()
+    if actor is not None:
+        return actor
+    if not team_mode():
+        return _bind(auth.LOCAL)
+    auth.serve_team()
+    actor = _signed_in()
+    return _bind(actor) if actor is not None else None
+
+
+def allowed(page: str) -> bool:
+    """Whether the acting person may open `page` ("pages/x.py"); used to build st.navigation.
+
+    The embedded default keeps its navigation as it was: nobody signs in there, so there is no one to administer.
+    """
+    actor = acting()
+    if actor is auth.LOCAL and page in TEAM_ONLY:
+        return False
+    return actor is not None and auth.may_open(actor, page)
+
+
+def guard(page_file: str) -> auth.Actor:
+    """One line at the top of every page: stop with a message unless the acting person may open it."""
+    page = _page_path(page_file)
+    actor = acting()
+    if actor is None:
+        st.info("Sign in to use Atelier.", icon=":material/login:")
+        st.stop()
+    if not auth.may_open(actor, page):
+        needed = " or ".join(sorted(auth.page_roles(page)))
+        st.error(f"{actor.name} may not open this page: it needs the {needed} role. Ask an admin to grant it on "
+                 "the Admin page.", icon=":material/block:")
+        st.stop()
+    return actor
+
+
+def _page_path(page_file: str) -> str:
+    path = Path(page_file).resolve()
+    try:
+        return path.relative_to(REPO_ROOT).as_posix()
+    except ValueError:
+        return f"pages/{path.name}"
+
+
+def _bind(actor: auth.Actor) -> auth.Actor:
+    auth.bind(actor)
+    st.session_state[USER_KEY] = actor.key
+    return actor
+
+
+def _signed_in() -> auth.Actor | None:
+    """The signed-in person with their roles (None when nobody is signed in); a sign-in that cannot be
+    recorded (no iss/sub claims, an outdated shared database) stops the run with its message."""
+    if not st.user.get("is_logged_in"):
+        return None
+    try:
+        return _record_sign_in()
+    except AtelierError as error:
+        message = str(error)
+        _only(lambda: st.error(f"Signed in, but Atelier cannot record it: {message}", icon=":material/error:"),
+              "Sign-in problem")
+        return None
+
+
+def _record_sign_in() -> auth.Actor:
+    from core.services import roles
+
+    settings = _atelier_settings()
+    identity = roles.Identity.from_claims(st.user.to_dict(), settings.get("group_roles") or None,
+                                          str(settings.get("groups_claim") or auth.DEFAULT_GROUPS_CLAIM))
+    return roles.sign_in(identity, bootstrap_admins=[str(a) for a in settings.get("admins", [])])
+
+
+def _only(screen: Any, title: str) -> None:
+    """Show one screen and stop: registering it as the whole navigation keeps Streamlit from listing pages/."""
+    st.navigation([st.Page(screen, title=title, url_path="signin")], position="hidden").run()
+    st.stop()
+
+
+def _no_role(actor: auth.Actor) -> None:
+    st.warning(f"You are signed in as **{actor.name}** but hold no role in Atelier yet. Ask an admin to grant "
+               f"you one on the Admin page (your key: `{actor.key}`).", icon=":material/lock:")
+
+
+def _sign_in_screen() -> None:
+    st.title("Atelier")
+    st.markdown("This Atelier is shared by a team: sign in with your company account to continue.")
+    provider = _atelier_settings().get("provider")
+    if st.button("Sign in", type="primary", icon=":material/login:", key="atelier_sign_in"):
+        st.login(str(provider)) if provider else st.login()
+
+
+def _user_box(actor: auth.Actor) -> None:
+    with st.sidebar:
+        roles = ", ".join(sorted(actor.roles)) or "no role yet"
+        st.caption(f"Signed in as **{actor.name}** · {roles}")
+        if st.button("Sign out", icon=":material/logout:", key="atelier_sign_out"):
+            st.session_state.pop(USER_KEY, None)
+            auth.bind(None)
+            st.logout()
+
+
+def _check_settings(team: bool) -> None:
+    options = {name: _option(name) for name in OPTIONS}
+    findings = auth.check_settings(options, team, _secret("auth") or {}, _authlib_ok())
+    for finding in findings:
+        if finding.option not in _WARNED:
+            _WARNED.add(finding.option)
+            _LOG.warning("team settings: %s: %s", finding.option, finding.message)
+    refusals = [f for f in findings if f.refuse]
+    if refusals:
+        _only(lambda: st.error("Atelier refuses to serve with these settings (see README, Team deployment):\n\n"
+                               + "\n".join(f"- `{f.option}`: {f.message}" for f in refusals),
+                               icon=":material/gpp_bad:"), "Settings")
+
+
+def _option(name: str) -> Any:
+    try:
+        return st.get_option(name)
+    except Exception:  # noqa: BLE001 — an option this Streamlit version lacks counts as unset
+        return None
+
+
+def _authlib_ok() -> bool:
+    from streamlit.auth_util import is_authlib_installed
+
+    return is_authlib_installed()
+
+
+def _secret(name: str) -> Any:
+    # A missing or unparsable secrets.toml reads as "no [auth]": set ATELIER_AUTH=team on a team server so
+    # that case refuses to serve instead of falling back to the (loopback-only) embedded default.
+    if not st.secrets.load_if_toml_exists():
+        return None
+    value = st.secrets.get(name)
+    return value.to_dict() if hasattr(value, "to_dict") else value
+
+
+def _atelier_settings() -> dict[str, Any]:
+    return dict(_secret("atelier") or {})
