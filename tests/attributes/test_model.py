@@ -1,0 +1,106 @@
+"""The attribute model: masked losses never read a missing label, learns planted attributes, round-trips as arrays."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from core.artifacts import ArtifactStore
+from core.errors import ValidationError
+from core.models import attributes as am
+from core.services.attribute_eval import evaluate, split_catalogue
+from tests.attributes.conftest import FAST, synthetic_catalogue
+
+
+def test_masked_loss_gives_missing_cells_no_gradient() -> None:
+    logits = [torch.randn(4, 3, requires_grad=True), torch.randn(4, 2, requires_grad=True)]
+    labels = torch.tensor([[0, -1], [-1, 1], [2, -1], [-1, -1]])
+    weights = [torch.ones(3), torch.ones(2)]
+    am.masked_loss(logits, labels, weights).backward()
+    assert torch.all(logits[0].grad[[1, 3]] == 0) and torch.all(logits[0].grad[[0, 2]].abs().sum(1) > 0)
+    assert torch.all(logits[1].grad[[0, 2, 3]] == 0) and logits[1].grad[1].abs().sum() > 0
+    with pytest.raises((IndexError, RuntimeError)):  # the sentinel would poison the loss if it were read
+        torch.nn.functional.cross_entropy(logits[1].detach(), labels[:, 1])
+
+
+@pytest.mark.parametrize("mode", ["masked", "tasks"])
+def test_training_never_reads_a_missing_label(mode: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    catalogue = synthetic_catalogue(160, seed=1, missing=0.5)
+    real = torch.nn.functional.cross_entropy
+    seen: list[int] = []
+
+    def guarded(input, target, *args, **kwargs):  # noqa: A002, ANN001, ANN202
+        assert bool((target >= 0).all()), "a missing label (-1) reached the loss"
+        seen.append(int(target.numel()))
+        return real(input, target, *args, **kwargs)
+
+    monkeypatch.setattr(torch.nn.functional, "cross_entropy", guarded)
+    model = am.train(catalogue, None, am.AttributeParams.from_dict({**FAST, "epochs": 1, "mode": mode}))
+    labels = model.space.encode(catalogue)
+    assert (labels == -1).any()
+    # every present label was used exactly once in the epoch (masked: per attribute per batch; tasks: per task batch)
+    assert sum(seen) == int((labels >= 0).sum())
+
+
+def test_learns_planted_attributes_beating_majority_and_applicability() -> None:
+    catalogue = synthetic_catalogue(400, seed=2)
+    train, test = split_catalogue(catalogue, 0.25, seed=0)
+    result = evaluate(train, test, None, am.AttributeParams.from_dict(FAST), baseline=True)
+    table = {row["attribute"]: row for row in result["table"]}
+    assert set(table) == {"colour", "pattern", "sleeve_length"}
+    for row in table.values():
+        assert row["accuracy"] > row["majority_accuracy"] + 0.2, row
+        assert 0 <= row["baseline_f1"] <= 1
+    space = result["model"].space
+    codes = {c: i + 1 for i, c in enumerate(space.categories)}
+    sleeve = space.attributes.index("sleeve_length")
+    assert space.applicable[codes["shirts"], sleeve] and not space.applicable[codes["jeans"], sleeve]
+    assert np.asarray(result["confusion"]["colour"]["matrix"]).sum() == table["colour"]["test_samples"]
+
+
+def test_min_support_folds_rare_values_into_other() -> None:
+    catalogue = synthetic_catalogue(120, seed=3, missing=0.0)
+    catalogue.loc[:1, "attr_colour"] = ["teal", "mauve"]
+    space = am.LabelSpace.fit(catalogue, ["colour"], am.AttributeParams(min_support=3))
+    assert "teal" not in space.classes["colour"] and space.classes["colour"][-1] == am.OTHER
+    labels = space.encode(catalogue)
+    assert space.classes["colour"][labels[0, 0]] == am.OTHER
+
+
+def test_outputs_round_trip_through_the_artifact_store(tmp_path) -> None:  # noqa: ANN001
+    catalogue = synthetic_catalogue(200, seed=4)
+    model = am.train(catalogue, None, am.AttributeParams.from_dict({**FAST, "epochs": 2}))
+    arrays, meta = model.to_arrays()
+    store = ArtifactStore(tmp_path)
+    version = store.save(am.KIND, arrays, meta)
+    loaded = am.AttributeModel.from_arrays(store.load(am.KIND, version).arrays, store.load(am.KIND, version).meta)
+    before, after = model.probabilities(catalogue), loaded.probabilities(catalogue)
+    for name in model.attributes:
+        np.testing.assert_allclose(before[name], after[name], rtol=1e-5, atol=1e-6)
+    frame = loaded.predict(catalogue)
+    assert len(frame) == len(catalogue) * 3
+    assert set(frame.columns) >= {"item_id", "attribute", "predicted", "probability", "alternatives", "has_value", "suspect"}
+    assert frame["has_value"].sum() == sum(catalogue[f"attr_{a}"].notna().sum() for a in model.attributes)
+
+
+def test_suspect_when_a_confident_prediction_disagrees() -> None:
+    catalogue = synthetic_catalogue(300, seed=5, missing=0.1)
+    model = am.train(catalogue, ["colour"], am.AttributeParams.from_dict({**FAST, "suspect_threshold": 0.6}))
+    probe = catalogue.iloc[:3].copy()
+    wrong = {"black": "white", "white": "red", "red": "navy", "navy": "black"}
+    probe["attr_colour"] = [wrong[n.split()[0]] for n in probe["name"]]
+    frame = model.predict(probe)
+    assert frame["suspect"].all(), frame
+    assert not model.predict(catalogue.iloc[:0]).shape[0]
+
+
+def test_bad_input_is_refused_with_a_message() -> None:
+    catalogue = synthetic_catalogue(50)
+    with pytest.raises(ValidationError, match="unique"):
+        am.train(pd.concat([catalogue, catalogue.iloc[:1]]), None, am.AttributeParams(epochs=1))
+    with pytest.raises(ValidationError, match="attr_size"):
+        am.train(catalogue, ["size"], am.AttributeParams(epochs=1))
+    with pytest.raises(ValidationError, match="unknown attribute-model parameter"):
+        am.AttributeParams.from_dict({"epoch": 3})

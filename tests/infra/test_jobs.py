@@ -1,0 +1,126 @@
+"""Jobs in worker processes: done with progress and metrics, failed with the error, cancelled, dead worker."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import pytest
+import sqlalchemy as sa
+
+from core import jobs
+from core.data.workspace import Workspace
+from core.db.models import AuditLog
+from core.db.session import read_session
+from core.errors import AtelierError, UnknownIdError
+
+T = "tests.infra.job_targets"
+
+
+def _wait(ws: Workspace, job_id: int, until: tuple[str, ...] = jobs.FINISHED, timeout: float = 60.0,
+          predicate=None) -> jobs.JobInfo:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        info = jobs.get(ws, job_id)
+        if info.status in until and (predicate is None or predicate(info)):
+            return info
+        time.sleep(0.2)
+    raise AssertionError(f"job {job_id} still {info.status} after {timeout} s: {info}")
+
+
+def test_submitted_job_reports_progress_and_finishes(ws: Workspace) -> None:
+    job_id = jobs.submit(ws, "test", f"{T}:count", {"steps": 4}, submitted_by="ana")
+    assert jobs.get(ws, job_id).status in ("queued", "running")
+    info = _wait(ws, job_id)
+    assert info.status == "done", info.error
+    assert info.result == {"steps": 4, "workspace": ws.name}
+    assert info.progress == 1.0 and info.submitted_by == "ana" and info.pid != os.getpid()
+    assert [p["loss"] for p in info.metrics] == [1.0, 0.5, pytest.approx(1 / 3), 0.25]
+    assert [p["step"] for p in info.metrics] == [1, 2, 3, 4]
+    frame = jobs.list_jobs(ws)
+    assert list(frame["id"]) == [job_id] and frame.loc[0, "status"] == "done"
+
+
+def test_failing_job_is_failed_with_its_message(ws: Workspace) -> None:
+    info = _wait(ws, jobs.submit(ws, "test", f"{T}:boom", {}))
+    assert info.status == "failed"
+    assert info.error.startswith("ValueError: planted failure 42") and "job_targets.py" in info.error
+    assert info.message == "ValueError: planted failure 42"
+
+
+def test_cancel_stops_a_running_job(ws: Workspace) -> None:
+    job_id = jobs.submit(ws, "test", f"{T}:forever", {})
+    _wait(ws, job_id, until=("running",), predicate=lambda i: i.progress > 0)
+    assert jobs.cancel(ws, job_id, by="ana").cancel_requested
+    info = _wait(ws, job_id, timeout=30)
+    assert info.status == "cancelled" and info.finished_at is not None
+
+
+def test_cancel_kills_a_job_that_ignores_it(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ATELIER_JOB_CANCEL_GRACE_S", "1")  # read by the worker process
+    job_id = jobs.submit(ws, "test", f"{T}:stubborn", {})
+    running = _wait(ws, job_id, until=("running",), predicate=lambda i: i.progress > 0)
+    jobs.cancel(ws, job_id)
+    info = _wait(ws, job_id, timeout=30)
+    assert info.status == "cancelled" and "grace period" in info.message
+    time.sleep(0.5)
+    assert not jobs._alive(running.pid, running.started_at)
+
+
+def test_worker_killed_with_sigkill_shows_failed(ws: Workspace) -> None:
+    job_id = jobs.submit(ws, "test", f"{T}:forever", {})
+    running = _wait(ws, job_id, until=("running",), predicate=lambda i: i.progress > 0)
+    os.kill(running.pid, signal.SIGKILL)
+    info = _wait(ws, job_id, timeout=10)
+    assert info.status == "failed" and info.error == jobs.DEAD_WORKER
+
+
+def test_cancel_before_start_and_unknown_ids(ws: Workspace) -> None:
+    job_id = jobs._create(ws, "test", f"{T}:count", {}, "ana")  # queued, no worker yet
+    assert jobs.cancel(ws, job_id).status == "cancelled"
+    assert jobs.run_job(ws, job_id).status == "cancelled"  # a late worker does not run it
+    with read_session(ws) as session:
+        trail = session.execute(sa.select(AuditLog.who, AuditLog.action).order_by(AuditLog.id)).all()
+    assert [tuple(row) for row in trail] == [("ana", "submit_job"), ("local", "cancel_job")]
+    with pytest.raises(UnknownIdError):
+        jobs.get(ws, 99999)
+    with pytest.raises(AtelierError, match="module:function"):
+        jobs.submit(ws, "test", "not a target", {})
+    with pytest.raises(AtelierError, match="does not exist"):
+        jobs.submit(ws, "test", "no_such_module_xyz:fn", {})
+
+
+def test_run_inline_records_the_job(ws: Workspace) -> None:
+    job_id = jobs.run_inline(ws, "test", f"{T}:count", {"steps": 3})
+    info = jobs.get(ws, job_id)
+    assert info.status == "done" and info.pid == os.getpid() and len(info.metrics) == 3
+    with pytest.raises(ValueError, match="planted failure 42"):
+        jobs.run_inline(ws, "test", f"{T}:boom", {})
+    failed = jobs.latest(ws, "test")
+    assert failed.status == "failed" and "planted failure 42" in failed.error
+    assert jobs.latest(ws, "test", active_only=True) is None
+
+
+def test_cli_lists_shows_and_runs(ws: Workspace, capsys: pytest.CaptureFixture[str]) -> None:
+    from core.cli import main
+
+    job_id = jobs._create(ws, "test", f"{T}:count", {"steps": 2}, "cli")
+    assert main(["jobs", "run", str(job_id), "--workspace", str(ws.path)]) == 0
+    assert main(["jobs", "show", str(job_id), "--workspace", str(ws.path), "--json"]) == 0
+    assert '"status": "done"' in capsys.readouterr().out
+    assert main(["jobs", "list", "--workspace", str(ws.path)]) == 0
+    assert "done" in capsys.readouterr().out
+
+
+def test_a_job_of_another_host_is_not_judged_by_local_pids(ws: Workspace) -> None:
+    from core.db.models import Job
+    from core.db.session import transaction
+
+    job_id = jobs._create(ws, "test", f"{T}:count", {}, "ana")
+    with transaction(ws) as session:  # a worker on another machine sharing the PostgreSQL
+        session.execute(sa.update(Job).where(Job.id == job_id).values(status="running", pid=2**22 - 1, host="elsewhere"))
+    assert jobs.get(ws, job_id).status == "running"
+    with transaction(ws) as session:  # the same dead pid on this machine: the worker is gone
+        session.execute(sa.update(Job).where(Job.id == job_id).values(host=None))
+    assert jobs.get(ws, job_id).status == "failed"

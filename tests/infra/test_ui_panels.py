@@ -1,0 +1,83 @@
+"""AppTests of the job panel and the versions panel on a real workspace database."""
+
+from __future__ import annotations
+
+import numpy as np
+from streamlit.testing.v1 import AppTest
+
+from core import jobs
+from core.data.workspace import Workspace
+from core.services import models
+
+T = "tests.infra.job_targets"
+
+
+def _job_page(path: str, job_id: int | None, kind: str | None) -> None:
+    from core.data.workspace import Workspace
+    from ui.jobs import job_panel
+
+    job_panel(Workspace.open(path), job_id, kind=kind)
+
+
+def _versions_page(path: str, kind: str) -> None:
+    from core.data.workspace import Workspace
+    from ui.versions import versions_panel
+
+    versions_panel(Workspace.open(path), kind)
+
+
+def _run(script, *args, query: dict | None = None) -> AppTest:
+    at = AppTest.from_function(script, args=args, default_timeout=30)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def test_done_job_shows_metrics_curve_and_result(ws: Workspace) -> None:
+    job_id = jobs.run_inline(ws, "train_test", f"{T}:count", {"steps": 3})
+    at = _run(_job_page, str(ws.path), job_id, None)
+    assert not at.exception
+    assert any(f"Job #{job_id}" in m.value and "done" in m.value for m in at.markdown)
+    assert [m.label for m in at.metric] == ["loss"] and at.metric[0].value == "0.3333"
+    assert len(at.get("plotly_chart")) == 1
+    assert not [b for b in at.button if b.label == "Cancel"]  # nothing to cancel once done
+    assert at.query_params["job"] == str(job_id)  # kept in the URL for a refresh
+
+
+def test_failed_job_shows_its_error(ws: Workspace) -> None:
+    try:
+        jobs.run_inline(ws, "train_test", f"{T}:boom", {})
+    except ValueError:
+        pass
+    at = _run(_job_page, str(ws.path), jobs.latest(ws, "train_test").id, None)
+    assert any("planted failure 42" in e.value for e in at.error)
+
+
+def test_refresh_finds_the_job_from_the_url_or_the_running_one(ws: Workspace) -> None:
+    queued = jobs._create(ws, "train_test", f"{T}:count", {}, "ana")  # stays queued: no worker
+    # A refresh: no job id passed, the URL has it.
+    at = _run(_job_page, str(ws.path), None, "train_test", query={"job": str(queued)})
+    assert any(f"Job #{queued}" in m.value for m in at.markdown)
+    # A second person opening the page: the newest active job of the kind.
+    at = _run(_job_page, str(ws.path), None, "train_test")
+    assert any(f"Job #{queued}" in m.value and "queued" in m.value for m in at.markdown)
+    at.button(key=f"cancel_job_{queued}").click().run()
+    assert jobs.get(ws, queued).status == "cancelled"
+
+
+def test_versions_panel_compares_and_activates(ws: Workspace) -> None:
+    store = models.store(ws)
+    made = []
+    for seed, auc in ((1, 0.70), (2, 0.78)):
+        version = store.save("affinity", {"w": np.full(3, seed, dtype=np.float32)}, {})
+        models.register_version(ws, "affinity", version, {"auc": auc, "ndcg@10": auc / 3}, by="ds")
+        made.append(version)
+    at = _run(_versions_page, str(ws.path), "affinity")
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert list(table["version"]) == made[::-1] and list(table["auc"]) == [0.78, 0.70]
+    comparison = at.dataframe[1].value
+    assert abs(comparison.loc["auc", "change"] - (0.70 - 0.78)) < 1e-9
+    at.selectbox(key="activate_choice_affinity").select(made[0]).run()
+    at.button(key="activate_affinity").click().run()
+    assert models.active_version(ws, "affinity") == made[0]
