@@ -95,9 +95,11 @@ def _request_id(item_id: str, attribute: str, version: int, action: str) -> str:
 
 
 def _decide(ws: Workspace, row: dict, attribute: str, decision: str, user: str, model_version: str,
-            value: str | None = None) -> None:
+            value_key: str | None = None) -> None:
     """Button callback: store the decision at once; tell the reviewer when someone else changed the item."""
-    chosen = row["predicted"] if decision == "accept" else value
+    # The picked value is read when the button is pressed, not when the card was drawn: a reviewer who picks a
+    # value and clicks Correct before the page has re-run would otherwise store the value shown before the pick.
+    chosen = row["predicted"] if decision == "accept" else (st.session_state.get(value_key) if value_key else None)
     try:
         svc.decide(ws, row["item_id"], attribute, decision, chosen, user,
                    _request_id(row["item_id"], attribute, row["version"], decision), seen_version=int(row["version"]),
@@ -168,10 +170,10 @@ def queue_panel(ws: Workspace, active: svc.ActiveModel, user: str) -> None:
             item = row["item_id"]
             a.button("Accept", key=f"accept_{attribute}_{item}", type="primary", on_click=_decide,
                      args=(ws, row, attribute, "accept", user, active.version))
-            pick = b.selectbox("Correct value", values, key=f"pick_{attribute}_{item}",
-                               index=values.index(row["predicted"]) if row["predicted"] in values else 0)
+            b.selectbox("Correct value", values, key=f"pick_{attribute}_{item}",
+                        index=values.index(row["predicted"]) if row["predicted"] in values else 0)
             c.button("Correct", key=f"correct_{attribute}_{item}", on_click=_decide,
-                     args=(ws, row, attribute, "correct", user, active.version, pick))
+                     args=(ws, row, attribute, "correct", user, active.version, f"pick_{attribute}_{item}"))
             d.button("Skip", key=f"skip_{attribute}_{item}", on_click=_decide,
                      args=(ws, row, attribute, "skip", user, active.version))
 
