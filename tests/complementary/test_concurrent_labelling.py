@@ -1,4 +1,4 @@
-"""16 labeller processes claiming and labelling 2,000 pairs at once: 0 double-assigned, 0 lost, 0 duplicated."""
+"""Labeller processes claiming and labelling pairs at once: 0 double-assigned, 0 lost, 0 duplicated."""
 
 from __future__ import annotations
 
@@ -20,7 +20,9 @@ from core.db.models import PairCandidate, PairLabel
 from core.db.session import ensure_schema, read_session, transaction
 from tests.complementary.conftest import make_workspace
 
-PROCESSES, PAIRS = 16, 2000
+# The issue-sized run (16 stylists x 2,000 pairs, both engines) is tests/reliability/test_people_at_once.py;
+# this one keeps the same checks at a size that runs in seconds.
+PROCESSES, PAIRS = 6, 300
 # Real processes forked from one server that imported the service once: 16 cold interpreter starts cost
 # ~20 CPU-seconds on the shared 2 cores and prove nothing more (each labeller still has its own engine).
 _CTX = multiprocessing.get_context("forkserver")
@@ -88,8 +90,7 @@ def _run_workers(ws: Workspace, n: int) -> list[dict]:
     return out
 
 
-@pytest.mark.slow  # 16 processes on 2 shared cores: 10-60 s depending on the machine's load
-def test_sixteen_labellers_no_double_no_loss_no_duplicate(dialect: str, tmp_path: Path) -> None:
+def test_labellers_at_once_no_double_no_loss_no_duplicate(dialect: str, tmp_path: Path) -> None:
     ws = make_workspace(tmp_path)
     _queue(ws, PAIRS, labels_needed=1)
     start = time.perf_counter()
