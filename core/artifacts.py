@@ -22,6 +22,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from core.errors import ArtifactError
+from core.jsonable import to_plain
 
 MANIFEST = "manifest.json"
 FORMAT = 1
@@ -82,13 +83,13 @@ class ArtifactStore:
                     np.save(handle, _storable(name, array), allow_pickle=False)
                     handle.flush()
                     os.fsync(handle.fileno())
-                files[file_name] = {"array": name, "sha256": _sha256(path), "size": path.stat().st_size}
+                files[file_name] = {"array": name, "sha256": file_sha256(path), "size": path.stat().st_size}
             created = datetime.now(timezone.utc)
             manifest = {
                 "format": FORMAT,
                 "kind": kind,
                 "created_at": created.isoformat(),
-                "meta": json.loads(json.dumps(meta, default=_plain)),
+                "meta": to_plain(meta, strict=True),
                 "libraries": _library_versions(),
                 "files": files,
             }
@@ -130,7 +131,7 @@ class ArtifactStore:
             if size != entry["size"]:
                 raise ArtifactError(f"{kind} version {version}: {file_name} is {size} bytes, the manifest says "
                                     f"{entry['size']} (truncated or replaced); the version is refused")
-            if _sha256(file_path) != entry["sha256"]:
+            if file_sha256(file_path) != entry["sha256"]:
                 raise ArtifactError(f"{kind} version {version}: {file_name} fails its sha256 check (corrupted "
                                     "or replaced); the version is refused")
         return manifest
@@ -216,7 +217,8 @@ def _storable(name: str, array: Any) -> np.ndarray:
     return array
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """Hex SHA-256 of a file, read in 1 MiB blocks (model arrays and tables can be large)."""
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -249,15 +251,3 @@ def _library_versions() -> dict[str, str]:
         except importlib_metadata.PackageNotFoundError:
             continue
     return versions
-
-
-def _plain(value: Any) -> Any:
-    if hasattr(value, "item"):
-        return value.item()
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    if isinstance(value, Path):
-        return str(value)
-    raise TypeError(f"meta value {value!r} of type {type(value).__name__} is not JSON-serialisable")

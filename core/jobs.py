@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-import json
 import os
 import re
 import signal
@@ -34,6 +33,7 @@ from core.db import audit
 from core.db.models import Job, utcnow
 from core.db.session import read_session, transaction
 from core.errors import AtelierError, JobCancelled, UnknownIdError
+from core.jsonable import to_plain
 
 ACTIVE = ("queued", "running")
 FINISHED = ("done", "failed", "cancelled")
@@ -98,7 +98,7 @@ class Progress:
             job.heartbeat_at = utcnow()
             if metrics:
                 self._step += 1
-                point = {"step": self._step, "fraction": job.progress, "at": utcnow().isoformat(), **_plain(metrics)}
+                point = {"step": self._step, "fraction": job.progress, "at": utcnow().isoformat(), **to_plain(metrics)}
                 job.metrics = [*job.metrics, point][-MAX_METRIC_POINTS:]
 
     @property
@@ -221,7 +221,7 @@ def _create(ws: Workspace, kind: str, target: str, params: dict[str, Any], submi
         raise AtelierError(f"job target module {target.split(':')[0]!r} does not exist")
     with transaction(ws) as session:
         job = Job(workspace=ws.name, workspace_path=str(ws.path), kind=kind, target=target,
-                  params=_plain(params or {}), submitted_by=submitted_by, status="queued")
+                  params=to_plain(params or {}), submitted_by=submitted_by, status="queued")
         session.add(job)
         session.flush()
         audit.record(session, submitted_by, "submit_job", ws.name, f"job {job.id}", {"kind": kind, "target": target})
@@ -251,7 +251,7 @@ def _execute(ws: Workspace, job_id: int, echo: bool, raise_errors: bool, watchdo
         result = _resolve(job.target)(ws, dict(job.params), progress)
         result = result if isinstance(result, dict) else {"value": result}
         # a target may sum up its outcome in one line (e.g. "3 of 4 models trained; failed: ..."): the Jobs page shows it
-        _finish(ws, job_id, "done", result=_plain(result), message=result.get("summary"))
+        _finish(ws, job_id, "done", result=to_plain(result), message=result.get("summary"))
     except JobCancelled:
         _finish(ws, job_id, "cancelled", message="cancelled")
     except BaseException as error:  # noqa: BLE001 — any failure is recorded with its text
@@ -363,17 +363,3 @@ def _info(job: Job) -> JobInfo:
                    float(job.progress), job.message or "", list(job.metrics or []), job.result, job.error,
                    job.submitted_by, job.created_at, job.started_at, job.finished_at, job.pid,
                    bool(job.cancel_requested), job.host)
-
-
-def _plain(value: Any) -> Any:
-    return json.loads(json.dumps(value, default=_default))
-
-
-def _default(value: Any) -> Any:
-    if hasattr(value, "item"):
-        return value.item()
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return str(value)

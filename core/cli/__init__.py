@@ -8,6 +8,8 @@ import json
 import sys
 from typing import Any, Callable
 
+from core.jsonable import json_default
+
 # One module per area; each defines `register(subparsers: argparse._SubParsersAction) -> None`
 # and sets `func=` on its parsers. Add a line here when an area adds commands.
 COMMAND_MODULES: list[str] = [
@@ -65,19 +67,9 @@ def add_json_arg(parser: argparse.ArgumentParser) -> None:
 def print_result(result: Any, as_json: bool, render: Callable[[Any], str] | None = None) -> None:
     """Print a command's numbers as JSON (`--json`) or as text."""
     if as_json:
-        print(json.dumps(result, indent=2, default=_json_default))
+        print(json.dumps(result, indent=2, default=json_default))
     else:
-        print(render(result) if render else json.dumps(result, indent=2, default=_json_default))
-
-
-def _json_default(value: Any) -> Any:
-    if hasattr(value, "item"):
-        return value.item()
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return str(value)
+        print(render(result) if render else json.dumps(result, indent=2, default=json_default))
 
 
 def main(argv: list[str] | None = None) -> int:

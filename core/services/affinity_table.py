@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -26,6 +25,7 @@ import pyarrow.parquet as pq
 
 from threadpoolctl import threadpool_limits
 
+from core.artifacts import file_sha256
 from core.data.workspace import Workspace
 from core.errors import AtelierError
 from core.models.affinity import ARTIFACT_KIND
@@ -112,7 +112,7 @@ def score_partition(part: int, offset: int, user_ids: np.ndarray, user_factors: 
         cand_users, cand_scores = _top_k_columns(cand_users, cand_scores, ku)
     path = Path(staging) / "user_top_brands" / f"part-{part:05d}.parquet"
     rows = _write_atomic(_user_side_table(user_ids, brand_ids, top_idx, top_scores), path)
-    return {"file": path.name, "sha256": _sha256(path), "rows": rows, "cand_users": cand_users, "cand_scores": cand_scores}
+    return {"file": path.name, "sha256": file_sha256(path), "rows": rows, "cand_users": cand_users, "cand_scores": cand_scores}
 
 
 def score_table(ws: Workspace, params: dict[str, Any] | None = None, progress: Any = None) -> TableSummary:
@@ -163,7 +163,7 @@ def score_table(ws: Workspace, params: dict[str, Any] | None = None, progress: A
                                min(int(p["k_brands"]), model.n_brands), k_users,
                                len(ranges), runner, round(seconds, 3), round(model.n_users / max(seconds, 1e-9), 1))
         manifest = {**asdict(summary), "files": {f"user_top_brands/{results[i]['file']}": results[i]["sha256"]
-                                                 for i in range(len(ranges))} | {brand_file.name: _sha256(brand_file)}}
+                                                 for i in range(len(ranges))} | {brand_file.name: file_sha256(brand_file)}}
         (staging / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
         _publish(staging, root / version)
     except BaseException:
@@ -199,7 +199,7 @@ def read_manifest(ws: Workspace, version: str | None = None) -> dict[str, Any]:
         raise AtelierError(f"no affinity table for model version {version}: run `python -m core scaleout score-table`")
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     for name, digest in manifest["files"].items():
-        if not (folder / name).is_file() or _sha256(folder / name) != digest:
+        if not (folder / name).is_file() or file_sha256(folder / name) != digest:
             raise AtelierError(f"affinity table file {folder / name} is missing or changed: score the table again")
     return manifest
 
@@ -269,11 +269,3 @@ def _publish(staging: Path, final: Path) -> None:
         os.replace(final, old)
     os.replace(staging, final)
     shutil.rmtree(old, ignore_errors=True)
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

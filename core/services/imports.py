@@ -17,6 +17,7 @@ import pandas as pd
 
 from core import auth
 from core.columns import SUPPRESSION_FLAGS
+from core.artifacts import file_sha256
 from core.config import REPO_ROOT, get_settings
 from core.data.public import DEFAULT_FOLDERS, read_public
 from core.data.readers import Source, read_table, validate_frame
@@ -423,7 +424,7 @@ def table_checksums(ws_path: Path) -> dict[str, str]:
     for path in sorted(Path(ws_path).rglob("*")):
         # SQLite's -shm file is a shared-memory index that every reader touches; it holds no data.
         if path.is_file() and not path.name.endswith("-shm"):
-            out[str(path.relative_to(ws_path))] = hashlib.sha256(path.read_bytes()).hexdigest()
+            out[str(path.relative_to(ws_path))] = file_sha256(path)
     return out
 
 

@@ -16,6 +16,7 @@ from core.db import audit
 from core.db.models import ModelVersion, utcnow
 from core.db.session import insert_ignore, read_session, transaction
 from core.errors import ArtifactError, UnknownIdError
+from core.jsonable import to_plain
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +31,7 @@ def register_version(ws: Workspace, kind: str, version: str, metrics: dict[str, 
     store(ws).verify(kind, version)  # refuse to register a version that is missing or broken
     with transaction(ws) as session:
         inserted = insert_ignore(session, ModelVersion, dict(
-            workspace=ws.name, kind=kind, version=version, metrics=_plain(metrics), created_by=by,
+            workspace=ws.name, kind=kind, version=version, metrics=to_plain(metrics), created_by=by,
         ))
         if inserted:
             audit.record(session, by, "register_model", ws.name, f"{kind}/{version}", {"metrics": metrics})
@@ -136,9 +137,3 @@ def _flatten(metrics: dict[str, Any], prefix: str = "") -> dict[str, Any]:
         elif isinstance(value, (int, float, str, bool)) or value is None:
             flat[f"{prefix}{key}"] = value
     return flat
-
-
-def _plain(metrics: dict[str, Any]) -> dict[str, Any]:
-    import json
-
-    return json.loads(json.dumps(metrics, default=lambda v: v.item() if hasattr(v, "item") else str(v)))

@@ -152,7 +152,7 @@ def test_pickle_payload_with_matching_checksums_is_still_refused(store: Artifact
     import core.artifacts as artifacts
 
     manifest = json.loads((vdir / MANIFEST).read_text())
-    manifest["files"]["item_ids.npy"].update(sha256=artifacts._sha256(vdir / "item_ids.npy"),
+    manifest["files"]["item_ids.npy"].update(sha256=artifacts.file_sha256(vdir / "item_ids.npy"),
                                              size=(vdir / "item_ids.npy").stat().st_size)
     body = json.dumps(manifest, indent=2, sort_keys=True).encode()
     (vdir / MANIFEST).write_bytes(body)
