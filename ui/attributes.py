@@ -57,6 +57,8 @@ def quality_panel(ws: Workspace, active: svc.ActiveModel) -> None:
                                       "acceptance_rate": 100 * accept["acceptance_rate"]}) if judged is not None else
                         pd.DataFrame(columns=["attribute", "reviews", "acceptance_rate"]), on="attribute", how="left")
     table["reviews"] = table["reviews"].fillna(0).astype(int)  # not reviewed yet is 0 reviews, not "None"
+    # A number column shows a missing rate as "None": with no reviews yet there is no rate to show, so say so.
+    table["acceptance_rate"] = [f"{rate:.0f}" if pd.notna(rate) else "—" for rate in table["acceptance_rate"]]
     against = (f" vs TF-IDF + logistic regression {average['baseline_f1']:.3f} (better on {average.get('beats_baseline', '?')} "
                f"of {average.get('attributes', len(table))})" if "baseline_f1" in average else "")
     st.caption(f"Model {active.version} · held-out split ({int(100 * active.meta.get('test_fraction', 0.2))}% of items) · "
@@ -78,8 +80,8 @@ def quality_panel(ws: Workspace, active: svc.ActiveModel) -> None:
         "baseline_accuracy": st.column_config.NumberColumn("TF-IDF acc %", format="%.1f"),
         "beats": st.column_config.CheckboxColumn("> TF-IDF", help="model weighted F1 above the TF-IDF baseline"),
         "reviews": st.column_config.NumberColumn("reviews", help="predictions accepted or corrected by reviewers"),
-        "acceptance_rate": st.column_config.NumberColumn("accept %", format="%.0f",
-                                                         help="reviewed predictions accepted unchanged")})
+        "acceptance_rate": st.column_config.TextColumn("accept %", help="reviewed predictions accepted unchanged "
+                                                       "(— until someone has reviewed this attribute)")})
     confusion = active.meta.get("confusion", {})
     if confusion and st.toggle("Show a confusion matrix", key="attr_show_confusion"):
         name = st.selectbox("Attribute", list(confusion), key="attr_confusion_attribute")

@@ -75,6 +75,7 @@ def allowed(page: str) -> bool:
 
 def guard(page_file: str) -> auth.Actor:
     """One line at the top of every page: stop with a message unless the acting person may open it."""
+    _through_the_app_shell()
     page = _page_path(page_file)
     actor = acting()
     if actor is None:
@@ -86,6 +87,21 @@ def guard(page_file: str) -> auth.Actor:
                  "the Admin page.", icon=":material/block:")
         st.stop()
     return actor
+
+
+def _through_the_app_shell() -> None:
+    """Rerun through app.py when Streamlit ran this page on its own.
+
+    Until app.py has called st.navigation once, Streamlit treats a `pages/` folder as a v1 multipage app: the
+    first deep link after the server starts (a bookmarked /campaign_audience) runs the page file alone, without
+    the shell's sign-in, workspace switcher and navigation, and lists every file in pages/. st.navigation clears
+    this same flag; clearing it here and rerunning sends the request through app.py to the same page.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if getattr(PagesManager, "uses_pages_directory", False):
+        PagesManager.uses_pages_directory = False
+        st.rerun()
 
 
 def _page_path(page_file: str) -> str:

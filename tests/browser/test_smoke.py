@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import ast
 import os
+import shutil
 from pathlib import Path
 
 import pytest
 
 from core.config import REPO_ROOT
-from tests.browser.conftest import wait_idle
+from tests.browser.conftest import streamlit_server, wait_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 SCREENSHOTS = os.environ.get("ATELIER_SCREENSHOTS")  # a folder: save one screenshot per page there
@@ -60,3 +61,25 @@ def test_home_shows_the_workspace_at_a_glance(page, app_url: str) -> None:
     assert ["Users", "4,000"] in metrics and ["Items", "2,500"] in metrics, metrics  # the small demo
     assert page.locator('[data-testid="stPlotlyChart"]').count() >= 3
     assert page.locator('[data-testid="stAlertContentError"], [data-testid="stException"]').count() == 0
+
+
+def test_a_bookmarked_page_opened_first_after_a_restart_runs_inside_the_app(browser, demo_workspace, tmp_path) -> None:
+    # Until app.py has run once, Streamlit runs a deep link's page file alone (its pages/ folder mode): no
+    # sidebar, no workspace switcher, and every file in pages/ listed. The first request here is the deep link.
+    home = tmp_path / "home"
+    shutil.copytree(demo_workspace.path, home / "workspaces" / "demo", ignore=shutil.ignore_patterns("*-wal", "*-shm"))
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    try:
+        with streamlit_server(home) as url:
+            page = context.new_page()
+            page.set_default_timeout(60_000)
+            page.goto(f"{url}/customer")
+            wait_idle(page)
+            page.get_by_role("heading", name="Customer").wait_for()
+            page.locator('[data-testid="stSidebar"]').get_by_text("Workspace", exact=True).wait_for()
+            titles = [t.strip().splitlines()[-1].strip()
+                      for t in page.locator('[data-testid="stSidebarNav"] a').all_inner_texts()]
+            assert titles == navigation_titles()
+            assert "/customer" in page.url
+    finally:
+        context.close()
