@@ -99,7 +99,8 @@ def _through_the_app_shell() -> None:
     """
     from streamlit.runtime.pages_manager import PagesManager
 
-    if getattr(PagesManager, "uses_pages_directory", False):
+    # Only before this session has been through app.py: AppTest resets the flag on every run of a switched page.
+    if getattr(PagesManager, "uses_pages_directory", False) and not st.session_state.get("atelier_navigation"):
         PagesManager.uses_pages_directory = False
         st.rerun()
 
