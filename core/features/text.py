@@ -1,7 +1,9 @@
-"""Hashed word + character n-gram TF-IDF of product text, stored as arrays (no vocabulary to pickle)."""
+"""Product text as model inputs: hashed n-gram TF-IDF bags and word-id sequences, stored as arrays (nothing pickled)."""
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -95,6 +97,55 @@ class TextHasher:
         sizes = arrays[f"{prefix}buckets"]
         return cls(buckets=int(sizes[0]), min_df=int(sizes[1]), idf=np.asarray(arrays[f"{prefix}idf"], dtype=np.float32),
                    remap=np.asarray(arrays[f"{prefix}remap"], dtype=np.int64))
+
+
+WORD = re.compile(r"(?u)\b\w+\b")
+PAD, UNKNOWN = 0, 1  # word ids reserved for padding and for words outside the vocabulary
+
+
+@dataclass
+class WordSequencer:
+    """name + description as word ids in their order (the input of a convolution over words).
+
+    The vocabulary holds the words seen in ≥ `min_df` training items, most frequent first; word k has id k + 2,
+    anything else is UNKNOWN. Sequences keep the first `max_words` words (the name and the description's first
+    sentences, where attribute phrases like "has short sleeves" sit) and are right-padded with PAD.
+    vocabulary: str (V,).
+    """
+
+    min_df: int = 2
+    max_words: int = 128
+    vocabulary: np.ndarray | None = None
+
+    @property
+    def n_ids(self) -> int:
+        return 2 + (0 if self.vocabulary is None else len(self.vocabulary))
+
+    def fit(self, catalogue: pd.DataFrame) -> "WordSequencer":
+        df = Counter(word for text in product_text(catalogue) for word in set(WORD.findall(text)))
+        kept = [w for w, n in sorted(df.items(), key=lambda kv: (-kv[1], kv[0])) if n >= max(self.min_df, 1)]
+        self.vocabulary = np.array(kept, dtype=str)
+        return self
+
+    def transform(self, catalogue: pd.DataFrame) -> np.ndarray:
+        """int64 (n, L) word ids, L = min(max_words, longest text), PAD after each text's end."""
+        if self.vocabulary is None:
+            raise RuntimeError("WordSequencer.transform before fit")
+        ids = {w: k + 2 for k, w in enumerate(self.vocabulary.tolist())}
+        rows = [[ids.get(w, UNKNOWN) for w in WORD.findall(text)[:self.max_words]] for text in product_text(catalogue)]
+        out = np.full((len(rows), max((len(r) for r in rows), default=0)), PAD, dtype=np.int64)
+        for i, row in enumerate(rows):
+            out[i, :len(row)] = row
+        return out
+
+    def to_arrays(self, prefix: str = "words.") -> dict[str, np.ndarray]:
+        return {f"{prefix}vocabulary": self.vocabulary.astype(str),
+                f"{prefix}sizes": np.array([self.min_df, self.max_words], dtype=np.int64)}
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray], prefix: str = "words.") -> "WordSequencer":
+        sizes = arrays[f"{prefix}sizes"]
+        return cls(min_df=int(sizes[0]), max_words=int(sizes[1]), vocabulary=arrays[f"{prefix}vocabulary"].astype(str))
 
 
 def bag_inputs(matrix: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

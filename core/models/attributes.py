@@ -14,7 +14,7 @@ import scipy.sparse as sp
 from core.artifacts import arrays_to_torch_state, torch_state_to_arrays
 from core.columns import ATTRIBUTE_PREFIX, attribute_columns, attribute_name
 from core.errors import ArtifactError, ValidationError, Problem
-from core.features.text import DEFAULT_BUCKETS, TextHasher, bag_inputs
+from core.features.text import DEFAULT_BUCKETS, PAD, TextHasher, WordSequencer, bag_inputs
 
 KIND = "attributes"
 OTHER = "other"
@@ -31,6 +31,10 @@ class AttributeParams:
     mode: str = "masked"  # "masked": joint loss over the labels present; "tasks": one dataset per attribute, random task order
     class_weight_power: float = 0.0  # 0: none, 1: inverse frequency ("balanced"), 0.5 in between
     text_dim: int = 96
+    word_dim: int = 48  # the word convolution (ASOS's text CNN) beside the n-gram bag; word_channels 0 turns it off
+    word_channels: int = 128
+    word_window: int = 3
+    max_words: int = 128
     categorical_dim: int = 16
     hidden: int = 256
     dropout: float = 0.2
@@ -129,17 +133,18 @@ class LabelSpace:
 # ---------------------------------------------------------------------------------------------- inputs
 @dataclass
 class Inputs:
-    """Network inputs for n items: text bag (indices int64 (nnz,), offsets int64 (n,), weights float32 (nnz,)),
-    categorical codes int64 (n, F) (0 = unknown), numeric float32 (n, 2), image float32 (n, D) or None."""
+    """Network inputs for n items: text bag csr float32 (n, n_features), categorical codes int64 (n, F)
+    (0 = unknown), numeric float32 (n, 2), image float32 (n, D) or None, word ids int64 (n, L) or None (PAD = 0)."""
 
     text: sp.csr_matrix
     categorical: np.ndarray
     numeric: np.ndarray
     image: np.ndarray | None
+    words: np.ndarray | None = None
 
     def rows(self, index: np.ndarray) -> "Inputs":
         return Inputs(self.text[index], self.categorical[index], self.numeric[index],
-                      None if self.image is None else self.image[index])
+                      None if self.image is None else self.image[index], None if self.words is None else self.words[index])
 
 
 @dataclass
@@ -150,6 +155,7 @@ class Encoder:
     vocabularies: dict[str, np.ndarray]
     price_stats: tuple[float, float]
     image_dim: int = 0
+    words: WordSequencer | None = None
 
     @classmethod
     def fit(cls, catalogue: pd.DataFrame, params: AttributeParams, image_dim: int) -> "Encoder":
@@ -158,7 +164,9 @@ class Encoder:
         logp = np.log1p(pd.to_numeric(catalogue.get("price"), errors="coerce").astype(float).clip(lower=0)) \
             if "price" in catalogue else pd.Series(dtype=float)
         mean, std = (float(logp.mean()), float(logp.std() or 1.0)) if logp.notna().any() else (0.0, 1.0)
-        return cls(TextHasher(params.buckets, params.min_df).fit(catalogue), vocabularies, (mean, std if std > 0 else 1.0), image_dim)
+        words = WordSequencer(params.min_df, params.max_words).fit(catalogue) if params.word_channels else None
+        return cls(TextHasher(params.buckets, params.min_df).fit(catalogue), vocabularies, (mean, std if std > 0 else 1.0),
+                   image_dim, words)
 
     def encode(self, catalogue: pd.DataFrame, image: np.ndarray | None = None) -> Inputs:
         codes = np.zeros((len(catalogue), len(CATEGORICAL_FIELDS)), dtype=np.int64)
@@ -172,7 +180,8 @@ class Encoder:
         numeric = np.stack([np.nan_to_num(logp, nan=0.0), price.isna().to_numpy(float)], axis=1).astype(np.float32)
         if self.image_dim and image is None:
             image = np.zeros((len(catalogue), self.image_dim), dtype=np.float32)
-        return Inputs(self.text.transform(catalogue), codes, numeric, image if self.image_dim else None)
+        return Inputs(self.text.transform(catalogue), codes, numeric, image if self.image_dim else None,
+                      None if self.words is None else self.words.transform(catalogue))
 
 
 def image_matrix(catalogue: pd.DataFrame, features: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray | None:
@@ -194,25 +203,41 @@ def _network(encoder: Encoder, space: LabelSpace, params: AttributeParams):  # n
     from torch import nn
 
     class AttributeNet(nn.Module):
-        """Shared trunk: text bag ⊕ type/brand/division embeddings ⊕ price ⊕ image → hidden; one linear head per attribute."""
+        """Shared trunk: text bag ⊕ word convolution ⊕ type/brand/division embeddings ⊕ price ⊕ image → hidden;
+        one linear head per attribute over the hidden layer and both text vectors."""
 
         def __init__(self) -> None:
             super().__init__()
             self.text = nn.EmbeddingBag(encoder.text.n_features, params.text_dim, mode="sum", sparse=True)
             nn.init.normal_(self.text.weight, std=0.05)
+            self.words = self.conv = None
+            text_width = params.text_dim
+            if encoder.words is not None:
+                self.words = nn.Embedding(encoder.words.n_ids, params.word_dim, padding_idx=PAD, sparse=True)
+                self.conv = nn.Conv1d(params.word_dim, params.word_channels, params.word_window,
+                                      padding=params.word_window // 2)
+                text_width += params.word_channels
             self.categorical = nn.ModuleList(nn.Embedding(len(encoder.vocabularies[f]) + 1, params.categorical_dim)
                                              for f in CATEGORICAL_FIELDS)
-            width = params.text_dim + params.categorical_dim * len(CATEGORICAL_FIELDS) + 2
+            width = text_width + params.categorical_dim * len(CATEGORICAL_FIELDS) + 2
             self.image = nn.Linear(encoder.image_dim, 64) if encoder.image_dim else None
             width += 64 if encoder.image_dim else 0
             self.trunk = nn.Sequential(nn.Dropout(params.dropout / 2), nn.Linear(width, params.hidden), nn.ReLU(),
                                        nn.Dropout(params.dropout))
-            # Heads see the trunk and the text vector itself: a wide path keeps what TF-IDF + a linear model get.
-            self.heads = nn.ModuleList(nn.Linear(params.hidden + params.text_dim, len(space.classes[a]))
+            # Heads see the trunk and the text vectors themselves: a wide path keeps what TF-IDF + a linear model get.
+            self.heads = nn.ModuleList(nn.Linear(params.hidden + text_width, len(space.classes[a]))
                                        for a in space.attributes)
 
-        def forward(self, indices, offsets, weights, codes, numeric, image=None):  # noqa: ANN001, ANN201
+        def phrases(self, words):  # noqa: ANN001, ANN202
+            """Max over positions of the ReLU'd convolution over word ids (b, L) → (b, channels); PAD never wins."""
+            hits = torch.relu(self.conv(self.words(words).transpose(1, 2)))
+            # ReLU output is ≥ 0, so zeroing the padded positions keeps them out of the max.
+            return (hits * (words != PAD).unsqueeze(1)).amax(dim=2)
+
+        def forward(self, indices, offsets, weights, codes, numeric, image=None, words=None):  # noqa: ANN001, ANN201
             text = self.text(indices, offsets, per_sample_weights=weights)
+            if self.conv is not None:
+                text = torch.cat([text, self.phrases(words)], dim=1)
             parts = [text] + [emb(codes[:, j]) for j, emb in enumerate(self.categorical)] + [numeric]
             if self.image is not None:
                 parts.append(torch.relu(self.image(image)))
@@ -227,8 +252,14 @@ def _tensors(inputs: Inputs):  # noqa: ANN202
 
     indices, offsets, weights = bag_inputs(inputs.text)
     image = None if inputs.image is None else torch.from_numpy(np.ascontiguousarray(inputs.image, dtype=np.float32))
+    words = None
+    if inputs.words is not None:  # trimmed to the batch's longest text: the convolution's cost is per position
+        length = max(int((inputs.words != PAD).sum(axis=1).max(initial=0)), 1)
+        words = torch.from_numpy(np.ascontiguousarray(inputs.words[:, :length]))
+        if words.shape[1] < length:
+            words = torch.nn.functional.pad(words, (0, length - words.shape[1]), value=PAD)
     return (torch.from_numpy(indices), torch.from_numpy(offsets), torch.from_numpy(weights),
-            torch.from_numpy(inputs.categorical), torch.from_numpy(inputs.numeric), image)
+            torch.from_numpy(inputs.categorical), torch.from_numpy(inputs.numeric), image, words)
 
 
 # ---------------------------------------------------------------------------------------------- model
@@ -293,6 +324,8 @@ class AttributeModel:
         """(arrays for ArtifactStore.save, meta) — torch state as numpy arrays, vocabularies as unicode arrays."""
         arrays = torch_state_to_arrays(self.net.state_dict(), prefix="net.")
         arrays.update(self.encoder.text.to_arrays())
+        if self.encoder.words is not None:
+            arrays.update(self.encoder.words.to_arrays())
         for f in CATEGORICAL_FIELDS:
             arrays[f"vocab.{f}"] = self.encoder.vocabularies[f].astype(str)
         for j, a in enumerate(self.attributes):
@@ -307,11 +340,14 @@ class AttributeModel:
     def from_arrays(cls, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> "AttributeModel":
         try:
             params = AttributeParams.from_dict(meta["params"])
+            if "words.vocabulary" not in arrays:  # a version trained before the word convolution existed
+                params.word_channels = 0
             attributes = list(meta["attributes"])
             space = LabelSpace(attributes, {a: arrays[f"classes.{j}"].astype(str) for j, a in enumerate(attributes)},
                                arrays["space.categories"].astype(str), arrays["space.applicable"].astype(bool))
             encoder = Encoder(TextHasher.from_arrays(arrays), {f: arrays[f"vocab.{f}"].astype(str) for f in CATEGORICAL_FIELDS},
-                              tuple(meta["price_stats"]), int(meta.get("image_dim", 0)))
+                              tuple(meta["price_stats"]), int(meta.get("image_dim", 0)),
+                              WordSequencer.from_arrays(arrays) if params.word_channels else None)
             net = _network(encoder, space, params)
             net.load_state_dict(arrays_to_torch_state(arrays, prefix="net."))
         except (KeyError, RuntimeError, ValueError) as error:
@@ -387,11 +423,12 @@ def train(catalogue: pd.DataFrame, attributes: list[str] | None = None, params: 
     net = _network(encoder, space, params)
     weights = [torch.from_numpy(class_weights(labels[:, j], len(space.classes[a]), params.class_weight_power))
                for j, a in enumerate(names)]
-    # The text table gets sparse gradients (only the rows a batch touches) and Adagrad; a dense Adam over
+    # The text tables get sparse gradients (only the rows a batch touches) and Adagrad; a dense Adam over
     # the whole table cost 4x more per step on the shared 2 cores.
     warnings.filterwarnings("ignore", message="Sparse invariant checks are implicitly disabled")
-    text_opt = torch.optim.Adagrad(list(net.text.parameters()), lr=params.text_lr)
-    dense_opt = torch.optim.AdamW([p for n, p in net.named_parameters() if not n.startswith("text.")],
+    sparse = ("text.", "words.")
+    text_opt = torch.optim.Adagrad([p for n, p in net.named_parameters() if n.startswith(sparse)], lr=params.text_lr)
+    dense_opt = torch.optim.AdamW([p for n, p in net.named_parameters() if not n.startswith(sparse)],
                                   lr=params.lr, weight_decay=params.weight_decay, foreach=True)
     label_tensor = torch.from_numpy(labels)
     model = AttributeModel(params, encoder, space, net)

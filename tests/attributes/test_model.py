@@ -104,3 +104,41 @@ def test_bad_input_is_refused_with_a_message() -> None:
         am.train(catalogue, ["size"], am.AttributeParams(epochs=1))
     with pytest.raises(ValidationError, match="unknown attribute-model parameter"):
         am.AttributeParams.from_dict({"epoch": 3})
+
+
+def test_word_sequences_keep_order_mark_unknown_words_and_pad() -> None:
+    from core.features.text import PAD, UNKNOWN, WordSequencer
+
+    fit_on = pd.DataFrame({"name": ["red shirt", "blue shirt"], "description": ["short sleeves", "long sleeves"]})
+    words = WordSequencer(min_df=1, max_words=4).fit(fit_on)
+    ids = {w: k + 2 for k, w in enumerate(words.vocabulary)}
+    out = words.transform(pd.DataFrame({"name": ["shirt red", "green"], "description": ["short sleeves collar", None]}))
+    assert out.dtype == np.int64 and out.shape == (2, 4)  # "shirt red . short sleeves collar" cut at 4 words
+    assert out[0].tolist() == [ids["shirt"], ids["red"], ids["short"], ids["sleeves"]]
+    assert out[1].tolist() == [UNKNOWN, PAD, PAD, PAD]
+    assert words.vocabulary[0] in ("shirt", "sleeves")  # the most frequent words come first
+    loaded = WordSequencer.from_arrays(words.to_arrays())
+    assert loaded.max_words == 4 and loaded.vocabulary.tolist() == words.vocabulary.tolist()
+
+
+def test_padding_never_changes_what_the_word_convolution_finds() -> None:
+    catalogue = synthetic_catalogue(120, seed=6)
+    model = am.train(catalogue, None, am.AttributeParams.from_dict({**FAST, "epochs": 1}))
+    net = model.net.eval()
+    ids = torch.from_numpy(model.encoder.words.transform(catalogue.iloc[:1]))
+    ids = ids[:, : int((ids != 0).sum())]
+    padded = torch.nn.functional.pad(ids, (0, 40), value=0)
+    with torch.no_grad():
+        torch.testing.assert_close(net.phrases(ids), net.phrases(padded))
+        assert not torch.equal(net.phrases(ids), net.phrases(ids.flip(1)))  # word order reaches the text vector
+
+
+def test_a_version_saved_before_the_word_convolution_still_loads() -> None:
+    catalogue = synthetic_catalogue(150, seed=7)
+    model = am.train(catalogue, None, am.AttributeParams.from_dict({**FAST, "epochs": 1, "word_channels": 0}))
+    arrays, meta = model.to_arrays()
+    assert not any(k.startswith("words.") for k in arrays)
+    old = {k: v for k, v in meta["params"].items() if not k.startswith(("word_", "max_words"))}
+    loaded = am.AttributeModel.from_arrays(arrays, {**meta, "params": old})
+    for name, p in model.probabilities(catalogue).items():
+        np.testing.assert_allclose(p, loaded.probabilities(catalogue)[name], rtol=1e-5, atol=1e-6)
