@@ -55,3 +55,14 @@ def test_a_missing_file_is_refused_with_a_message(tmp_path, capsys) -> None:  # 
                  "--test-catalogue", str(tmp_path / "nope.csv")])
     assert code != 0
     assert "file not found" in capsys.readouterr().err
+
+
+def test_train_saves_and_activates_a_version_and_prints_its_table(attr_ws, capsys) -> None:  # noqa: ANN001
+    # regression: the command trained and saved, then crashed reading the job id as a job ("'int' object has no attribute 'result'")
+    code = main(["train", "attributes", "--workspace", attr_ws.name, "--json", "--params", json.dumps({**FAST, "epochs": 2})])
+    assert code == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["version"] and {row["attribute"] for row in result["table"]} == {"colour", "pattern", "sleeve_length"}
+    from core.services import models as versions
+
+    assert versions.active_version(attr_ws, "attributes") == result["version"]
