@@ -59,6 +59,10 @@ class AttributeParams:
         params = cls(**{k: v for k, v in (values or {}).items()})
         if params.mode not in MODES:
             raise ValidationError([Problem("params", None, "mode", f"must be one of {MODES}", params.mode)])
+        small = [name for name in ("word_dim", "word_window", "max_words") if getattr(params, name) < 1]
+        if params.word_channels < 0 or (params.word_channels and small):
+            raise ValidationError([Problem("params", None, name, "must be at least 1 (word_channels 0 turns the word "
+                                           "convolution off)", getattr(params, name)) for name in small or ["word_channels"]])
         return params
 
 
@@ -230,7 +234,7 @@ def _network(encoder: Encoder, space: LabelSpace, params: AttributeParams):  # n
 
         def phrases(self, words):  # noqa: ANN001, ANN202
             """Max over positions of the ReLU'd convolution over word ids (b, L) → (b, channels); PAD never wins."""
-            hits = torch.relu(self.conv(self.words(words).transpose(1, 2)))
+            hits = torch.relu(self.conv(self.words(words).transpose(1, 2)))[..., : words.shape[1]]  # an even window adds one
             # ReLU output is ≥ 0, so zeroing the padded positions keeps them out of the max.
             return (hits * (words != PAD).unsqueeze(1)).amax(dim=2)
 

@@ -142,3 +142,12 @@ def test_a_version_saved_before_the_word_convolution_still_loads() -> None:
     loaded = am.AttributeModel.from_arrays(arrays, {**meta, "params": old})
     for name, p in model.probabilities(catalogue).items():
         np.testing.assert_allclose(p, loaded.probabilities(catalogue)[name], rtol=1e-5, atol=1e-6)
+
+
+def test_an_even_word_window_trains_and_a_zero_width_is_refused() -> None:
+    catalogue = synthetic_catalogue(100, seed=8)
+    model = am.train(catalogue, None, am.AttributeParams.from_dict({**FAST, "epochs": 1, "word_window": 4}))
+    assert all(p.shape == (len(catalogue), len(model.space.classes[a])) for a, p in model.probabilities(catalogue).items())
+    with pytest.raises(ValidationError, match="word_window"):
+        am.AttributeParams.from_dict({"word_window": 0})
+    assert am.AttributeParams.from_dict({"word_channels": 0, "word_window": 0}).word_channels == 0
