@@ -29,12 +29,14 @@ def main() -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="atelier-shots-") as tmp:
         home = Path(tmp)
-        target = home / "workspaces" / "demo"
+        # The copy keeps the folder's name: model versions and decisions are recorded under the workspace's name.
+        name = args.workspace.resolve().name if args.workspace else "demo"
+        target = home / "workspaces" / name
         if args.workspace:
             shutil.copytree(args.workspace, target, ignore=shutil.ignore_patterns("*-wal", "*-shm"))
         else:
             generate_demo(target)
-        with streamlit_server(home) as url, sync_playwright() as playwright:
+        with streamlit_server(home, workspace=name) as url, sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1440, "height": args.height})
             page.goto(url)

@@ -97,15 +97,20 @@ def evaluate(train_catalogue: pd.DataFrame, test_catalogue: pd.DataFrame, attrib
 
 
 def render_table(result: dict[str, Any]) -> str:
-    """Table 2 as fixed-width text (model vs majority class vs TF-IDF + logistic regression)."""
+    """Table 2 as fixed-width text (model vs majority class vs TF-IDF + logistic regression; "—" where not run)."""
+    def cell(value: float | None, width: int, percent: bool = False) -> str:
+        if value is None or value != value:  # the baseline was not run (--no-baseline) or had no labels
+            return f"{'—':>{width}}"
+        return f"{100 * value:>{width}.1f}" if percent else f"{value:>{width}.3f}"
+
     lines = [f"{'attribute':<18}{'#samples':>9}{'#test':>7}{'#classes':>9}{'wF1':>7}{'acc%':>7}{'maj%':>7}{'LR wF1':>8}{'LR acc%':>8}"]
     for row in result["table"]:
         lines.append(f"{row['attribute']:<18}{row['samples']:>9}{row['test_samples']:>7}{row['classes']:>9}"
-                     f"{row['weighted_f1']:>7.3f}{100 * row['accuracy']:>7.1f}{100 * row['majority_accuracy']:>7.1f}"
-                     f"{row.get('baseline_f1', float('nan')):>8.3f}{100 * row.get('baseline_accuracy', float('nan')):>8.1f}")
+                     f"{cell(row['weighted_f1'], 7)}{cell(row['accuracy'], 7, True)}{cell(row['majority_accuracy'], 7, True)}"
+                     f"{cell(row.get('baseline_f1'), 8)}{cell(row.get('baseline_accuracy'), 8, True)}")
     avg = result["average"]
     if avg:
-        lines.append(f"{'average':<18}{'':>25}{avg['weighted_f1']:>7.3f}{100 * avg['accuracy']:>7.1f}"
-                     f"{100 * avg['majority_accuracy']:>7.1f}{avg.get('baseline_f1', float('nan')):>8.3f}"
-                     f"{100 * avg.get('baseline_accuracy', float('nan')):>8.1f}")
+        lines.append(f"{'average':<18}{'':>25}{cell(avg['weighted_f1'], 7)}{cell(avg['accuracy'], 7, True)}"
+                     f"{cell(avg['majority_accuracy'], 7, True)}{cell(avg.get('baseline_f1'), 8)}"
+                     f"{cell(avg.get('baseline_accuracy'), 8, True)}")
     return "\n".join(lines)

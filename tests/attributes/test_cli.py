@@ -66,3 +66,12 @@ def test_train_saves_and_activates_a_version_and_prints_its_table(attr_ws, capsy
     from core.services import models as versions
 
     assert versions.active_version(attr_ws, "attributes") == result["version"]
+
+
+def test_a_table_without_the_baseline_shows_dashes_not_nan(files, capsys) -> None:  # noqa: ANN001
+    train, test, _ = files
+    code = main(["evaluate", "attributes", "--train-catalogue", str(train), "--test-catalogue", str(test),
+                 "--no-baseline", "--params", json.dumps({**FAST, "epochs": 2})])
+    out = capsys.readouterr().out
+    assert code == 0 and "nan" not in out
+    assert out.splitlines()[-1].startswith("average") and out.splitlines()[-1].rstrip().endswith("—")
