@@ -128,12 +128,12 @@ class WordSequencer:
         return self
 
     def transform(self, catalogue: pd.DataFrame) -> np.ndarray:
-        """int64 (n, L) word ids, L = min(max_words, longest text), PAD after each text's end."""
+        """int64 (n, L) word ids, L = min(max_words, longest text) and at least 1, PAD after each text's end."""
         if self.vocabulary is None:
             raise RuntimeError("WordSequencer.transform before fit")
         ids = {w: k + 2 for k, w in enumerate(self.vocabulary.tolist())}
         rows = [[ids.get(w, UNKNOWN) for w in WORD.findall(text)[:self.max_words]] for text in product_text(catalogue)]
-        out = np.full((len(rows), max((len(r) for r in rows), default=0)), PAD, dtype=np.int64)
+        out = np.full((len(rows), max((len(r) for r in rows), default=1) or 1), PAD, dtype=np.int64)
         for i, row in enumerate(rows):
             out[i, :len(row)] = row
         return out

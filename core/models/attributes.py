@@ -260,8 +260,6 @@ def _tensors(inputs: Inputs):  # noqa: ANN202
     if inputs.words is not None:  # trimmed to the batch's longest text: the convolution's cost is per position
         length = max(int((inputs.words != PAD).sum(axis=1).max(initial=0)), 1)
         words = torch.from_numpy(np.ascontiguousarray(inputs.words[:, :length]))
-        if words.shape[1] < length:
-            words = torch.nn.functional.pad(words, (0, length - words.shape[1]), value=PAD)
     return (torch.from_numpy(indices), torch.from_numpy(offsets), torch.from_numpy(weights),
             torch.from_numpy(inputs.categorical), torch.from_numpy(inputs.numeric), image, words)
 
