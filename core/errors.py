@@ -65,6 +65,13 @@ class ValidationError(AtelierError):
         return f"{n} problem(s), nothing was imported: {head}{more}. Fix the file and import it again."
 
 
+class ParamsError(ValidationError):
+    """Hyper-parameters (from a form, the CLI or a job) were refused; nothing was trained."""
+
+    def summary(self) -> str:
+        return "invalid parameters: " + "; ".join(str(p) for p in self.problems) + ". Change them and try again."
+
+
 class ArtifactError(AtelierError):
     """A model version is missing, incomplete or fails its checksums; the previous version keeps serving."""
 
