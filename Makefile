@@ -5,15 +5,21 @@ PYTHON := $(VENV)/bin/python
 STAMP := $(VENV)/.requirements-installed
 PORT ?= 8501
 
-.PHONY: run test venv demo demo-large chromium benchmarks screenshots
+.PHONY: run test lint venv demo demo-large chromium benchmarks screenshots
 
 run: $(STAMP)
 	$(PYTHON) -m core demo --if-missing --train-models
 	$(PYTHON) -m streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT)
 
-test: $(STAMP) chromium
+# Lint first (seconds): a broken layer or an unused import fails before the 8-minute suite starts.
+test: lint chromium
 	@$(PYTHON) -m pytest; status=$$?; \
-	if [ $$status -eq 5 ]; then echo "pytest collected no tests (exit 5): nothing failed"; exit 0; fi; exit $$status
+	if [ $$status -eq 5 ]; then echo "pytest collected no tests (exit 5): that is a failure"; fi; exit $$status
+
+# ruff (ruff.toml) and the import-layer contracts (.importlinter): pages -> ui -> services -> jobs -> models ...
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 venv: $(STAMP)
 

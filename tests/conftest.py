@@ -102,3 +102,7 @@ def browser():  # -> playwright.sync_api.Browser
             yield instance
         finally:
             instance.close()
+
+
+# Under CI=true a skipped PostgreSQL or browser test fails the run (tests/ci_gate.py says why).
+pytest_plugins = ["ci_gate"]
