@@ -123,3 +123,34 @@ def test_a_job_of_another_host_is_not_judged_by_local_pids(ws: Workspace) -> Non
     with transaction(ws) as session:  # the same dead pid on this machine: the worker is gone
         session.execute(sa.update(Job).where(Job.id == job_id).values(host=None))
     assert jobs.get(ws, job_id).status == "failed"
+
+
+def test_a_worker_without_the_kind_fails_the_job_and_names_the_known_kinds(ws: Workspace) -> None:
+    job_id = jobs.create(ws, "retired_kind", {}, "ana")  # e.g. queued by an older release
+    info = jobs.run_job(ws, job_id, JOB_KINDS)
+    assert info.status == "failed" and info.error.startswith("no job kind 'retired_kind': the known kinds are")
+
+
+def test_the_catalog_lists_every_service_job_kind() -> None:
+    from core.services import affinity_table, affinity_training, attributes, catalog, long_tail, outfits, starter_models
+
+    assert set(catalog.KINDS) == {affinity_training.JOB_KIND, attributes.KIND, long_tail.KIND, outfits.KIND,
+                                  affinity_table.KIND, starter_models.KIND}
+    assert catalog.job_catalog()["test_count"] is JOB_KINDS["test_count"]  # tests/conftest.py names their module
+
+
+def test_jobs_never_import_the_services_above_them() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, core.jobs; print(sorted(m for m in sys.modules if m.startswith('core.services')))"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "[]\n"
+
+
+def test_facade_runs_a_kind_inline_and_gives_chart_points(ws: Workspace) -> None:
+    from core.services import jobs as job_service
+
+    job_id = job_service.run_inline(ws, "test_count", {"steps": 3})
+    assert [p["loss"] for p in job_service.metric_points(ws, job_id, "loss")] == [1.0, 0.5, pytest.approx(1 / 3)]
+    assert job_service.metric_points(ws, job_id, "accuracy") == []
+    assert job_service.latest(ws, "test_count").id == job_id
