@@ -15,7 +15,6 @@ from tests.infra.job_targets import JOB_KINDS
 
 @pytest.fixture
 def page(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> AppTest:
-    pytest.importorskip("ui.context", reason="the app shell's ui.context is not there yet")
     monkeypatch.setenv("ATELIER_WORKSPACE", ws.name)
     return AppTest.from_file(str(Path(REPO_ROOT) / "pages" / "jobs.py"), default_timeout=30)
 
