@@ -5,11 +5,11 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import streamlit as st
 
-from core import jobs
 from core.columns import DEFAULT_EVENT_WEIGHTS, EVENTS
 from core.errors import AtelierError
 from core.models.affinity import ARTIFACT_KIND, AffinityParams
 from core.services import affinity_training
+from core.services import jobs
 from ui.auth import guard
 from ui.context import current_user, current_workspace, show_error
 from ui.jobs import job_panel, remember_job
@@ -92,7 +92,7 @@ def learning_curves(ws, job_id: int) -> None:  # noqa: ANN001 — Workspace
 
     @st.fragment(run_every=None if first.finished else 1.5)
     def _curves() -> None:
-        points = [p for p in jobs.get(ws, job_id).metrics if "user_precision@10" in p]
+        points = jobs.metric_points(ws, job_id, "user_precision@10")
         if not points:
             return
         for column, side in zip(st.columns(2), SIDES):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import jobs
 from core.errors import AtelierError
 from core.services import attributes as svc
+from core.services import jobs
 from ui.auth import guard
 from ui import attributes as attr_ui
 from ui.context import current_user, current_workspace, show_error
@@ -66,7 +66,7 @@ def model_section(ws, user: str) -> None:  # noqa: ANN001 — Workspace
                              "visited in random order (ASOS)")
     if st.button("Train attribute model", type="primary", key="attr_train"):
         try:
-            job_id = jobs.submit(ws, svc.KIND, svc.JOB_TARGET, {"epochs": int(epochs), "mode": mode, "by": user},
+            job_id = jobs.submit(ws, svc.KIND, {"epochs": int(epochs), "mode": mode, "by": user},
                                  submitted_by=user)
         except AtelierError as error:
             show_error(error)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import jobs
 from core.errors import AtelierError
+from core.services import jobs
 from ui.auth import guard
 from ui.context import current_workspace, show_error
 from ui.jobs import current_job_id, job_panel, remember_job

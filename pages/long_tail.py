@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from core import jobs
 from core.errors import AtelierError
 from core.models.embeddings import EmbeddingParams
+from core.services import jobs
 from core.services import long_tail
 from ui.auth import guard
 from ui import maps
@@ -149,7 +149,7 @@ def train_section(ws, user: str) -> None:  # noqa: ANN001 — Workspace
         params = {"factors": int(factors), "epochs": int(epochs), "threshold": int(threshold),
                   "evaluate": bool(evaluate), "by": user}
         try:
-            remember_job(jobs.submit(ws, long_tail.KIND, long_tail.JOB_TARGET, params, submitted_by=user))
+            remember_job(jobs.submit(ws, long_tail.KIND, params, submitted_by=user))
         except AtelierError as error:
             show_error(error)
     info = job_panel(ws, kind=long_tail.KIND)

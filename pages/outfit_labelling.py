@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import jobs
 from core.errors import AtelierError
+from core.services import jobs
 from core.services import outfits
 from ui.auth import guard
 from ui import outfits as outfit_ui
@@ -52,7 +52,7 @@ def model_section(ws, user: str) -> None:  # noqa: ANN001 — Workspace
     epochs = st.number_input("Epochs", 1, 50, 10, key="retrain_epochs")
     if st.button("Retrain with labels", type="primary", key="retrain"):
         try:
-            job_id = jobs.submit(ws, outfits.KIND, outfits.JOB_TARGET, {"epochs": int(epochs), "by": user}, submitted_by=user)
+            job_id = jobs.submit(ws, outfits.KIND, {"epochs": int(epochs), "by": user}, submitted_by=user)
         except AtelierError as error:
             show_error(error)
         else:

@@ -22,6 +22,12 @@ def nobody_bound_after_the_test():
     auth.forget()
 
 
+@pytest.fixture(autouse=True)
+def test_job_kinds(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tests' job kinds join the catalog here and in every worker process a test starts."""
+    monkeypatch.setenv("ATELIER_JOB_KIND_MODULES", "tests.infra.job_targets tests.scaleout.targets")
+
+
 @pytest.fixture
 def shared_data() -> Path:
     """../shared/data; tests that need the real public data skip cleanly where it is absent."""

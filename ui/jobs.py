@@ -5,9 +5,11 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import streamlit as st
 
-from core import jobs
 from core.data.workspace import Workspace
+from core.db.models import utcnow
 from core.errors import AtelierError, UnknownIdError
+from core.services import jobs
+from ui.context import current_user
 
 QUERY_KEY = "job"  # the job shown is kept in the URL, so a browser refresh or a shared link shows it again
 STATUS_ICON = {"queued": ":material/schedule:", "running": ":material/autorenew:", "done": ":material/check_circle:",
@@ -15,7 +17,7 @@ STATUS_ICON = {"queued": ":material/schedule:", "running": ":material/autorenew:
 
 
 def remember_job(job_id: int) -> None:
-    """Put the job id in the URL (call right after `core.jobs.submit`)."""
+    """Put the job id in the URL (call right after `core.services.jobs.submit`)."""
     st.query_params[QUERY_KEY] = str(job_id)
 
 
@@ -69,7 +71,7 @@ def _render(ws: Workspace, info: jobs.JobInfo) -> None:
                     + (f" · {_elapsed(info)}" if info.started_at else ""))
     if not info.finished and button.button("Cancel", key=f"cancel_job_{info.id}", help="stop this job"):
         try:
-            jobs.cancel(ws, info.id, by=_user())
+            jobs.cancel(ws, info.id, by=current_user())
             st.toast(f"Cancel asked for job #{info.id}: it stops at its next progress update")
         except AtelierError as error:
             st.error(str(error))
@@ -113,15 +115,5 @@ def metrics_figure(points: list[dict]) -> go.Figure | None:
 
 
 def _elapsed(info: jobs.JobInfo) -> str:
-    from core.db.models import utcnow
-
     seconds = ((info.finished_at or utcnow()) - info.started_at).total_seconds()
     return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
-
-
-def _user() -> str:
-    try:
-        from ui.context import current_user
-    except ImportError:  # the shell's context module not there yet: single-user mode
-        return "local"
-    return current_user()

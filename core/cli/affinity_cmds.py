@@ -93,14 +93,14 @@ def _render(result: dict[str, Any]) -> str:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from core import jobs
     from core.data.workspace import Workspace
-    from core.services.affinity_training import JOB_KIND, TARGET
+    from core.services import jobs
+    from core.services.affinity_training import JOB_KIND
 
     ws = Workspace.open(args.workspace)
     params = {**_model_params(args), "half_life_days": args.half_life_days, "test_fraction": args.test_fraction,
               "select_iterations": not args.no_select, "activate": True if args.activate else "if_none"}
-    job_id = jobs.run_inline(ws, JOB_KIND, TARGET, params, echo=not args.json)
+    job_id = jobs.run_inline(ws, JOB_KIND, params, echo=not args.json)
     info = jobs.get(ws, job_id)
     result = {k: v for k, v in (info.result or {}).items() if k != "curve"}
     print_result({"job_id": job_id, **result}, args.json)

@@ -128,9 +128,8 @@ def _prepare(catalogue, args: argparse.Namespace):  # noqa: ANN001, ANN202
 
 
 def _train(args: argparse.Namespace) -> int:
-    from core import jobs
     from core.data.workspace import Workspace
-    from core.services import attributes
+    from core.services import attributes, jobs
 
     ws = Workspace.open(args.workspace)
     params = _params(args)
@@ -138,7 +137,7 @@ def _train(args: argparse.Namespace) -> int:
         params["attributes"] = _names(args)
     params["use_reviews"] = not args.no_reviews
     params["by"] = os.environ.get("USER", "cli")
-    info = jobs.get(ws, jobs.run_inline(ws, attributes.KIND, attributes.JOB_TARGET, params, submitted_by=params["by"]))
+    info = jobs.get(ws, jobs.run_inline(ws, attributes.KIND, params, submitted_by=params["by"]))
     result = info.result or {}
     print_result(result, args.json, lambda r: f"version {r.get('version')}\n" + _table(r))
     return 0 if info.status == "done" else 1

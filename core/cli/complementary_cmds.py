@@ -142,11 +142,11 @@ def _train(args: argparse.Namespace) -> int:
     ws = Workspace.open(args.workspace)
     params = {**_params(args), "use_labels": not args.no_labels}
     try:
-        from core import jobs
+        from core.services import jobs
     except ImportError:
         jobs = None
     if jobs is not None and hasattr(jobs, "run_inline"):
-        job_id = jobs.run_inline(ws, outfits.KIND, outfits.JOB_TARGET, params, echo=not args.json)
+        job_id = jobs.run_inline(ws, outfits.KIND, params, echo=not args.json)
         result = jobs.get(ws, job_id)
         result = getattr(result, "result", result)
     else:

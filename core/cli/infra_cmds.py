@@ -103,7 +103,7 @@ def _db_revision(args: argparse.Namespace) -> int:
 
 
 def _jobs_list(args: argparse.Namespace) -> int:
-    from core import jobs
+    from core.services import jobs
 
     frame = jobs.list_jobs(_open(args), limit=args.limit)
     if args.json:
@@ -117,7 +117,7 @@ def _jobs_list(args: argparse.Namespace) -> int:
 def _jobs_show(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
-    from core import jobs
+    from core.services import jobs
 
     info = asdict(jobs.get(_open(args), args.job_id))
     print_result(info, args.json, _render_job)
@@ -125,7 +125,7 @@ def _jobs_show(args: argparse.Namespace) -> int:
 
 
 def _render_job(info: dict) -> str:
-    lines = [f"job {info['id']} ({info['kind']}, {info['target']}): {info['status']} {info['progress']:.0%} {info['message']}"]
+    lines = [f"job {info['id']} ({info['kind']}): {info['status']} {info['progress']:.0%} {info['message']}"]
     if info["metrics"]:
         lines.append(f"last metrics: {info['metrics'][-1]}")
     if info["result"] is not None:
@@ -136,7 +136,7 @@ def _render_job(info: dict) -> str:
 
 
 def _jobs_cancel(args: argparse.Namespace) -> int:
-    from core import jobs
+    from core.services import jobs
 
     info = jobs.cancel(_open(args), args.job_id)
     print(f"job {info.id}: {info.status}" + (" (cancel asked; it stops at its next progress update)" if info.status == "running" else ""))
@@ -145,7 +145,8 @@ def _jobs_cancel(args: argparse.Namespace) -> int:
 
 def _jobs_run(args: argparse.Namespace) -> int:
     from core import jobs
+    from core.services.catalog import job_catalog
 
-    info = jobs.run_job(_open(args), args.job_id)
+    info = jobs.run_job(_open(args), args.job_id, job_catalog())  # the worker finds the job's kind in the catalog
     print(f"job {info.id}: {info.status}" + (f": {info.error}" if info.error else ""))
     return 0 if info.status == "done" else 1

@@ -156,13 +156,12 @@ def ceiling_line(ceiling: dict[str, dict[str, float]], result: dict[str, Any]) -
 
 
 def _train(args: argparse.Namespace) -> int:
-    from core import jobs
     from core.data.workspace import Workspace
-    from core.services import long_tail
+    from core.services import jobs, long_tail
 
     ws = Workspace.open(args.workspace)
     params = {**_params(args), "evaluate": not args.no_eval, "projection": not args.no_projection}
-    job_id = jobs.run_inline(ws, long_tail.KIND, long_tail.JOB_TARGET, params, echo=not args.json)
+    job_id = jobs.run_inline(ws, long_tail.KIND, params, echo=not args.json)
     info = jobs.get(ws, job_id)
     print_result(info.result, args.json)
     return 0

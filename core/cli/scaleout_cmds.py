@@ -55,9 +55,8 @@ def _use_scheduler(args: argparse.Namespace) -> None:
 
 
 def _score(args: argparse.Namespace) -> int:
-    from core import jobs
     from core.data.workspace import Workspace
-    from core.services import affinity_table
+    from core.services import affinity_table, jobs
 
     _use_scheduler(args)
     ws = Workspace.open(args.workspace)
@@ -69,7 +68,7 @@ def _score(args: argparse.Namespace) -> int:
         print_result({"job_id": job_id, "status": jobs.get(ws, job_id).status,
                       "follow": f"python -m core jobs show {job_id} --workspace {ws.path}"}, args.json)
         return 0
-    job_id = jobs.run_inline(ws, affinity_table.KIND, affinity_table.JOB_TARGET, params, echo=not args.json)
+    job_id = jobs.run_inline(ws, affinity_table.KIND, params, echo=not args.json)
     print_result({"job_id": job_id, **(jobs.get(ws, job_id).result or {})}, args.json, _render_summary)
     return 0
 
@@ -82,16 +81,16 @@ def _render_summary(result: dict[str, Any]) -> str:
 
 
 def _status(args: argparse.Namespace) -> int:
-    from core import scaleout
+    from core.jobs import cluster
 
     _use_scheduler(args)
-    address = scaleout.scheduler_address()
+    address = cluster.scheduler_address()
     if not address:
         info: dict[str, Any] = {"scheduler": None, "runner": "local",
                                 "hint": "set ATELIER_DASK_SCHEDULER=tcp://host:8786 to run long work on a Dask cluster"}
     else:
         started = time.perf_counter()
-        info = {**scaleout.cluster_info(address), "runner": "dask",
+        info = {**cluster.cluster_info(address), "runner": "dask",
                 "connect_s": round(time.perf_counter() - started, 3)}
     print_result(info, args.json, _render_status)
     return 0

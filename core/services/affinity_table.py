@@ -29,10 +29,9 @@ from core.artifacts import file_sha256
 from core.data.workspace import Workspace
 from core.errors import AtelierError
 from core.models.affinity import ARTIFACT_KIND
-from core.scaleout import in_worker
+from core.jobs.cluster import fan_out, in_worker, scheduler_address
 
 KIND = "affinity_table"
-JOB_TARGET = "core.services.affinity_table:score_table_job"
 FOLDER = "affinity_table"
 DEFAULTS: dict[str, Any] = {"k_brands": 10, "k_users": 1000, "partition_users": 50_000, "local_threads": None,
                             "version": None, "by": "local"}
@@ -117,7 +116,6 @@ def score_partition(part: int, offset: int, user_ids: np.ndarray, user_factors: 
 
 def score_table(ws: Workspace, params: dict[str, Any] | None = None, progress: Any = None) -> TableSummary:
     """Score the full table for the active (or a given) affinity version; replaces that version's table whole."""
-    from core import scaleout
     from core.services import models as versions
     from core.services.affinity_training import load_model
 
@@ -132,7 +130,7 @@ def score_table(ws: Workspace, params: dict[str, Any] | None = None, progress: A
     root = ws.path / FOLDER
     staging = root / f".staging-{uuid.uuid4().hex[:12]}"
     (staging / "user_top_brands").mkdir(parents=True)
-    runner = "dask" if (scaleout.in_worker() or scaleout.scheduler_address()) else "local"
+    runner = "dask" if (in_worker() or scheduler_address()) else "local"
     shared = {"staging": str(staging), "brand_ids": brand_ids, "brand_factors": model.brand_factors,
               "brand_bias": model.brand_bias, "k_brands": int(p["k_brands"]), "k_users": int(p["k_users"])}
     args = [(i, a, user_ids[a:b], model.user_factors[a:b], model.user_bias[a:b]) for i, (a, b) in enumerate(ranges)]
@@ -150,8 +148,8 @@ def score_table(ws: Workspace, params: dict[str, Any] | None = None, progress: A
     # runners (2 BLAS threads change 2% of the scores in the last bit and can swap near-tied ranks).
     blas = threadpool_limits(1, user_api="blas")
     try:
-        for i, result in scaleout.fan_out(score_partition, args, on_done=done, shared=shared, name="affinity-table",
-                                          local_threads=threads):
+        for i, result in fan_out(score_partition, args, on_done=done, shared=shared, name="affinity-table",
+                                 local_threads=threads):
             # Merge as parts arrive (any order): the tie-break by user index makes the outcome order-free.
             top_u, top_s = _top_k_columns(np.concatenate([top_u, result.pop("cand_users")]),
                                           np.concatenate([top_s, result.pop("cand_scores")]), k_users)
@@ -177,16 +175,16 @@ def score_table(ws: Workspace, params: dict[str, Any] | None = None, progress: A
 
 
 def score_table_job(ws: Workspace, params: dict[str, Any], progress: Any) -> dict[str, Any]:
-    """Job target (local runner or Dask): `score_table` with the job's params; the summary as the result."""
+    """Job function (local runner or Dask): `score_table` with the job's params; the summary as the result."""
     return asdict(score_table(ws, params, progress))
 
 
 def submit_scoring(ws: Workspace, params: dict[str, Any], by: str = "local") -> int:
     """Start table scoring as a background job (on the Dask cluster when one is configured); returns the job id."""
-    from core import jobs
+    from core.services import jobs  # here, not at the top: the facade reads the catalog, which lists this module
 
     table_params(params)  # reject bad parameters now, not in the worker
-    return jobs.submit(ws, KIND, JOB_TARGET, {**params, "by": by}, submitted_by=by)
+    return jobs.submit(ws, KIND, {**params, "by": by}, submitted_by=by)
 
 
 def read_manifest(ws: Workspace, version: str | None = None) -> dict[str, Any]:

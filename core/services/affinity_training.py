@@ -12,7 +12,6 @@ from core.features.splits import split_interactions
 from core.models.affinity import ARTIFACT_KIND, AffinityParams, AffinityTrainer
 from core.services.affinity_eval import affinity_scorer, evaluate_both
 
-TARGET = "core.services.affinity_training:train_affinity"
 JOB_KIND = "train_affinity"
 # Options of the job besides AffinityParams (data preparation and what to do with the result).
 DATA_DEFAULTS: dict[str, Any] = {
@@ -122,10 +121,10 @@ def _polished(trainer: AffinityTrainer):
 
 def submit_training(ws: Workspace, params: dict[str, Any], by: str = "local") -> int:
     """Start training as a background job; returns the job id (follow it with ui.jobs.job_panel)."""
-    from core import jobs
+    from core.services import jobs
 
     split_params(params)  # reject bad parameters now, not in the worker
-    return jobs.submit(ws, JOB_KIND, TARGET, {**params, "by": by}, submitted_by=by)
+    return jobs.submit(ws, JOB_KIND, {**params, "by": by}, submitted_by=by)
 
 
 def load_model(ws: Workspace, version: str | None = None):
@@ -154,5 +153,5 @@ def version_curves(ws: Workspace, versions_: list[str]) -> dict[str, list[dict[s
     return out
 
 
-__all__ = ["train_affinity", "submit_training", "load_model", "split_params", "TARGET", "JOB_KIND", "DATA_DEFAULTS",
+__all__ = ["train_affinity", "submit_training", "load_model", "split_params", "JOB_KIND", "DATA_DEFAULTS",
            "version_curves"]

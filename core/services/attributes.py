@@ -25,7 +25,6 @@ if TYPE_CHECKING:  # torch loads only where a model is used
     from core.models.attributes import AttributeModel
 
 KIND = "attributes"
-JOB_TARGET = "core.services.attributes:train_attributes"
 RUN_OPTIONS = ("test_fraction", "eval_seed", "activate", "by", "attributes", "baseline", "refit", "use_reviews", "evaluate")
 VALUE_DECISIONS = ("accept", "correct")
 TOP = 3

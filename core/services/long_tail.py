@@ -23,7 +23,6 @@ from core.models.embeddings import (EmbeddingParams, blend, calibrate, fit_als, 
 log = logging.getLogger(__name__)
 
 KIND = "long_tail"
-JOB_TARGET = "core.services.long_tail:train_long_tail"
 SPACES: tuple[str, ...] = ("als", "predicted", "blended", "content", "popularity")
 POPULARITY_BUCKETS: tuple[str, ...] = ("head", "torso", "tail")
 KNOWN_BUCKETS: tuple[tuple[str, int, int], ...] = (("0", 0, 0), ("1-2", 1, 2), ("3-10", 3, 10), ("11+", 11, 1 << 62))

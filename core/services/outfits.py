@@ -25,7 +25,6 @@ if TYPE_CHECKING:  # torch loads only where a model is used: labelling workers s
 KIND = "complementary"
 LABEL_TEXT = {"yes": "goes together", "no": "does not go", "unsure": "not sure"}
 DEFAULT_LEASE = timedelta(minutes=15)
-JOB_TARGET = "core.services.outfits:train_complementary"
 
 
 # -- model: train, load, score ------------------------------------------------------------------------------

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from typing import Any, Callable
 
-from core import jobs
 from core.data.workspace import Workspace
+from core.errors import JobCancelled
+from core.services import affinity_training, attributes, long_tail, outfits
 
 KIND = "starter_models"
-JOB_TARGET = "core.services.starter_models:train_starter_models"
-# (label, job target, share of the job's progress): cheapest first, so the first pages light up soonest.
-STEPS: tuple[tuple[str, str, float], ...] = (
-    ("brand affinity", "core.services.affinity_training:train_affinity", 0.15),
-    ("outfit pairs", "core.services.outfits:train_complementary", 0.2),
-    ("attribute predictor", "core.services.attributes:train_attributes", 0.3),
-    ("long-tail embeddings", "core.services.long_tail:train_long_tail", 0.35),
+# (label, job function, share of the job's progress): cheapest first, so the first pages light up soonest.
+STEPS: tuple[tuple[str, Callable[..., dict[str, Any]], float], ...] = (
+    ("brand affinity", affinity_training.train_affinity, 0.15),
+    ("outfit pairs", outfits.train_complementary, 0.2),
+    ("attribute predictor", attributes.train_attributes, 0.3),
+    ("long-tail embeddings", long_tail.train_long_tail, 0.35),
 )
 
 
@@ -32,7 +31,7 @@ class _Slice:
 
 
 def train_starter_models(ws: Workspace, params: dict[str, Any], progress: Any) -> dict[str, Any]:
-    """Job target: train brand affinity, outfit pairs, attributes and long-tail embeddings with their defaults.
+    """Job function: train brand affinity, outfit pairs, attributes and long-tail embeddings with their defaults.
 
     A step that fails is reported and the next one still runs: one model's problem must not leave the others
     untrained. Returns {label: {"version"} or {"error"}, "summary": one line}.
@@ -40,13 +39,11 @@ def train_starter_models(ws: Workspace, params: dict[str, Any], progress: Any) -
     by = str(params.get("by", "local"))
     results: dict[str, Any] = {}
     start = 0.0
-    for label, target, share in STEPS:
-        module, name = target.split(":")
+    for label, step, share in STEPS:
         try:
-            step = getattr(importlib.import_module(module), name)
             result = step(ws, {"by": by}, _Slice(progress, start, share, label))
             results[label] = {"version": (result or {}).get("version")}
-        except jobs.JobCancelled:
+        except JobCancelled:
             raise
         except Exception as error:  # noqa: BLE001 — reported per model, the job goes on with the next one
             results[label] = {"error": f"{type(error).__name__}: {error}"}
@@ -61,4 +58,6 @@ def train_starter_models(ws: Workspace, params: dict[str, Any], progress: Any) -
 
 def submit(ws: Workspace, by: str = "local") -> int:
     """Queue the job (a detached worker process); returns its id."""
-    return jobs.submit(ws, KIND, JOB_TARGET, {"by": by}, submitted_by=by)
+    from core.services import jobs  # here, not at the top: the facade reads the catalog, which lists this module
+
+    return jobs.submit(ws, KIND, {"by": by}, submitted_by=by)

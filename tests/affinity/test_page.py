@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core import jobs
 from core.services import affinity_training, models
+from core.services import jobs
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "affinity_training.py")
 
@@ -37,7 +37,7 @@ def test_page_shows_the_form_and_no_versions_yet(page_ws):
 
 
 def test_a_finished_job_shows_a_learning_curve_per_direction_and_its_version(page_ws):
-    job_id = jobs.run_inline(page_ws, affinity_training.JOB_KIND, affinity_training.TARGET,
+    job_id = jobs.run_inline(page_ws, affinity_training.JOB_KIND,
                              {"n_factors": 8, "iterations": 3})
     at = _page({"job": str(job_id)})
     assert not at.exception

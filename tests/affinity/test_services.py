@@ -7,12 +7,12 @@ import json
 import numpy as np
 import pytest
 
-from core import jobs
 from core.cli import main as cli_main
 from core.errors import ValidationError
 from core.features.splits import split_interactions
 from core.models.affinity import AffinityParams
 from core.services import affinity_eval, affinity_training, models
+from core.services import jobs
 
 KEYS = {"user_precision@10", "user_recall@10", "user_ndcg@10", "user_auc", "brand_precision@10", "brand_recall@10",
         "brand_ndcg@10", "brand_auc", "n_users", "n_brands"}
@@ -57,7 +57,7 @@ def test_cli_rejects_an_unknown_model(planted, tmp_path, capsys):
 
 
 def test_training_job_records_both_direction_curve_and_saves_an_active_version(planted_ws):
-    job_id = jobs.run_inline(planted_ws, affinity_training.JOB_KIND, affinity_training.TARGET,
+    job_id = jobs.run_inline(planted_ws, affinity_training.JOB_KIND,
                              {"n_factors": 8, "iterations": 3, "half_life_days": 60})
     info = jobs.get(planted_ws, job_id)
     assert info.status == "done"

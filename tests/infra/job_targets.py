@@ -1,4 +1,4 @@
-"""Tiny job targets the job tests run in worker processes."""
+"""Tiny job functions the job tests run in worker processes, by the kinds of JOB_KINDS."""
 
 from __future__ import annotations
 
@@ -37,3 +37,7 @@ def stubborn(ws: Workspace, params: dict[str, Any], progress: Progress) -> dict[
     progress.update(0.1, "busy")
     time.sleep(600)
     return {}
+
+
+# Found by worker processes through ATELIER_JOB_KIND_MODULES (tests/conftest.py), see core/services/catalog.py.
+JOB_KINDS = {"test_count": count, "test_boom": boom, "test_forever": forever, "test_stubborn": stubborn}

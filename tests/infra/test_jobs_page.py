@@ -10,13 +10,11 @@ from streamlit.testing.v1 import AppTest
 from core import jobs
 from core.config import REPO_ROOT
 from core.data.workspace import Workspace
-
-T = "tests.infra.job_targets"
+from tests.infra.job_targets import JOB_KINDS
 
 
 @pytest.fixture
 def page(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> AppTest:
-    pytest.importorskip("ui.context", reason="the app shell's ui.context is not there yet")
     monkeypatch.setenv("ATELIER_WORKSPACE", ws.name)
     return AppTest.from_file(str(Path(REPO_ROOT) / "pages" / "jobs.py"), default_timeout=30)
 
@@ -28,10 +26,10 @@ def test_empty_workspace_says_how_to_start_a_job(page: AppTest) -> None:
 
 
 def test_lists_jobs_and_follows_the_newest(ws: Workspace, page: AppTest) -> None:
-    done = jobs.run_inline(ws, "train_test", f"{T}:count", {"steps": 2})
+    done = jobs.run_inline(ws, "test_count", {"steps": 2}, JOB_KINDS)
     with pytest.raises(ValueError):
-        jobs.run_inline(ws, "train_test", f"{T}:boom", {})
-    queued = jobs._create(ws, "train_test", f"{T}:count", {}, "ana")
+        jobs.run_inline(ws, "test_boom", {}, JOB_KINDS)
+    queued = jobs.create(ws, "test_count", {}, "ana")
     page.run()
     assert not page.exception
     table = page.dataframe[0].value

@@ -8,8 +8,7 @@ from streamlit.testing.v1 import AppTest
 from core import jobs
 from core.data.workspace import Workspace
 from core.services import models
-
-T = "tests.infra.job_targets"
+from tests.infra.job_targets import JOB_KINDS
 
 
 def _job_page(path: str, job_id: int | None, kind: str | None) -> None:
@@ -34,7 +33,7 @@ def _run(script, *args, query: dict | None = None) -> AppTest:
 
 
 def test_done_job_shows_metrics_curve_and_result(ws: Workspace) -> None:
-    job_id = jobs.run_inline(ws, "train_test", f"{T}:count", {"steps": 3})
+    job_id = jobs.run_inline(ws, "test_count", {"steps": 3}, JOB_KINDS)
     at = _run(_job_page, str(ws.path), job_id, None)
     assert not at.exception
     assert any(f"Job #{job_id}" in m.value and "done" in m.value for m in at.markdown)
@@ -46,20 +45,20 @@ def test_done_job_shows_metrics_curve_and_result(ws: Workspace) -> None:
 
 def test_failed_job_shows_its_error(ws: Workspace) -> None:
     try:
-        jobs.run_inline(ws, "train_test", f"{T}:boom", {})
+        jobs.run_inline(ws, "test_boom", {}, JOB_KINDS)
     except ValueError:
         pass
-    at = _run(_job_page, str(ws.path), jobs.latest(ws, "train_test").id, None)
+    at = _run(_job_page, str(ws.path), jobs.latest(ws, "test_boom").id, None)
     assert any("planted failure 42" in e.value for e in at.error)
 
 
 def test_refresh_finds_the_job_from_the_url_or_the_running_one(ws: Workspace) -> None:
-    queued = jobs._create(ws, "train_test", f"{T}:count", {}, "ana")  # stays queued: no worker
+    queued = jobs.create(ws, "test_count", {}, "ana")  # stays queued: no worker
     # A refresh: no job id passed, the URL has it.
-    at = _run(_job_page, str(ws.path), None, "train_test", query={"job": str(queued)})
+    at = _run(_job_page, str(ws.path), None, "test_count", query={"job": str(queued)})
     assert any(f"Job #{queued}" in m.value for m in at.markdown)
     # A second person opening the page: the newest active job of the kind.
-    at = _run(_job_page, str(ws.path), None, "train_test")
+    at = _run(_job_page, str(ws.path), None, "test_count")
     assert any(f"Job #{queued}" in m.value and "queued" in m.value for m in at.markdown)
     at.button(key=f"cancel_job_{queued}").click().run()
     assert jobs.get(ws, queued).status == "cancelled"

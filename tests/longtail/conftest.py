@@ -19,10 +19,10 @@ def planted() -> tuple:
 @pytest.fixture(scope="session")
 def trained_home(tmp_path_factory: pytest.TempPathFactory, planted: tuple) -> Path:
     """ATELIER_HOME with workspace 'lt' holding the planted tables and an active long-tail version (with maps)."""
-    from core import jobs
     from core.data.workspace import Workspace
     from core.db.engine import dispose_engines
     from core.db.session import forget_schema_checks
+    from core.services import jobs
 
     home = tmp_path_factory.mktemp("lt_home")
     path = home / "workspaces" / "lt"
@@ -36,7 +36,7 @@ def trained_home(tmp_path_factory: pytest.TempPathFactory, planted: tuple) -> Pa
     mp.delenv("DATABASE_URL", raising=False)
     forget_schema_checks()
     ws = Workspace.open(path)
-    jobs.run_inline(ws, "long_tail", "core.services.long_tail:train_long_tail",
+    jobs.run_inline(ws, "long_tail",
                     {"epochs": 8, "factors": 16, "threshold": 5, "eval": {"holdout_fraction": 0.2}})
     dispose_engines()
     forget_schema_checks()

@@ -61,12 +61,12 @@ def outfits_only(tmp_path: Path, planted: tuple, monkeypatch: pytest.MonkeyPatch
 
 
 def test_a_workspace_with_only_outfits_trains_on_outfits_as_sessions(outfits_only) -> None:  # noqa: ANN001
-    from core import jobs
+    from core.services import jobs
     from core.services import long_tail
 
     interactions, source = long_tail.sessions(outfits_only)
     assert source == "outfits" and interactions["user_id"].str.startswith("outfit:").all()
-    job = jobs.run_inline(outfits_only, long_tail.KIND, long_tail.JOB_TARGET,
+    job = jobs.run_inline(outfits_only, long_tail.KIND,
                           {"epochs": 3, "factors": 8, "threshold": 5, "evaluate": False, "projection": False})
     info = jobs.get(outfits_only, job)
     assert info.result and info.result["version"]

@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from core import jobs
 from core.data.workspace import Workspace
 from core.db.engine import dispose_engines
 from core.db.models import AttributeReview, AuditLog, CatalogueValue
 from core.db.session import ensure_schema, read_session
-from core.services import affinity_training
+from core.jobs import DEAD_WORKER
+from core.services import affinity_training, jobs
 from core.services import models as versions
 from tests.crm.conftest import planted_model, save_model
 from tests.reliability import workers
@@ -118,7 +118,7 @@ def _wait(ws: Workspace, job_id: int, until, timeout: float = 240.0) -> jobs.Job
 def test_killed_training_job_leaves_the_active_model_serving(demo_copy: Workspace, how: str, report) -> None:
     serving = save_model(demo_copy, planted_model())  # the version in service before the job starts
     before = [info.version for info in versions.store(demo_copy).versions("affinity")]
-    job_id = jobs.submit(demo_copy, affinity_training.JOB_KIND, affinity_training.TARGET,
+    job_id = jobs.submit(demo_copy, affinity_training.JOB_KIND,
                          {"iterations": 200, "n_factors": 16, "activate": True, "test_fraction": 0.2})
     running = _wait(demo_copy, job_id, lambda i: i.status == "running" and "iteration" in i.message)
     if how == "SIGKILL":
@@ -134,7 +134,7 @@ def test_killed_training_job_leaves_the_active_model_serving(demo_copy: Workspac
            served=artifact.version == serving, new_versions=len(after) - len(before), tmp_dirs=len(leftovers))
     assert info.status == ("failed" if how == "SIGKILL" else "cancelled"), info
     if how == "SIGKILL":
-        assert info.error == jobs.DEAD_WORKER
+        assert info.error == DEAD_WORKER
     assert versions.active_version(demo_copy, "affinity") == serving
     assert artifact.version == serving and artifact.warning is None
     assert after == before

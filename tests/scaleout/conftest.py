@@ -18,7 +18,7 @@ REPO = Path(__file__).resolve().parents[2]
 def dask_cluster() -> Iterator["distributed.LocalCluster"]:  # noqa: F821
     from distributed import LocalCluster
 
-    from core import scaleout
+    from core.jobs import cluster as jobs_cluster
 
     # Workers inherit the environment at spawn: the repo must be importable there, and they must write to the
     # same database the tests read (SQLite inside the workspace), not a DATABASE_URL the CI may have set.
@@ -35,18 +35,18 @@ def dask_cluster() -> Iterator["distributed.LocalCluster"]:  # noqa: F821
             else:
                 os.environ[key] = value
     yield cluster
-    scaleout.close_clients()
+    jobs_cluster.close_clients()
     cluster.close()
 
 
 @pytest.fixture
 def on_dask(dask_cluster, monkeypatch: pytest.MonkeyPatch) -> str:
     """ATELIER_DASK_SCHEDULER pointing at the test cluster, with a worker up; returns its address."""
-    from core import scaleout
+    from core.jobs import cluster
 
     monkeypatch.delenv("DATABASE_URL", raising=False)
     monkeypatch.setenv("ATELIER_DASK_SCHEDULER", dask_cluster.scheduler_address)
-    scaleout.get_client().wait_for_workers(1, timeout=120)
+    cluster.get_client().wait_for_workers(1, timeout=120)
     return dask_cluster.scheduler_address
 
 

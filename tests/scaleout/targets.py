@@ -1,4 +1,4 @@
-"""Job targets and part functions the scale-out tests run on Dask workers (importable there by module path)."""
+"""Job and part functions the scale-out tests run on Dask workers (importable there by module path)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,9 @@ def count_slowly(ws: Any, params: dict[str, Any], progress: Any) -> dict[str, An
         total += i
         progress.update((i + 1) / steps, f"step {i + 1}/{steps}", metrics={"step_value": i})
     return {"total": total, "steps": steps}
+
+
+JOB_KINDS = {"test_count_slowly": count_slowly}
 
 
 def slow_square(i: int, delay: float) -> tuple[int, int]:

@@ -14,15 +14,17 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from core import jobs, scaleout
+from core import jobs
 from core.db.models import AuditLog, Job, utcnow
 from core.db.session import read_session, transaction
 from core.errors import AtelierError
+from core.jobs import cluster
 from core.services import affinity_table
+from core.services import jobs as job_service
 from tests.scaleout.conftest import install_model, wait_finished
-from tests.scaleout.targets import set_env
+from tests.scaleout.targets import JOB_KINDS, set_env
 
-SLOW = "tests.scaleout.targets:count_slowly"
+SLOW = "test_count_slowly"
 
 
 def _tables(ws) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -49,15 +51,15 @@ def test_table_job_on_dask_equals_the_local_process_runner(demo_copy, dask_clust
 
 
 def test_training_job_on_dask_equals_the_local_runner(demo_copy, on_dask, monkeypatch):
-    from core.services.affinity_training import JOB_KIND, TARGET
+    from core.services.affinity_training import JOB_KIND
     from core.services import models as versions
 
     params = {"n_factors": 8, "iterations": 2, "test_fraction": 0.0, "num_threads": 1, "seed": 3, "activate": False}
-    remote = wait_finished(demo_copy, jobs.submit(demo_copy, JOB_KIND, TARGET, params))
+    remote = wait_finished(demo_copy, job_service.submit(demo_copy, JOB_KIND, params))
     assert remote.status == "done", remote.error
     assert remote.host.startswith("tcp://")
     monkeypatch.delenv("ATELIER_DASK_SCHEDULER")
-    local = jobs.get(demo_copy, jobs.run_inline(demo_copy, JOB_KIND, TARGET, params))
+    local = jobs.get(demo_copy, job_service.run_inline(demo_copy, JOB_KIND, params))
     store = versions.store(demo_copy)
     a = store.load("affinity", remote.result["version"]).arrays
     b = store.load("affinity", local.result["version"]).arrays
@@ -66,7 +68,7 @@ def test_training_job_on_dask_equals_the_local_runner(demo_copy, on_dask, monkey
 
 
 def test_cancel_on_dask_is_recorded_like_the_local_runner(demo_copy, on_dask):
-    job_id = jobs.submit(demo_copy, "test", SLOW, {"steps": 600, "delay": 0.05})
+    job_id = jobs.submit(demo_copy, SLOW, {"steps": 600, "delay": 0.05}, JOB_KINDS)
     wait_finished(demo_copy, job_id, until=lambda i: i.progress > 0)
     jobs.cancel(demo_copy, job_id, by="tester")
     info = wait_finished(demo_copy, job_id)
@@ -76,7 +78,7 @@ def test_cancel_on_dask_is_recorded_like_the_local_runner(demo_copy, on_dask):
 
 def test_a_job_whose_remote_worker_stopped_beating_shows_failed(demo_copy, monkeypatch):
     monkeypatch.delenv("ATELIER_DASK_SCHEDULER", raising=False)
-    job_id = jobs._create(demo_copy, "test", SLOW, {}, "tester")  # noqa: SLF001 — a record as a lost worker left it
+    job_id = jobs.create(demo_copy, SLOW, {}, "tester")  # a record as a lost worker left it
     with transaction(demo_copy) as session:
         session.execute(sa.update(Job).where(Job.id == job_id).values(
             status="running", host="tcp://10.1.2.3:40000", pid=4242, started_at=utcnow() - timedelta(minutes=10),
@@ -87,9 +89,9 @@ def test_a_job_whose_remote_worker_stopped_beating_shows_failed(demo_copy, monke
 
 def test_unreachable_scheduler_fails_the_job_and_says_what_to_do(demo_copy, monkeypatch):
     monkeypatch.setenv("ATELIER_DASK_SCHEDULER", "tcp://127.0.0.1:9")
-    monkeypatch.setattr(scaleout, "CONNECT_TIMEOUT_S", 1)
+    monkeypatch.setattr(cluster, "CONNECT_TIMEOUT_S", 1)
     with pytest.raises(AtelierError, match="cannot reach the Dask scheduler at tcp://127.0.0.1:9.*unset ATELIER_DASK_SCHEDULER"):
-        jobs.submit(demo_copy, "test", SLOW, {})
+        jobs.submit(demo_copy, SLOW, {}, JOB_KINDS)
     info = jobs.list_jobs(demo_copy).iloc[0]
     assert info["status"] == "failed" and "cannot reach the Dask scheduler" in info["error"]
 
@@ -110,10 +112,10 @@ def test_cli_status_and_scoring_against_the_cluster(demo_copy, on_dask, capsys):
 
 
 def test_a_worker_on_another_database_refuses_the_job(demo_copy, on_dask, tmp_path):
-    client = scaleout.get_client()
+    client = cluster.get_client()
     client.run(set_env, "DATABASE_URL", f"sqlite:///{tmp_path / 'elsewhere.db'}")
     try:
-        info = wait_finished(demo_copy, jobs.submit(demo_copy, "test", SLOW, {"steps": 2}))
+        info = wait_finished(demo_copy, jobs.submit(demo_copy, SLOW, {"steps": 2}, JOB_KINDS))
     finally:
         client.run(set_env, "DATABASE_URL", None)
     assert info.status == "failed" and info.started_at is None  # refused before it ran anything
@@ -135,7 +137,7 @@ def test_table_job_on_dask_with_postgresql(demo_copy, on_dask, monkeypatch):
     with admin.begin() as conn:
         conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
     url = f"{PG_ADMIN_URL}?options=-csearch_path%3D{schema}"
-    client = scaleout.get_client()
+    client = cluster.get_client()
     monkeypatch.setenv("DATABASE_URL", url)
     client.run(set_env, "DATABASE_URL", url)  # the team starts its workers with the app's URL
     forget_schema_checks()
@@ -146,7 +148,7 @@ def test_table_job_on_dask_with_postgresql(demo_copy, on_dask, monkeypatch):
         assert remote.status == "done" and remote.host.startswith("tcp://"), remote.error
         expected = _tables(demo_copy)
         monkeypatch.delenv("ATELIER_DASK_SCHEDULER")
-        local = jobs.get(demo_copy, jobs.run_inline(demo_copy, affinity_table.KIND, affinity_table.JOB_TARGET, params))
+        local = jobs.get(demo_copy, job_service.run_inline(demo_copy, affinity_table.KIND, params))
         assert local.status == "done" and local.result["runner"] == "local"
         for got, want in zip(_tables(demo_copy), expected):
             pd.testing.assert_frame_equal(got, want)
@@ -163,7 +165,7 @@ def test_table_job_on_dask_with_postgresql(demo_copy, on_dask, monkeypatch):
 
 
 def test_worker_killed_mid_job_is_recovered_on_another_worker(demo_copy, on_dask):
-    job_id = jobs.submit(demo_copy, "test", SLOW, {"steps": 40, "delay": 0.1})
+    job_id = jobs.submit(demo_copy, SLOW, {"steps": 40, "delay": 0.1}, JOB_KINDS)
     running = wait_finished(demo_copy, job_id, until=lambda i: i.progress >= 0.2)
     assert not running.finished, "the job finished before the worker could be killed; make it slower"
     os.kill(running.pid, signal.SIGKILL)  # the worker process running the job, as recorded in the job row
@@ -178,11 +180,11 @@ def test_worker_killed_mid_job_is_recovered_on_another_worker(demo_copy, on_dask
 
 
 def test_worker_lost_for_good_fails_the_job_cleanly(demo_copy, on_dask, dask_cluster):
-    client = scaleout.get_client()
+    client = cluster.get_client()
     previous = client.run_on_scheduler(lambda dask_scheduler: dask_scheduler.allowed_failures)
     client.run_on_scheduler(lambda dask_scheduler: setattr(dask_scheduler, "allowed_failures", 0))
     try:
-        job_id = jobs.submit(demo_copy, "test", SLOW, {"steps": 40, "delay": 0.1})
+        job_id = jobs.submit(demo_copy, SLOW, {"steps": 40, "delay": 0.1}, JOB_KINDS)
         running = wait_finished(demo_copy, job_id, until=lambda i: i.progress >= 0.1)
         os.kill(running.pid, signal.SIGKILL)
         info = wait_finished(demo_copy, job_id, timeout=180)
@@ -196,12 +198,12 @@ def test_worker_lost_for_good_fails_the_job_cleanly(demo_copy, on_dask, dask_clu
 def test_lost_part_of_a_fan_out_is_recomputed(on_dask):
     from tests.scaleout.targets import slow_square
 
-    client = scaleout.get_client()
+    client = cluster.get_client()
     client.wait_for_workers(2, timeout=180)  # an earlier test killed one: its nanny starts a fresh one
     pids = client.run(os.getpid)
     seen: dict[int, int] = {}
     killed = None
-    for i, (value, pid) in scaleout.fan_out(slow_square, [(i, 0.4) for i in range(10)], name="test-squares"):
+    for i, (value, pid) in cluster.fan_out(slow_square, [(i, 0.4) for i in range(10)], name="test-squares"):
         seen[i] = value
         if killed is None:
             killed = next(p for p in pids.values() if p != pid)  # the other worker, most likely mid-part

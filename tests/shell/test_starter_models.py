@@ -6,19 +6,22 @@ from pathlib import Path
 
 import pytest
 
-from core import jobs
 from core.data.demo import generate_demo
 from core.models.affinity import ARTIFACT_KIND
-from core.services import models, starter_models
+from core.services import affinity_training, jobs, models, starter_models
 
 KINDS = (ARTIFACT_KIND, "complementary", "attributes", "long_tail")
+
+
+def no_such_module(ws, params, progress):  # noqa: ANN001 — a step whose model cannot even be loaded
+    raise ModuleNotFoundError("No module named 'core.services.no_such_module'")
 
 
 @pytest.mark.slow  # four trainings on a tiny demo: ~40 s on 2 cores
 def test_one_job_trains_and_activates_every_model(atelier_home: Path) -> None:
     ws = generate_demo(atelier_home / "workspaces" / "demo", size="tiny", seed=3)
     assert all(models.active_version(ws, kind) is None for kind in KINDS)
-    job_id = jobs.run_inline(ws, starter_models.KIND, starter_models.JOB_TARGET, {"by": "local"})
+    job_id = jobs.run_inline(ws, starter_models.KIND, {"by": "local"})
     info = jobs.get(ws, job_id)
     assert info.status == "done", info
     assert info.progress == 1.0 and info.message == "4 of 4 models trained"
@@ -29,10 +32,10 @@ def test_a_failing_model_is_reported_and_the_next_one_still_trains(atelier_home:
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     ws = generate_demo(atelier_home / "workspaces" / "demo", size="tiny", seed=3)
     monkeypatch.setattr(starter_models, "STEPS", (
-        ("broken model", "core.services.no_such_module:train", 0.5),
-        ("brand affinity", "core.services.affinity_training:train_affinity", 0.5),
+        ("broken model", no_such_module, 0.5),
+        ("brand affinity", affinity_training.train_affinity, 0.5),
     ))
-    job_id = jobs.run_inline(ws, starter_models.KIND, starter_models.JOB_TARGET, {"by": "local"})
+    job_id = jobs.run_inline(ws, starter_models.KIND, {"by": "local"})
     info = jobs.get(ws, job_id)
     assert info.status == "done"
     assert "1 of 2 models trained; failed: broken model" in info.message
@@ -42,9 +45,9 @@ def test_a_failing_model_is_reported_and_the_next_one_still_trains(atelier_home:
 
 def test_nothing_trained_fails_the_job_with_every_reason(atelier_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     ws = generate_demo(atelier_home / "workspaces" / "demo", size="tiny", seed=3)
-    monkeypatch.setattr(starter_models, "STEPS", (("broken model", "core.services.no_such_module:train", 1.0),))
+    monkeypatch.setattr(starter_models, "STEPS", (("broken model", no_such_module, 1.0),))
     with pytest.raises(RuntimeError, match="no model could be trained: broken model"):
-        jobs.run_inline(ws, starter_models.KIND, starter_models.JOB_TARGET, {"by": "local"})
+        jobs.run_inline(ws, starter_models.KIND, {"by": "local"})
     assert jobs.latest(ws, starter_models.KIND).status == "failed"
 
 

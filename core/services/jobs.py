@@ -1,0 +1,56 @@
+"""Jobs for pages and the CLI: submit or run a kind (with its role check), follow, list and cancel jobs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from core import auth, jobs
+from core.data.workspace import Workspace
+from core.jobs import Backend, JobInfo
+from core.services.catalog import job_catalog
+
+
+def submit(ws: Workspace, kind: str, params: dict[str, Any], submitted_by: str = "local",
+           backend: Backend | None = None) -> int:
+    """Queue a job of `kind` if `submitted_by` may train it; it starts on `backend` (default: a worker process,
+    or the Dask cluster when ATELIER_DASK_SCHEDULER is set). Returns the job id at once."""
+    auth.require_training(submitted_by, kind)
+    return jobs.submit(ws, kind, params, job_catalog(), submitted_by=submitted_by, backend=backend)
+
+
+def run_inline(ws: Workspace, kind: str, params: dict[str, Any], submitted_by: str = "local",
+               echo: bool = False) -> int:
+    """Run a job of `kind` in this process (the CLI), tracked like a submitted one; returns the job id and
+    re-raises its error. `echo` prints each progress update."""
+    return jobs.run_inline(ws, kind, params, job_catalog(), submitted_by=submitted_by, echo=echo)
+
+
+def get(ws: Workspace, job_id: int) -> JobInfo:
+    """The job as stored; one whose worker died shows as failed."""
+    return jobs.get(ws, job_id)
+
+
+def latest(ws: Workspace, kind: str, active_only: bool = False) -> JobInfo | None:
+    """The newest job of `kind` (only a queued or running one with `active_only`)."""
+    return jobs.latest(ws, kind, active_only=active_only)
+
+
+def list_jobs(ws: Workspace, kind: str | None = None, status: str | None = None, limit: int = 200) -> pd.DataFrame:
+    """Jobs of the workspace, newest first: id, kind, status, progress, message, error, submitted_by, times."""
+    return jobs.list_jobs(ws, kind=kind, status=status, limit=limit)
+
+
+def cancel(ws: Workspace, job_id: int, by: str = "local") -> JobInfo:
+    """Ask a job to stop if `by` may train its kind: a queued one at once, a running one at its next update."""
+    auth.require_training(by, jobs.get(ws, job_id).kind)
+    return jobs.cancel(ws, job_id, by=by)
+
+
+def metric_points(ws: Workspace, job_id: int, metric: str) -> list[dict[str, Any]]:
+    """The job's live metric points that carry `metric` (a chart's points, in step order)."""
+    return [point for point in jobs.get(ws, job_id).metrics if metric in point]
+
+
+__all__ = ["JobInfo", "submit", "run_inline", "get", "latest", "list_jobs", "cancel", "metric_points"]
