@@ -8,43 +8,16 @@ from core.config import REPO_ROOT
 from core.errors import AtelierError
 from ui.auth import allowed, sign_in_gate
 from ui.context import ensure_demo, show_error
+from ui.pages import PAGES, mark_app_shell, streamlit_page
 from ui.sidebar import render_sidebar
-
-# Sections of the navigation: (file, title, icon). A page appears once its file exists.
-PAGES: dict[str, list[tuple[str, str, str]]] = {
-    "Overview": [
-        ("pages/home.py", "Home", ":material/home:"),
-        ("pages/data.py", "Data", ":material/database:"),
-        ("pages/jobs.py", "Jobs", ":material/work_history:"),
-    ],
-    "CRM": [
-        ("pages/campaign_audience.py", "Campaign audience", ":material/campaign:"),
-        ("pages/customer.py", "Customer", ":material/person:"),
-    ],
-    "Models": [
-        ("pages/affinity_training.py", "Affinity training", ":material/model_training:"),
-        ("pages/long_tail.py", "Long tail", ":material/scatter_plot:"),
-    ],
-    "Merchandising": [
-        ("pages/attribute_review.py", "Attribute review", ":material/fact_check:"),
-    ],
-    "Styling": [
-        ("pages/outfit_labelling.py", "Outfit labelling", ":material/checkroom:"),
-    ],
-    "Admin": [
-        ("pages/admin.py", "Admin", ":material/admin_panel_settings:"),
-    ],
-}
-HOME = "pages/home.py"
 
 
 def navigation() -> st.Page:
-    sections = {}
-    for section, pages in PAGES.items():
-        found = [st.Page(str(REPO_ROOT / path), title=title, icon=icon, default=path == HOME)
-                 for path, title, icon in pages if (REPO_ROOT / path).is_file() and allowed(path)]
-        if found:
-            sections[section] = found
+    """st.navigation over the page table: the sections, in order, of the pages the acting person may open."""
+    sections: dict[str, list[st.Page]] = {}
+    for page in PAGES:
+        if page.file.is_file() and allowed(page.path):
+            sections.setdefault(page.section, []).append(streamlit_page(page))
     return st.navigation(sections)
 
 
@@ -57,7 +30,7 @@ def main() -> None:
     except AtelierError as error:
         show_error(error)
     page = navigation()
-    st.session_state["atelier_navigation"] = True
+    mark_app_shell()
     render_sidebar()
     page.run()
 

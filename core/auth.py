@@ -1,7 +1,8 @@
-"""Who may do what: roles, the pages and actions each role allows, the caller's role check, team-mode settings."""
+"""Who may do what: roles, the actions each role allows, the caller's role check, team-mode settings."""
 
-# Three guards share the tables below: the navigation shows only allowed pages, each page guards itself,
-# and every service that writes or exports calls `require_role` (the one guard a UI bug cannot skip).
+# Three guards: the navigation shows only allowed pages and each page guards itself (both read the roles of
+# ui/pages.py's page table), and every service that writes or exports calls `require_role` with the tables
+# below (the one guard a UI bug cannot skip).
 
 from __future__ import annotations
 
@@ -26,20 +27,6 @@ ROLE_HELP: dict[str, str] = {
     "admin": "edit roles and manage workspaces",
 }
 EVERYONE: frozenset[str] = frozenset(ROLES)
-
-# Page file -> roles that may open it. Home is the landing page of every signed-in person.
-PAGE_ROLES: dict[str, frozenset[str]] = {
-    "pages/home.py": EVERYONE,
-    "pages/data.py": frozenset({"admin"}),
-    "pages/jobs.py": frozenset({"analyst", "admin"}),
-    "pages/campaign_audience.py": frozenset({"crm"}),
-    "pages/customer.py": frozenset({"crm"}),
-    "pages/affinity_training.py": frozenset({"analyst"}),
-    "pages/long_tail.py": frozenset({"analyst"}),
-    "pages/attribute_review.py": frozenset({"merchandiser"}),
-    "pages/outfit_labelling.py": frozenset({"stylist"}),
-    "pages/admin.py": frozenset({"admin"}),
-}
 
 # Action -> the role a service demands before it writes or exports.
 ACTION_ROLES: dict[str, str] = {
@@ -95,8 +82,12 @@ _SERVING_TEAM = threading.Event()  # set by the web process in team mode: an unk
 
 # --------------------------------------------------------------------------- mode
 
-def team_mode(secrets_file: Path | None = None) -> bool:
-    """True when people must sign in: ATELIER_AUTH=team, or unset and secrets.toml has an [auth] section."""
+def team_mode(secrets: Mapping[str, Any] | Path | None = None) -> bool:
+    """True when people must sign in: ATELIER_AUTH=team, or unset and the secrets have an [auth] section.
+
+    `secrets` is the parsed secrets (the web app passes what Streamlit read) or a secrets.toml path;
+    by default the repository's .streamlit/secrets.toml.
+    """
     setting = os.environ.get(AUTH_ENV, "").strip().lower()
     if setting in ("team", "oidc", "on"):
         return True
@@ -104,7 +95,8 @@ def team_mode(secrets_file: Path | None = None) -> bool:
         return False
     if setting:
         raise ValueError(f"{AUTH_ENV}={setting!r} is not understood: use 'team' or 'local' (or leave it unset)")
-    return bool(read_secrets(secrets_file).get("auth"))
+    parsed = secrets if isinstance(secrets, Mapping) else read_secrets(secrets)
+    return bool(parsed.get("auth"))
 
 
 def read_secrets(path: Path | None = None) -> dict[str, Any]:
@@ -215,16 +207,6 @@ def denied_message(actor: Actor, roles: Iterable[str]) -> str:
     needed = " or ".join(f"'{r}'" for r in roles)
     return (f"{actor.name} ({held}) may not do this: it needs the {needed} role. "
             "Ask an admin to grant it on the Admin page; nothing was changed.")
-
-
-def may_open(actor: Actor, page: str) -> bool:
-    """Whether `actor` may open a page (a path like "pages/home.py"); pages not listed are admin-only."""
-    allowed = PAGE_ROLES.get(page, frozenset({"admin"}))
-    return bool(actor.roles & allowed)
-
-
-def page_roles(page: str) -> frozenset[str]:
-    return PAGE_ROLES.get(page, frozenset({"admin"}))
 
 
 # --------------------------------------------------------------------------- roles from claims

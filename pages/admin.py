@@ -5,10 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core import auth
 from core.errors import AtelierError
 from core.services import roles
-from ui.auth import guard, team_mode
+from ui.auth import ROLE_HELP, ROLES, guard, team_mode
 from ui.context import current_user, show_error
 
 
@@ -49,7 +48,7 @@ def _grant_form(people: pd.DataFrame) -> None:
     key = st.selectbox("Person", list(labels), format_func=labels.get, key="admin_person")
     held = people.loc[people["key"] == key, "roles"].iloc[0]
     with st.form("admin_roles"):
-        chosen = st.multiselect("Granted roles", list(auth.ROLES), default=list(held),
+        chosen = st.multiselect("Granted roles", list(ROLES), default=list(held),
                                 help="Roles from the groups claim are added on top and cannot be removed here.")
         saved = st.form_submit_button("Save roles", type="primary")
     if saved:
@@ -67,7 +66,7 @@ def _grant_form(people: pd.DataFrame) -> None:
 
 def _role_help() -> None:
     with st.expander("What each role may do"):
-        st.markdown("\n".join(f"- **{role}**: {text}" for role, text in auth.ROLE_HELP.items()))
+        st.markdown("\n".join(f"- **{role}**: {text}" for role, text in ROLE_HELP.items()))
 
 
 main()

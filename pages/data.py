@@ -5,10 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from core.columns import EVENTS
-from core.data.public import DEFAULT_FOLDERS
-from core.data.readers import read_table, sniff_columns
 from core.errors import AtelierError, ValidationError, WorkspaceError
 from core.services.imports import ImportFile, default_public_folder, import_files, import_public, server_file
+from core.services.uploads import DEFAULT_FOLDERS, read_table, sniff_columns
 from ui.auth import guard
 from ui.context import current_user, current_workspace, set_workspace, show_error
 from ui.imports import (KIND_HELP, fingerprint, mapping_editor, result_message, validation_report,

@@ -13,20 +13,15 @@ import streamlit as st
 from core.data.workspace import Workspace
 from core.errors import AtelierError, StaleEditError
 from core.services import attributes as svc
-from core.services import models as versions
+from ui import models
+from ui.theme import SEQUENTIAL
 
 MESSAGE_KEY = "attr_message"
 
 
-@st.cache_resource(max_entries=4, show_spinner="Loading the attribute model ...")
-def _load(ws_path: str, version: str) -> svc.ActiveModel | None:
-    return svc.load_active(Workspace.open(ws_path))
-
-
 def active_model(ws: Workspace) -> svc.ActiveModel | None:
-    """The active version (cached per workspace and version, so a retrain or activation shows at once)."""
-    version = versions.active_version(ws, svc.KIND)
-    return None if version is None else _load(str(ws.path), version)
+    """The active attribute model (cached per version, so a retrain or activation shows at once)."""
+    return models.active_model(ws, svc.KIND, svc.load_active)
 
 
 def confusion_figure(confusion: dict, normalise: bool = True) -> go.Figure:
@@ -34,7 +29,7 @@ def confusion_figure(confusion: dict, normalise: bool = True) -> go.Figure:
     matrix = np.asarray(confusion["matrix"], dtype=float)
     labels = confusion["labels"]
     shown = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1) if normalise else matrix
-    figure = go.Figure(go.Heatmap(z=shown, x=labels, y=labels, colorscale="Blues", hovertemplate=
+    figure = go.Figure(go.Heatmap(z=shown, x=labels, y=labels, colorscale=SEQUENTIAL, hovertemplate=
                                   "true %{y}<br>predicted %{x}<br>%{z:.2f}<extra></extra>"))
     figure.update_layout(xaxis_title="predicted", yaxis_title="true", yaxis_autorange="reversed", height=480,
                          margin=dict(l=10, r=10, t=10, b=10))

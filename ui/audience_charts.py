@@ -10,47 +10,43 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core.data.workspace import Workspace
-from core.models.affinity import ARTIFACT_KIND, AffinityModel
 from core.services import campaigns
 from core.services.audience import NO_MODEL_HELP, Audience, AudienceData, Lift, NoModelError
+from ui import models
+from ui.theme import ACCENT, GOLD, GRID, SEQUENTIAL
 
-ACCENT, MUTED, CONTROL = "#7c3aed", "#cbd5e1", "#f59e0b"
+CONTROL = GOLD  # the control group beside the target (ACCENT)
 
 
 # --------------------------------------------------------------------------- cached loaders
 
-@st.cache_resource(max_entries=4, show_spinner="Loading the affinity model…")
-def _model(ws_path: str, version: str) -> tuple[AffinityModel, str]:
-    return campaigns.load_model(Workspace.open(ws_path))
-
-
-def active_model(ws: Workspace) -> tuple[AffinityModel, str]:
-    """The active affinity model (cached per version: activating a new one reloads); NoModelError if none."""
-    from core.services.models import active_version
-
-    version = active_version(ws, ARTIFACT_KIND)
-    if version is None:
+def active_model(ws: Workspace) -> tuple[campaigns.AffinityModel, str]:
+    """The active affinity model and its version (cached per version: activating a new one reloads);
+    NoModelError if none."""
+    loaded = models.active_model(ws, campaigns.ARTIFACT_KIND, campaigns.load_model)
+    if loaded is None:
         raise NoModelError(f"workspace '{ws.name}' has no trained affinity model yet: {NO_MODEL_HELP}")
-    return _model(str(ws.path), version)
+    return loaded
 
 
+# `_model` (unhashed) is the active model of `version`, which is the key.
 @st.cache_resource(max_entries=4, show_spinner="Reading interactions and customers…")
-def _data(ws_path: str, version: str, stamps: tuple[int, ...]) -> AudienceData:
-    ws = Workspace.open(ws_path)
-    return campaigns.workspace_data(ws, _model(ws_path, version)[0])
+def _data(ws_path: str, version: str, stamps: tuple[int, ...], _model: campaigns.AffinityModel) -> AudienceData:
+    return campaigns.workspace_data(Workspace.open(ws_path), _model)
 
 
 def audience_data(ws: Workspace, version: str) -> AudienceData:
     """Exclusion inputs, rebuilt when the model version or the interactions/customers files change."""
     stamps = tuple((ws.path / f).stat().st_mtime_ns if (ws.path / f).is_file() else 0
                    for f in ("interactions.parquet", "customers.parquet"))
-    return _data(str(ws.path), version, stamps)
+    return _data(str(ws.path), version, stamps, active_model(ws)[0])
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def brand_options(ws_path: str, version: str) -> list[str]:
-    """Brand ids of the model, sorted case-insensitively for the searchable picker."""
-    return sorted(_model(ws_path, version)[0].brand_ids.external.tolist(), key=str.lower)
+    """Brand ids of the model `version` (the key), sorted case-insensitively for the searchable picker."""
+    model, _ = active_model(Workspace.open(ws_path))
+    return sorted(model.brand_ids.external.tolist(), key=str.lower)
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -100,7 +96,7 @@ def distribution_figure(audience: Audience) -> go.Figure:
     counts, edges = audience.histogram
     centres = (edges[:-1] + edges[1:]) / 2
     cutoff = audience.cutoff if audience.cutoff is not None else np.inf
-    colours = [ACCENT if lo >= cutoff or hi > cutoff else MUTED for lo, hi in zip(edges[:-1], edges[1:])]
+    colours = [ACCENT if lo >= cutoff or hi > cutoff else GRID for lo, hi in zip(edges[:-1], edges[1:])]
     fig = go.Figure(go.Bar(x=centres, y=counts, width=np.diff(edges), marker_color=colours,
                            hovertemplate="score %{x:.3f}<br>%{y} users<extra></extra>"))
     if audience.cutoff is not None:
@@ -137,7 +133,7 @@ def overlap_figure(table: pd.DataFrame) -> go.Figure:
 
 def overlap_matrix_figure(matrix: pd.DataFrame) -> go.Figure:
     """Jaccard heat map between this audience and every saved campaign."""
-    fig = go.Figure(go.Heatmap(z=matrix.values, x=matrix.columns, y=matrix.index, colorscale="Purples",
+    fig = go.Figure(go.Heatmap(z=matrix.values, x=matrix.columns, y=matrix.index, colorscale=SEQUENTIAL,
                                zmin=0, zmax=1, text=np.round(matrix.values, 2), texttemplate="%{text}"))
     fig.update_layout(height=max(220, 40 * len(matrix) + 80), margin=dict(l=10, r=10, t=30, b=10),
                       title="Jaccard overlap")

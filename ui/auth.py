@@ -3,32 +3,30 @@
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 from typing import Any
 
 import streamlit as st
 
 from core import auth
+from core.auth import ROLE_HELP, ROLES  # noqa: F401 — re-exported: pages read role names through ui
 from core.config import REPO_ROOT
 from core.errors import AtelierError
+from ui import pages
 
 USER_KEY = "atelier_user"  # ui.context.current_user() reads the acting person's key from here
 OPTIONS = ("server.address", "server.enableXsrfProtection", "server.enableCORS", "server.allowedHosts",
            "client.showErrorDetails", "server.enableAgentApi", "server.maxUploadSize")
-TEAM_ONLY = frozenset({"pages/admin.py"})  # listed in the navigation only when people sign in
 _LOG = logging.getLogger("atelier.auth")
 _WARNED: set[str] = set()
 
 
 def team_mode() -> bool:
-    """ATELIER_AUTH decides when set; otherwise an [auth] section in the app's secrets means team mode."""
+    """core.auth.team_mode over the app's secrets (st.secrets); a bad ATELIER_AUTH reads as an AtelierError."""
     try:
-        if os.environ.get(auth.AUTH_ENV):
-            return auth.team_mode()
+        return auth.team_mode({"auth": _secret("auth")})
     except ValueError as error:
         raise AtelierError(str(error)) from error
-    return bool(_secret("auth"))
 
 
 def sign_in_gate() -> auth.Actor:
@@ -68,41 +66,31 @@ def allowed(page: str) -> bool:
     The embedded default keeps its navigation as it was: nobody signs in there, so there is no one to administer.
     """
     actor = acting()
-    if actor is auth.LOCAL and page in TEAM_ONLY:
+    entry = pages.BY_PATH.get(page)
+    if actor is auth.LOCAL and entry is not None and entry.team_only:
         return False
-    return actor is not None and auth.may_open(actor, page)
+    return actor is not None and may_open(actor, page)
+
+
+def may_open(actor: auth.Actor, page: str) -> bool:
+    """Whether `actor` holds a role of the page table that opens `page` ("pages/x.py")."""
+    return bool(actor.roles & pages.roles_for(page))
 
 
 def guard(page_file: str) -> auth.Actor:
     """One line at the top of every page: stop with a message unless the acting person may open it."""
-    _through_the_app_shell()
+    pages.reroute_through_app(page_file)
     page = _page_path(page_file)
     actor = acting()
     if actor is None:
         st.info("Sign in to use Atelier.", icon=":material/login:")
         st.stop()
-    if not auth.may_open(actor, page):
-        needed = " or ".join(sorted(auth.page_roles(page)))
+    if not may_open(actor, page):
+        needed = " or ".join(sorted(pages.roles_for(page)))
         st.error(f"{actor.name} may not open this page: it needs the {needed} role. Ask an admin to grant it on "
                  "the Admin page.", icon=":material/block:")
         st.stop()
     return actor
-
-
-def _through_the_app_shell() -> None:
-    """Rerun through app.py when Streamlit ran this page on its own.
-
-    Until app.py has called st.navigation once, Streamlit treats a `pages/` folder as a v1 multipage app: the
-    first deep link after the server starts (a bookmarked /campaign_audience) runs the page file alone, without
-    the shell's sign-in, workspace switcher and navigation, and lists every file in pages/. st.navigation clears
-    this same flag; clearing it here and rerunning sends the request through app.py to the same page.
-    """
-    from streamlit.runtime.pages_manager import PagesManager
-
-    # Only before this session has been through app.py: AppTest resets the flag on every run of a switched page.
-    if getattr(PagesManager, "uses_pages_directory", False) and not st.session_state.get("atelier_navigation"):
-        PagesManager.uses_pages_directory = False
-        st.rerun()
 
 
 def _page_path(page_file: str) -> str:

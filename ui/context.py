@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import threading
-from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -12,6 +11,8 @@ import streamlit as st
 from core.config import get_settings
 from core.data.workspace import Workspace, list_workspaces
 from core.errors import AtelierError, NotReadyError, ValidationError, WorkspaceError
+from core.services.startup import generate_demo, schema_refusal
+from ui.auth import USER_KEY
 
 SESSION_KEY = "atelier_workspace"  # the workspace this browser session works in (set by the sidebar)
 QUERY_KEY = "ws"  # ?ws=<name> opens a given workspace from a shared link
@@ -48,8 +49,8 @@ def current_workspace() -> Workspace:
 
 
 def current_user() -> str:
-    """Who acts in this session: "local" until sign-in exists."""
-    return str(st.session_state.get("atelier_user", "local"))
+    """The key of the person acting in this session (set by the sign-in gate; "local" without sign-in)."""
+    return str(st.session_state.get(USER_KEY, "local"))
 
 
 def show_error(error: BaseException) -> None:
@@ -75,8 +76,6 @@ def ensure_demo() -> Workspace | None:
     with _DEMO_LOCK:
         if list_workspaces(settings):  # another session generated it while this one waited
             return None
-        from core.data.demo import generate_demo
-
         with st.spinner("First launch: creating the demo workspace (about 10 seconds)…", show_time=True):
             size = os.environ.get("ATELIER_DEMO_SIZE", "small")  # tests use "tiny"
             return generate_demo(settings.workspace_dir(), size=size, seed=settings.seed)
@@ -93,6 +92,4 @@ def _fallback(name: str) -> Workspace | None:
 def _ready(ws: Workspace) -> None:
     """Give a brand-new database its tables; an outdated one is left as it is (the sidebar says so and every
     write is refused until someone runs `python -m core db upgrade`: the app never migrates behind people's backs)."""
-    from core.db.session import schema_refusal
-
     schema_refusal(ws)

@@ -10,11 +10,10 @@ import pandas as pd
 import streamlit as st
 
 from core.columns import SUPPRESSION_FLAGS, attribute_columns
-from core.data.readers import suggest_mapping
-from core.data.schemas import schema
 from core.data.workspace import Workspace
 from core.errors import Problem
 from core.services.imports import recent_imports, table_details, table_preview, workspace_summary
+from core.services.uploads import suggest_mapping, table_columns
 
 IGNORE = "(ignore)"
 KIND_HELP = {
@@ -65,7 +64,7 @@ def _flags_note(details: dict[str, int]) -> str:
 
 def target_options(kind: str) -> list[str]:
     """Our columns a source column can map to (catalogue: plus attr_<name> added per source column)."""
-    return [IGNORE] + list(schema(kind).columns)
+    return [IGNORE] + table_columns(kind)
 
 
 def mapping_editor(columns: list[str], kind: str, key: str) -> dict[str, str | None]:

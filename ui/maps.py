@@ -11,28 +11,22 @@ import streamlit as st
 
 from core.data.workspace import Workspace
 from core.services import long_tail
-from core.services import models
+from ui import models
+from ui.theme import ACCENT, GOLD, OTHER, SECOND
 
-BUCKET_COLOURS = {"head": "#1f77b4", "torso": "#ff7f0e", "tail": "#d62728"}
+BUCKET_COLOURS = {"head": SECOND, "torso": GOLD, "tail": ACCENT}
 MAX_GROUPS = 15  # more colours than this are unreadable: the rest are drawn grey as "other"
 SPACE_LABELS = {"als": "ALS (collaborative)", "predicted": "Predicted from content", "blended": "Blended"}
 
 
-@st.cache_resource(max_entries=4, show_spinner="Loading the long-tail model…")
-def _load(path: str, version: str) -> tuple[long_tail.LongTailModel, pd.DataFrame] | None:
-    ws = Workspace.open(path)
-    model = long_tail.load_model(ws)
-    if model is None:
-        return None
-    return model, long_tail.items_frame(ws, model)
-
-
 def load(ws: Workspace) -> tuple[long_tail.LongTailModel, pd.DataFrame] | None:
     """(model, items frame) of the active version, cached per version; None when none is active."""
-    version = models.active_version(ws, long_tail.KIND)
-    if version is None:
-        return None
-    return _load(str(ws.path), version)
+    return models.active_model(ws, long_tail.KIND, _model_and_items)
+
+
+def _model_and_items(ws: Workspace) -> tuple[long_tail.LongTailModel, pd.DataFrame] | None:
+    model = long_tail.load_model(ws)
+    return None if model is None else (model, long_tail.items_frame(ws, model))
 
 
 def colour_groups(frame: pd.DataFrame, by: str) -> pd.Series:
@@ -85,8 +79,9 @@ def _palette(order: list[str], colour_by: str) -> dict[str, str]:
         return BUCKET_COLOURS
     import plotly.express as px
 
+    # Up to MAX_GROUPS hues must stay apart: the house palette has 8, so the groups take plotly's 24.
     colours = px.colors.qualitative.Dark24
-    return {name: ("#bbbbbb" if name == "other" else colours[i % len(colours)]) for i, name in enumerate(order)}
+    return {name: (OTHER if name == "other" else colours[i % len(colours)]) for i, name in enumerate(order)}
 
 
 def selected_rows(event: Any) -> np.ndarray:

@@ -9,7 +9,9 @@ import streamlit as st
 
 from core.data.workspace import Workspace
 from core.errors import AtelierError
+from core.services import models as versions
 from core.services import outfits
+from ui import models
 
 # One key per decision; "C" and "R" are reserved by Streamlit.
 DECISIONS = (("yes", "Goes together", "Y", "primary"), ("no", "Does not go", "N", "secondary"),
@@ -24,17 +26,9 @@ def _labelling_open() -> bool:
     return st.session_state.get(VIEW_KEY, LABEL_VIEW) == LABEL_VIEW
 
 
-@st.cache_resource(max_entries=4, show_spinner="Loading the complementary model…")
-def load_model(ws_path: str, version: str):  # noqa: ANN201 — ComplementaryModel (torch imported lazily)
-    """The active model, cached per workspace and version (a retrain changes the version, so the key)."""
-    return outfits.load_model(Workspace.open(ws_path))
-
-
-def active_model(ws: Workspace):  # noqa: ANN201
-    from core.services import models
-
-    version = models.active_version(ws, outfits.KIND)
-    return None if version is None else load_model(str(ws.path), version)
+def active_model(ws: Workspace):  # noqa: ANN201 — ComplementaryModel (torch imported lazily)
+    """The active complementary model (cached per version: a retrain changes the version, so the key)."""
+    return models.active_model(ws, outfits.KIND, outfits.load_model)
 
 
 def product_card(item: dict, score: float | None = None) -> None:
@@ -120,12 +114,10 @@ def labelling_panel(ws: Workspace, labeller: str) -> None:
 
 def _empty_queue_message(ws: Workspace, labeller: str) -> str:
     """Why there is nothing to label, and what to do about it."""
-    from core.services import models
-
     if outfits.remaining_for(ws, labeller):
         return ("The pairs still waiting are being labelled by other stylists right now; one comes back to the "
                 f"queue if its {int(outfits.DEFAULT_LEASE.total_seconds() // 60)}-minute lease runs out. Or queue more below.")
-    if models.active_version(ws, outfits.KIND) is None:
+    if versions.active_version(ws, outfits.KIND) is None:
         return ("No pair is waiting for you. Queue pairs below: random pairs across categories until a model is "
                 "trained (Model tab), then the pairs the model is least sure about.")
     return "No pair is waiting for you. Queue more pairs, chosen by the model, below."
@@ -161,9 +153,7 @@ COMPARED = (("pair_auc", "Pair AUC", "{:.3f}"), ("fitb_accuracy", "FITB accuracy
 def version_comparison(ws: Workspace) -> None:
     """The newest version's held-out metrics against the previous version's, as deltas a stylist reads at once
     (the full versions table is wide and puts the metrics off screen)."""
-    from core.services import models
-
-    table = models.list_versions(ws, outfits.KIND)
+    table = versions.list_versions(ws, outfits.KIND)
     if table.empty:
         return
     new = table.iloc[0]

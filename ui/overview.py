@@ -7,9 +7,10 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from core.columns import EVENTS
 from core.data.workspace import TABLES, Workspace
-from core.services.workspace import Overview, overview
-from ui.theme import ACCENT, GOLD, GRID, MUTED, SECOND, SEQUENTIAL, style
+from core.services.workspace import Overview, active_models, overview
+from ui.theme import ACCENT, EMPTY, GOLD, GRID, MUTED, SECOND, SEQUENTIAL, style
 
 PERCENT_TICKS = [0, 20, 40, 60, 80, 100]
 # ticksuffix is ignored once tickvals are given; the axes end at 104 so the "100%" label is not clipped.
@@ -19,8 +20,6 @@ PERCENT_LABELS = [f"{t}%" for t in PERCENT_TICKS]
 def load_overview(ws: Workspace) -> Overview:
     """The overview, recomputed only when a table file changes; active models are always read fresh."""
     cached = _cached_overview(str(ws.path), _signature(ws))
-    from core.services.workspace import active_models
-
     return Overview(**{**cached.__dict__, "active_models": active_models(ws)})
 
 
@@ -61,7 +60,7 @@ def coverage_figure(coverage: pd.DataFrame) -> go.Figure:
                 text=[f"{c:.0f}%" for c in labelled], textposition="inside", insidetextanchor="start",
                 customdata=table[["labelled", "applies_to"]].to_numpy(),
                 hovertemplate="%{y}: %{customdata[0]:,} of %{customdata[1]:,} items labelled<extra></extra>")
-    fig.add_bar(y=table["attribute"], x=100 - labelled, name="missing", orientation="h", marker_color="#E8E1D8",
+    fig.add_bar(y=table["attribute"], x=100 - labelled, name="missing", orientation="h", marker_color=EMPTY,
                 hovertemplate="%{y}: %{x:.0f}% missing<extra></extra>")
     fig.update_layout(barmode="stack", title="Labelled, among the items each attribute applies to")
     fig.update_xaxes(title=None, range=[0, 104], tickvals=PERCENT_TICKS, ticktext=PERCENT_LABELS)
@@ -85,8 +84,6 @@ def coverage_heatmap(by_group: pd.DataFrame) -> go.Figure:
 
 def events_figure(events: dict[str, int]) -> go.Figure:
     """Interactions per event type, in funnel order."""
-    from core.columns import EVENTS
-
     order = [e for e in EVENTS if e in events] + [e for e in events if e not in EVENTS]
     fig = go.Figure(go.Funnel(y=[e.replace("_", " ") for e in order], x=[events[e] for e in order], marker_color=GOLD,
                               texttemplate="%{value:,} · %{percentInitial:.1%}",

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
+import pandas as pd
 import streamlit as st
 
-from core.config import REPO_ROOT
+from core import jobs
 from core.data.workspace import Workspace, list_workspaces
 from core.errors import AtelierError
+from core.services.startup import schema_refusal
+from core.services.workspace import active_models
+from ui import pages
 from ui.auth import allowed
 from ui.context import current_workspace, set_workspace
 
@@ -18,7 +20,7 @@ MODEL_KINDS = {  # artifact kind -> what a person calls it
     "attributes": "Attribute predictor",
     "complementary": "Outfit pairs",
 }
-JOBS_PAGE = "pages/jobs.py"
+JOBS_PAGE = pages.BY_PATH["pages/jobs.py"]
 SWITCHER_KEY = "sidebar_workspace"
 
 
@@ -36,8 +38,6 @@ def render_sidebar() -> Workspace | None:
 
 def _schema_notice(ws: Workspace) -> None:
     """Say up front, on every page, that this workspace's database refuses changes until it is upgraded."""
-    from core.db.session import schema_refusal
-
     refusal = schema_refusal(ws)
     if refusal:
         st.warning(f"Read-only: {refusal}", icon=":material/lock:")
@@ -71,8 +71,6 @@ def _switched() -> None:
 
 
 def _active_models(ws: Workspace) -> None:
-    from core.services.workspace import active_models
-
     st.markdown("**Active models**")
     active = {row.kind: row.version for row in active_models(ws).itertuples()}
     lines = [f"{label}: `{active[kind]}`" if kind in active else f"{label}: *none yet*"
@@ -83,12 +81,6 @@ def _active_models(ws: Workspace) -> None:
 
 def _running_jobs(ws: Workspace) -> None:
     try:
-        from core import jobs
-    except ImportError:
-        return
-    try:
-        import pandas as pd
-
         busy = pd.concat([jobs.list_jobs(ws, status=s, limit=5) for s in ("running", "queued")], ignore_index=True)
     except AtelierError:
         return
@@ -101,10 +93,6 @@ def _running_jobs(ws: Workspace) -> None:
         message = str(getattr(row, "message", "") or "")
         shown = f" · {message[:60]}{'…' if len(message) > 60 else ''}" if message else ""
         st.progress(min(1.0, max(0.0, progress)), text=f"#{row.id} {row.kind} · {row.status}{shown}")
-    if (Path(REPO_ROOT) / JOBS_PAGE).is_file() and _in_navigation() and allowed(JOBS_PAGE):
-        st.page_link(JOBS_PAGE, label="All jobs", icon=":material/work_history:")
-
-
-def _in_navigation() -> bool:
-    """Page links only work when the app was started through app.py's navigation."""
-    return bool(st.session_state.get("atelier_navigation"))
+    # Page links only work once the session has been through app.py's navigation.
+    if JOBS_PAGE.file.is_file() and pages.in_app_shell() and allowed(JOBS_PAGE.path):
+        st.page_link(JOBS_PAGE.path, label="All jobs", icon=JOBS_PAGE.icon)

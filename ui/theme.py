@@ -1,18 +1,27 @@
-"""The app's look in one place: colours shared by plotly figures and the Streamlit theme (.streamlit/config.toml)."""
+"""The app's look in one place: plotly figures take their colours from the Streamlit theme in .streamlit/config.toml."""
 
 from __future__ import annotations
 
+import tomllib
+
 import plotly.graph_objects as go
 
-INK = "#24211F"
+from core.config import REPO_ROOT
+
+# Streamlit reads its theme from this file; figures read the same keys, so a colour is changed once, there.
+with (REPO_ROOT / ".streamlit" / "config.toml").open("rb") as _file:
+    THEME: dict = tomllib.load(_file)["theme"]
+
+INK: str = THEME["textColor"]
+ACCENT: str = THEME["primaryColor"]  # mulberry
+GRID: str = THEME["borderColor"]
+CATEGORICAL: list[str] = list(THEME["chartCategoricalColors"])
+SECOND, GOLD = CATEGORICAL[1], CATEGORICAL[2]  # slate blue, gold
+# Colours Streamlit's theme has no key for.
 MUTED = "#7A736B"
-ACCENT = "#7B3F52"  # mulberry: the theme's primaryColor
-SECOND = "#3E5C76"  # slate blue
-GOLD = "#B08D57"
-GRID = "#E2DCD3"
-PAPER = "#FBFAF7"
-CATEGORICAL = ["#7B3F52", "#3E5C76", "#B08D57", "#6B8F71", "#A05A3C", "#8A7FA6", "#4F6D7A", "#C4A484"]
-SEQUENTIAL = [[0.0, "#F4EEE9"], [0.5, "#C79AA5"], [1.0, "#7B3F52"]]  # empty -> fully labelled
+EMPTY = "#E8E1D8"  # the unlabelled share of a bar
+OTHER = "#BBBBBB"  # points outside the named groups of a map
+SEQUENTIAL = [[0.0, "#F4EEE9"], [0.5, "#C79AA5"], [1.0, ACCENT]]  # empty -> fully labelled
 FONT = "Inter, 'Helvetica Neue', Arial, sans-serif"
 SERIF = "Georgia, 'Times New Roman', serif"
 

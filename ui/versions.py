@@ -9,6 +9,7 @@ import streamlit as st
 from core.data.workspace import Workspace
 from core.errors import AtelierError
 from core.services import models
+from ui.context import current_user
 
 BASE_COLUMNS = ["version", "created_at", "created_by", "active", "registered", "size_mb"]
 
@@ -42,7 +43,7 @@ def versions_panel(ws: Workspace, kind: str) -> str | None:
                             index=registered.index(current) if current in registered else 0)
     if right.button("Activate", key=f"activate_{kind}", disabled=not registered or choice == current):
         try:
-            models.activate(ws, kind, choice, by=_user())
+            models.activate(ws, kind, choice, by=current_user())
         except AtelierError as error:
             st.error(str(error))
         else:
@@ -76,11 +77,3 @@ def compare_figure(table: pd.DataFrame, picked: list[str]) -> go.Figure | None:
     figure = go.Figure([go.Bar(name=v[-16:], x=list(scores.index), y=list(scores[v])) for v in picked])
     figure.update_layout(barmode="group", height=280, margin=dict(l=10, r=10, t=10, b=10))
     return figure
-
-
-def _user() -> str:
-    try:
-        from ui.context import current_user
-    except ImportError:  # the shell's context module not there yet: single-user mode
-        return "local"
-    return current_user()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import importlib
 import io
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -12,6 +11,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from core.auth import require_role
 from core.columns import Columns
 from core.data.workspace import Workspace
 from core.db import audit
@@ -48,20 +48,6 @@ class CampaignRecord:
 
 
 # --------------------------------------------------------------------------- building
-
-def require_role(user: str, role: str) -> None:
-    """Refuse a write or an export by someone without `role` (PermissionDenied).
-
-    The hook point for team sign-in: when an auth module (`core.auth.require_role`) exists it decides; until
-    sign-in exists Atelier runs single-user ("local") and every local user may export.
-    """
-    try:
-        auth = importlib.import_module("core.auth")
-    except ModuleNotFoundError:
-        return
-    auth.require_role(user, role)
-
-
 
 def load_model(ws: Workspace) -> tuple[AffinityModel, str]:
     """The active affinity model and its version; NoModelError says how to train one."""

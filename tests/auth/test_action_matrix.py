@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from core import auth
 from core.data.workspace import Workspace
-from core.db.models import AttributeReview, AuditLog, Campaign, CampaignOutcome, Job, PairCandidate, PairLabel, RoleGrant
+from core.db.models import AttributeReview, AuditLog, Campaign, CampaignOutcome, Job, PairCandidate, PairLabel
 from core.db.session import read_session
 from core.errors import AtelierError, PermissionDenied
 from core.jobs import create as create_job

@@ -12,6 +12,7 @@ from core.data.workspace import Workspace
 from core.services import campaigns
 from tests.auth.conftest import SECRETS, claims
 from tests.auth.test_action_matrix import ADMIN, audience
+from ui.pages import PAGES
 
 CAMPAIGN = "Secret spring push"
 
@@ -56,12 +57,12 @@ def test_a_stylist_after_a_crm_person_sees_none_of_the_crm_data(home: Path, team
     secrets = [CAMPAIGN, *members.user_ids.tolist(), "crm~"]
     stylist = session("stylist").run()
     seen = [rendered_text(stylist)]
-    for page in sorted(auth.PAGE_ROLES):
-        if "stylist" in auth.PAGE_ROLES[page]:
-            stylist.switch_page(page).run()
+    for page in sorted(PAGES, key=lambda p: p.path):
+        if "stylist" in page.roles:
+            stylist.switch_page(page.path).run()
             seen.append(rendered_text(stylist))
         else:  # opened by URL: the guard answers before any loader runs
-            seen.append(rendered_text(session("stylist", page).run()))
+            seen.append(rendered_text(session("stylist", page.path).run()))
     leaked = [s for s in secrets if any(s in text for text in seen)]
     assert not leaked, f"the stylist's session showed CRM data: {leaked[:5]}"
     assert stylist.session_state["atelier_user"].startswith("stylist-person~")

@@ -117,8 +117,10 @@ def test_without_sign_in_the_server_must_stay_on_loopback() -> None:
 def test_every_page_file_has_a_role_rule_and_a_guard() -> None:
     from core.config import REPO_ROOT
 
+    from ui.pages import PAGES
+
     pages = sorted(p.relative_to(REPO_ROOT).as_posix() for p in (REPO_ROOT / "pages").glob("*.py"))
-    assert pages == sorted(auth.PAGE_ROLES)
+    assert pages == sorted(page.path for page in PAGES)
     for page in pages:
         assert "guard(__file__)" in (REPO_ROOT / page).read_text(), f"{page} does not guard itself"
 

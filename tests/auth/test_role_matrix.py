@@ -10,8 +10,10 @@ from streamlit.testing.v1 import AppTest
 from core import auth
 from core.config import REPO_ROOT
 from tests.auth.conftest import SECRETS, claims
+from ui.pages import PAGES as TABLE
 
-PAGES = sorted(auth.PAGE_ROLES)
+PAGES = sorted(page.path for page in TABLE)
+PAGE_ROLES = {page.path: page.roles for page in TABLE}
 GUARD_TEXT = "may not open this page"
 
 
@@ -33,12 +35,12 @@ def navigation(at: AppTest) -> set[str]:
 def test_navigation_shows_exactly_the_pages_of_the_role(role: str, module_home: Path, team_options: dict) -> None:
     at = team_app("app.py", claims(role)).run()
     assert not at.exception, at.exception
-    assert navigation(at) == {p for p in PAGES if role in auth.PAGE_ROLES[p]}
+    assert navigation(at) == {p for p in PAGES if role in PAGE_ROLES[p]}
     assert f"Signed in as **{role.title()} Person** · {role}" in [c.value for c in at.sidebar.caption]
 
 
 # Allowed pairs render whole pages (~1 s each on 2 shared cores): slow; the refusals stay in the quick run.
-MATRIX = [pytest.param(page, role, marks=[pytest.mark.slow] if role in auth.PAGE_ROLES[page] else [],
+MATRIX = [pytest.param(page, role, marks=[pytest.mark.slow] if role in PAGE_ROLES[page] else [],
                        id=f"{page.removeprefix('pages/').removesuffix('.py')}-{role}")
           for page in PAGES for role in auth.ROLES]
 
@@ -49,7 +51,7 @@ def test_each_page_guards_itself(page: str, role: str, module_home: Path, team_o
     at = team_app(page, claims(role)).run()
     assert not at.exception, at.exception
     errors = [e.value for e in at.error]
-    if role in auth.PAGE_ROLES[page]:
+    if role in PAGE_ROLES[page]:
         assert not any(GUARD_TEXT in e for e in errors), errors
         assert at.title or at.markdown  # the page rendered its screen
     else:

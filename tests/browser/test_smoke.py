@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import ast
 import os
 import shutil
 from pathlib import Path
 
 import pytest
 
-from core.config import REPO_ROOT
 from tests.browser.conftest import streamlit_server, wait_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -17,16 +15,11 @@ SCREENSHOTS = os.environ.get("ATELIER_SCREENSHOTS")  # a folder: save one screen
 
 
 def navigation_titles() -> list[str]:
-    """Titles app.py puts in the navigation (its PAGES whose files exist), read without running app.py."""
-    from ui.auth import TEAM_ONLY  # listed only when people sign in; this test runs the local, signed-out app
+    """Titles app.py puts in the navigation (the page table's pages whose files exist), without running app.py."""
+    from ui.pages import PAGES
 
-    tree = ast.parse((REPO_ROOT / "app.py").read_text(encoding="utf-8"))
-    for node in tree.body:
-        if isinstance(node, ast.AnnAssign) and getattr(node.target, "id", "") == "PAGES":
-            pages = ast.literal_eval(node.value)
-            return [title for section in pages.values() for path, title, _ in section
-                    if (REPO_ROOT / path).is_file() and path not in TEAM_ONLY]
-    raise AssertionError("app.py has no PAGES")
+    # Team-only pages are listed only when people sign in; this test runs the local, signed-out app.
+    return [page.title for page in PAGES if page.file.is_file() and not page.team_only]
 
 
 def test_every_page_renders_without_an_exception(page, app_url: str) -> None:

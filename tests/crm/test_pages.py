@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-import types
 from pathlib import Path
 
 import numpy as np
@@ -20,21 +18,6 @@ from tests.pages.conftest import open_app
 
 AUDIENCE = str(REPO_ROOT / "pages" / "campaign_audience.py")
 CUSTOMER = str(REPO_ROOT / "pages" / "customer.py")
-
-
-@pytest.fixture(autouse=True)
-def context(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The shell's ui.context once it exists; until then its three contract functions over ATELIER_WORKSPACE."""
-    try:
-        import ui.context  # noqa: F401
-    except ImportError:
-        import streamlit as st
-
-        stub = types.ModuleType("ui.context")
-        stub.current_workspace = lambda: Workspace.open(None)
-        stub.current_user = lambda: "local"
-        stub.show_error = lambda error: st.error(str(error))
-        monkeypatch.setitem(sys.modules, "ui.context", stub)
 
 
 def frame(at: AppTest, column: str):

@@ -2,28 +2,17 @@
 
 from __future__ import annotations
 
-import ast
-
 import pytest
 
 from core.config import REPO_ROOT
-from ui.auth import TEAM_ONLY
+from ui.pages import PAGES as TABLE
 
-
-def _navigation_pages() -> list[str]:
-    """Every page file app.py lists in PAGES, read without running app.py (a new page is covered at once)."""
-    tree = ast.parse((REPO_ROOT / "app.py").read_text(encoding="utf-8"))
-    for node in tree.body:
-        if isinstance(node, ast.AnnAssign) and getattr(node.target, "id", "") == "PAGES":
-            return [path for pages in ast.literal_eval(node.value).values() for path, _, _ in pages]
-    raise AssertionError("app.py declares no PAGES")
-
-
-PAGES = _navigation_pages()
+PAGES = [page.path for page in TABLE]  # every page of the page table app.py navigates (a new page is covered at once)
+TEAM_ONLY = {page.path for page in TABLE if page.team_only}
 
 
 def test_navigation_lists_every_page_file() -> None:
-    """A page file that app.py does not list would be unreachable (st.navigation replaces pages/ discovery)."""
+    """A page file missing from the page table would be unreachable (st.navigation replaces pages/ discovery)."""
     on_disk = {f"pages/{p.name}" for p in (REPO_ROOT / "pages").glob("*.py") if not p.name.startswith("_")}
     assert on_disk == set(PAGES), on_disk ^ set(PAGES)
 

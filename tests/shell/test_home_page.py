@@ -9,7 +9,6 @@ from streamlit.testing.v1 import AppTest
 
 from core.config import REPO_ROOT
 from core.data.demo import generate_demo
-from core.errors import Problem, ValidationError, WorkspaceError
 from tests.pages.conftest import open_app
 
 pytestmark = pytest.mark.slow  # each test runs the whole app or page (5–15 s on the shared cores)
@@ -82,12 +81,13 @@ def test_show_error_turns_atelier_errors_into_plain_messages() -> None:
 
 
 def test_pages_folder_is_only_reached_through_app_navigation() -> None:
-    # Every page file is listed in app.py's PAGES (or it would be unreachable), and each runs `main()`.
+    # Every page file is in the page table app.py navigates (or it would be unreachable).
     from tests.browser.test_smoke import navigation_titles
+    from ui.pages import PAGES
 
-    source = (REPO_ROOT / "app.py").read_text()
+    listed = {page.path for page in PAGES}
     for page in sorted((REPO_ROOT / "pages").glob("*.py")):
-        assert f'"pages/{page.name}"' in source, f"{page.name} is not in app.py's PAGES"
+        assert f"pages/{page.name}" in listed, f"{page.name} is not in ui/pages.py's PAGES"
     assert "Home" in navigation_titles()
 
 
