@@ -27,5 +27,5 @@ def test_fashion_product_images_sample_beats_majority_everywhere_and_the_baselin
     for name, row in rows.items():
         assert row["accuracy"] > row["majority_accuracy"] + 0.05, (name, row)
     average = result["average"]
-    # The README's full-catalogue table has the model 0.005-0.009 ahead; on 4,000 items the margin is thinner.
+    # docs/attributes.md's full-catalogue table has the model 0.005-0.009 ahead; on 4,000 items the margin is thinner.
     assert average["weighted_f1"] > average["baseline_f1"], average
