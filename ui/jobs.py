@@ -6,7 +6,6 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core.data.workspace import Workspace
-from core.db.models import utcnow
 from core.errors import AtelierError, UnknownIdError
 from core.services import jobs
 from ui.context import current_user
@@ -115,5 +114,5 @@ def metrics_figure(points: list[dict]) -> go.Figure | None:
 
 
 def _elapsed(info: jobs.JobInfo) -> str:
-    seconds = ((info.finished_at or utcnow()) - info.started_at).total_seconds()
+    seconds = info.elapsed_s()
     return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"

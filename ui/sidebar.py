@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core import jobs
+from core.services import jobs
 from core.data.workspace import Workspace, list_workspaces
 from core.errors import AtelierError
 from core.services.startup import schema_refusal

@@ -54,6 +54,12 @@ class JobInfo:
     def finished(self) -> bool:
         return self.status in FINISHED
 
+    def elapsed_s(self) -> float:
+        """Seconds from start to finish, or to now while it runs (0 before it started)."""
+        if self.started_at is None:
+            return 0.0
+        return ((self.finished_at or utcnow()) - self.started_at).total_seconds()
+
 
 def create(ws: Workspace, kind: str, params: dict[str, Any], submitted_by: str) -> int:
     """Queue a job of `kind` (nothing runs it yet); returns its id."""
