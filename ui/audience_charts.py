@@ -10,7 +10,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core.data.workspace import Workspace
-from core.models.affinity import ARTIFACT_KIND, AffinityModel
+from core.models.affinity import AffinityModel
+from core.services.affinity_training import KIND as ARTIFACT_KIND
 from core.services import campaigns
 from core.services.audience import NO_MODEL_HELP, Audience, AudienceData, Lift, NoModelError
 

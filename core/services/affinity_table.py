@@ -28,7 +28,7 @@ from threadpoolctl import threadpool_limits
 from core.artifacts import file_sha256
 from core.data.workspace import Workspace
 from core.errors import AtelierError
-from core.models.affinity import ARTIFACT_KIND
+from core.services.affinity_training import KIND as ARTIFACT_KIND
 from core.scaleout import in_worker
 
 KIND = "affinity_table"

@@ -8,7 +8,7 @@ import pytest
 
 from core import jobs
 from core.data.demo import generate_demo
-from core.models.affinity import ARTIFACT_KIND
+from core.services.affinity_training import KIND as ARTIFACT_KIND
 from core.services import models, starter_models
 
 KINDS = (ARTIFACT_KIND, "complementary", "attributes", "long_tail")
