@@ -5,13 +5,11 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from core import jobs
 from core.cli import add_json_arg, add_workspace_arg, group, print_result
-from core.data.workspace import Workspace
-from core.errors import AtelierError
 from core.models.affinity import AffinityParams
 from core.models.affinity.params import DIRECTIONS
-from core.services import affinity_eval, affinity_training
+
+# Every command module is imported to build the parser: services (and what they pull in) load in the command.
 
 _METRICS = ("precision@10", "recall@10", "ndcg@10", "auc")
 
@@ -63,6 +61,10 @@ def _model_params(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
+    from core.data.workspace import Workspace
+    from core.errors import AtelierError
+    from core.services import affinity_eval
+
     params = AffinityParams.from_dict({**_model_params(args), "seed": args.seed})
     models = tuple(args.models.split(",")) if args.models else affinity_eval.MODELS
     unknown = set(models) - set(affinity_eval.MODELS)
@@ -90,6 +92,10 @@ def _render(result: dict[str, Any]) -> str:
 
 
 def _train(args: argparse.Namespace) -> int:
+    from core import jobs
+    from core.data.workspace import Workspace
+    from core.services import affinity_training
+
     ws = Workspace.open(args.workspace)
     params = AffinityParams.from_dict({**_model_params(args), "half_life_days": args.half_life_days,
                                        "test_fraction": args.test_fraction, "select_iterations": not args.no_select})

@@ -6,19 +6,17 @@ import argparse
 import json
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
-from core import jobs
 from core.cli import add_json_arg, add_workspace_arg, group, print_result
-from core.data.demo import PLANTED
-from core.data.readers import read_table
-from core.data.workspace import Workspace
 from core.errors import Problem, ValidationError
-from core.models.long_tail import EvalParams, LongTailParams
-from core.models.long_tail.evaluate import evaluate_long_tail
-from core.services import long_tail
+
+# Every command module is imported to build the parser: models and services (torch, umap, faiss behind them)
+# load in the command that needs them.
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from core.models.long_tail import LongTailParams
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -61,6 +59,8 @@ def _json(text: str | None, what: str) -> dict[str, Any]:
 
 
 def _params(args: argparse.Namespace) -> LongTailParams:
+    from core.models.long_tail import LongTailParams
+
     params = _json(args.params, "--params")
     for key in ("epochs", "factors"):
         if getattr(args, key) is not None:
@@ -69,12 +69,19 @@ def _params(args: argparse.Namespace) -> LongTailParams:
 
 
 def _read(path: Path, kind: str) -> pd.DataFrame:
+    from core.data.readers import read_table
+
     if not path.is_file():
         raise ValidationError([Problem(str(path), None, None, f"{kind} file not found")])
     return read_table(path, kind)
 
 
 def _evaluate(args: argparse.Namespace) -> int:
+    from core.data.demo import PLANTED
+    from core.data.workspace import Workspace
+    from core.models.long_tail import EvalParams
+    from core.services import long_tail
+
     protocol = EvalParams.from_dict(_json(args.eval, "--eval"))
     images, ws = None, None  # precomputed image vectors exist only in workspaces (image_features.npz)
     if args.mango:
@@ -86,7 +93,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     else:
         ws = Workspace.open(args.workspace)
         (interactions, _), catalogue, images = long_tail.sessions(ws), ws.catalogue(), ws.image_features()
-    result = evaluate_long_tail(interactions, catalogue, _params(args), protocol, image_features=images)
+    result = long_tail.evaluate_long_tail(interactions, catalogue, _params(args), protocol, image_features=images)
     if args.json:
         print_result(_clean(result["spaces"]), True)
     else:
@@ -147,6 +154,10 @@ def ceiling_line(ceiling: dict[str, dict[str, float]], result: dict[str, Any]) -
 
 
 def _train(args: argparse.Namespace) -> int:
+    from core import jobs
+    from core.data.workspace import Workspace
+    from core.services import long_tail
+
     ws = Workspace.open(args.workspace)
     job_id = long_tail.submit_training(ws, _params(args), evaluate=not args.no_eval, projection=not args.no_projection,
                                        wait=True, echo=not args.json)

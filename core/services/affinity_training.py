@@ -15,19 +15,19 @@ KIND = AffinityModel.kind
 def train_affinity(ws: Workspace, params: dict[str, Any], progress: Any = None) -> dict[str, Any]:
     """Job target: train on the workspace's interactions, save + register a version, activate it if asked.
 
-    params: `AffinityParams.to_dict()` plus `by` (who trains it) and `activate` (true: make it active; otherwise
-    only when no version is active yet). Returns {"version", "metrics" (validation at the chosen iteration),
-    "iterations", "curve", "active"}.
+    params: `AffinityParams.to_dict()` plus `by` (who trains it) and `activate` (True: make it active, False:
+    never, "if_none", the default: only when no version is active yet). Returns {"version", "metrics" (validation
+    at the chosen iteration), "iterations", "curve", "active"}.
     """
     values = dict(params or {})
     by = str(values.pop("by", "local"))
-    activate = bool(values.pop("activate", False))
+    activate = values.pop("activate", "if_none")
     model = AffinityModel.train(AffinityData(ws.interactions()), AffinityParams.from_dict(values), progress)
     arrays, meta = model.to_artifact()
     version = versions.store(ws).save(KIND, arrays, {**meta, "by": by})
     metrics, n_iter = model.training.metrics, model.params.iterations
     versions.register_version(ws, KIND, version, {**metrics, "iterations": n_iter}, by)
-    if activate or versions.active_version(ws, KIND) is None:
+    if activate is True or (activate == "if_none" and versions.active_version(ws, KIND) is None):
         versions.activate(ws, KIND, version, by)
     if progress is not None:
         progress.update(1.0, f"saved affinity version {version}")
@@ -39,9 +39,10 @@ def submit_training(ws: Workspace, params: AffinityParams, by: str = "local", ac
                     wait: bool = False, echo: bool = False) -> int:
     """Start training as a background job and return its id (follow it with ui.jobs.job_panel).
 
-    wait=True runs it in this process instead (the CLI; `echo` prints its progress) and returns when it is done.
+    activate=False activates the new version only when none is active yet. wait=True runs it in this process
+    instead (the CLI, tests; `echo` prints its progress) and returns when it is done.
     """
-    job_params = {**params.to_dict(), "by": by, "activate": activate}
+    job_params = {**params.to_dict(), "by": by, "activate": True if activate else "if_none"}
     target = "core.services.affinity_training:train_affinity"
     if wait:
         return jobs.run_inline(ws, KIND, target, job_params, submitted_by=by, echo=echo)

@@ -1,4 +1,4 @@
-"""Long tail: the training job, the cold-start evaluation of a workspace, and what the maps page asks of a version."""
+"""Long tail: the training job, sessions and the planted ceiling of a workspace, what the maps page asks of a version."""
 
 from __future__ import annotations
 
@@ -19,22 +19,22 @@ from core.index import NeighbourIndex
 from core.models.long_tail import MAP_SPACES, EvalParams, LongTailData, LongTailModel, LongTailParams
 from core.models.long_tail.als import session_matrix
 from core.models.long_tail.data import unique_items
-from core.models.long_tail.evaluate import KNOWN_BUCKETS, SPACES, evaluate_long_tail, planted_ceiling as ceiling
-from core.models.long_tail.evaluate import summary_metrics
+from core.models.long_tail.evaluate import (KNOWN_BUCKETS, SPACES, evaluate_long_tail, planted_ceiling_scores,
+                                            summary_metrics)
 from core.services import models
 
 KIND = LongTailModel.kind
 
 __all__ = ["KIND", "SPACES", "KNOWN_BUCKETS", "MAP_SPACES", "LongTailModel", "train_long_tail", "submit_training",
-           "evaluate_workspace", "planted_ceiling", "sessions", "mango_tables", "outfits_as_sessions", "load_model",
+           "evaluate_long_tail", "planted_ceiling", "sessions", "mango_tables", "outfits_as_sessions", "load_model",
            "items_frame", "neighbours", "neighbour_index", "evaluation_table"]
 
 
 def planted_ceiling(ws: Workspace, protocol: EvalParams | None = None) -> dict[str, dict[str, float]]:
-    """The users task scored with the demo's planted truth (see the model's `planted_ceiling`). Demo workspaces only."""
+    """The users task scored with the demo's planted truth (`planted_ceiling_scores`). Demo workspaces only."""
     item_ids = unique_items(ws.catalogue())[Columns.item].astype(str).to_numpy()
     matrix = session_matrix(ws.interactions(), item_ids)
-    return ceiling(matrix.matrix, matrix.user_ids.to_array(), item_ids, load_planted(ws), protocol)
+    return planted_ceiling_scores(matrix.matrix, matrix.user_ids.to_array(), item_ids, load_planted(ws), protocol)
 
 
 def outfits_as_sessions(outfits: pd.DataFrame) -> pd.DataFrame:
@@ -60,13 +60,6 @@ def sessions(ws: Workspace) -> tuple[pd.DataFrame, str]:
     raise ValidationError([Problem("interactions", None, None,
                                    f"workspace '{ws.name}' has neither interactions nor outfits: import an "
                                    "interactions (or outfits) file on the Data page")])
-
-
-def evaluate_workspace(ws: Workspace, params: LongTailParams | None = None, protocol: EvalParams | None = None,
-                       report: Any = None) -> dict[str, Any]:
-    """The cold-start protocol on a workspace's sessions and catalogue (with its image vectors)."""
-    (interactions, _), catalogue = sessions(ws), ws.catalogue()
-    return evaluate_long_tail(interactions, catalogue, params, protocol, report, image_features=ws.image_features())
 
 
 # ---------------------------------------------------------------- training job

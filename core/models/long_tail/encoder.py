@@ -14,8 +14,8 @@ from core.models.long_tail.als import normalise
 from core.models.long_tail.params import LongTailParams
 
 
-def _torch():
-    import torch
+def _torch():  # noqa: ANN202 — the torch module
+    import torch  # seconds to import: loaded by training and prediction only, not by the pages that read vectors
 
     return torch
 

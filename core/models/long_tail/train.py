@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from core.artifacts import torch_state_to_arrays
 from core.columns import Columns
 from core.errors import Problem, ValidationError
