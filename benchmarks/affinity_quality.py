@@ -13,8 +13,9 @@ import time
 
 from core.features.interactions import planted_interactions
 from core.features.splits import split_interactions
-from core.models.affinity import AffinityParams, AffinityTrainer
-from core.services.affinity_eval import affinity_scorer, evaluate_both
+from core.models.affinity import AffinityParams
+from core.models.affinity.evaluate import affinity_scorer, evaluate_both
+from core.models.affinity.train import AffinityTrainer
 
 CONFIGS: dict[str, dict] = {
     "warp": dict(direction="users"),

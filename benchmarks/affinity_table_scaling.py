@@ -26,7 +26,7 @@ def _workspace(root: Path, n_users: int, n_brands: int, factors: int):  # -> Wor
     from core.data.demo import generate_demo
     from core.data.idmap import IdMap
     from core.data.workspace import Workspace
-    from core.models.affinity import ARTIFACT_KIND, AffinityModel
+    from core.models.affinity import AffinityModel
     from core.services import models as versions
 
     generate_demo(root / "workspaces" / "bench", size="small", seed=0)
@@ -37,9 +37,9 @@ def _workspace(root: Path, n_users: int, n_brands: int, factors: int):  # -> Wor
                           rng.normal(size=(n_users, factors)).astype(np.float32),
                           rng.normal(size=(n_brands, factors)).astype(np.float32) / np.sqrt(factors),
                           np.zeros(n_users, np.float32), rng.normal(size=n_brands).astype(np.float32))
-    version = versions.store(ws).save(ARTIFACT_KIND, model.to_arrays(), {"params": {}})
-    versions.register_version(ws, ARTIFACT_KIND, version, {}, "benchmark")
-    versions.activate(ws, ARTIFACT_KIND, version, "benchmark")
+    version = versions.store(ws).save(AffinityModel.kind, *model.to_artifact())
+    versions.register_version(ws, AffinityModel.kind, version, {}, "benchmark")
+    versions.activate(ws, AffinityModel.kind, version, "benchmark")
     return ws
 
 

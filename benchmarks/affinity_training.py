@@ -13,7 +13,8 @@ import time
 import numpy as np
 
 from core.features.interactions import planted_interactions, user_brand_matrix
-from core.models.affinity import AffinityParams, AffinityTrainer, hand_over
+from core.models.affinity import AffinityParams
+from core.models.affinity.train import AffinityTrainer, hand_over
 
 
 def _median_time(fn, repeats: int) -> tuple[float, float]:

@@ -49,12 +49,13 @@ def _catalogue(n: int, seed: int = 0) -> pd.DataFrame:
 
 
 def bench_als(quick: bool) -> dict:
-    from core.models.embeddings import EmbeddingParams, fit_als
+    from core.models.long_tail import LongTailParams
+    from core.models.long_tail.als import fit_als
 
     n_users, n_items, nnz = (50_000, 20_000, 300_000) if quick else (200_000, 100_000, 2_000_000)
     matrix = _matrix(n_users, n_items, nnz)
-    two = _best_of(lambda: fit_als(matrix, EmbeddingParams(factors=64, iterations=15, threads=2)), 1 if not quick else 2)
-    one = _best_of(lambda: fit_als(matrix, EmbeddingParams(factors=64, iterations=15, threads=1)), 1)
+    two = _best_of(lambda: fit_als(matrix, LongTailParams(factors=64, iterations=15, threads=2)), 1 if not quick else 2)
+    one = _best_of(lambda: fit_als(matrix, LongTailParams(factors=64, iterations=15, threads=1)), 1)
     return {"name": "longtail.als_fit", "metric": "seconds", "value": two, "baseline": one, "ratio": one / two,
             "unit": "s", "note": f"implicit ALS, 64 factors, 15 iterations, {matrix.nnz:,} user-item pairs, "
                                  f"{n_users:,}×{n_items:,}; baseline: the same fit on 1 thread"}
@@ -64,14 +65,15 @@ def bench_encoder(quick: bool) -> dict:
     import torch
 
     from core.features.content import build_content_features
-    from core.models.embeddings import EmbeddingParams, make_encoder
+    from core.models.long_tail import LongTailParams
+    from core.models.long_tail.encoder import make_encoder
 
     n = 20_000 if quick else 100_000
     features = build_content_features(_catalogue(n))
-    params = EmbeddingParams(epochs=1)
+    params = LongTailParams(epochs=1)
     torch.set_num_threads(params.torch_threads)
     targets = torch.randn(n, 64)
-    from core.models.embeddings import _batch  # noqa: PLC2701 — the encoder's own batching, timed as used
+    from core.models.long_tail.encoder import _batch  # noqa: PLC2701 — the encoder's own batching, timed as used
 
     def epoch(model: torch.nn.Module, make: Callable[[np.ndarray], tuple]) -> float:
         optimiser = torch.optim.Adam(model.parameters(), lr=1e-3)

@@ -6,8 +6,9 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core.columns import DEFAULT_EVENT_WEIGHTS, EVENTS
-from core.errors import AtelierError
-from core.models.affinity import ARTIFACT_KIND, AffinityParams
+from core.errors import AtelierError, ParamsError
+from core.models.affinity import AffinityParams
+from core.models.affinity.params import DIRECTIONS
 from core.services import affinity_training
 from core.services import jobs
 from ui.auth import guard
@@ -31,28 +32,29 @@ def main() -> None:
         return
     train_tab, versions_tab = st.tabs(["Train", "Versions"])
     with train_tab:
-        params = params_form()
-        if params is not None:
+        request = params_form()
+        if request is not None:
+            params, activate = request
             try:
-                job_id = affinity_training.submit_training(ws, params, by=user)
+                job_id = affinity_training.submit_training(ws, params, by=user, activate=activate)
             except AtelierError as error:
                 show_error(error)
             else:
                 remember_job(job_id)
                 st.toast(f"Training job #{job_id} started")
-        info = job_panel(ws, kind=affinity_training.JOB_KIND)
+        info = job_panel(ws, kind=affinity_training.KIND)
         if info is None:  # nothing running: show the last run's curves rather than an empty page
-            latest = jobs.list_jobs(ws, kind=affinity_training.JOB_KIND, limit=1)
+            latest = jobs.list_jobs(ws, kind=affinity_training.KIND, limit=1)
             if not latest.empty:
                 info = job_panel(ws, job_id=int(latest["id"].iloc[0]))
         if info is not None:
             learning_curves(ws, info.id)
     with versions_tab:
-        versions_panel(ws, ARTIFACT_KIND)
+        versions_panel(ws, affinity_training.KIND)
 
 
-def params_form() -> dict | None:
-    """The hyper-parameter form; returns the job params when "Train" is pressed."""
+def params_form() -> tuple[AffinityParams, bool] | None:
+    """The hyper-parameter form; returns (params, activate) when "Train" is pressed with valid values."""
     d = AffinityParams()
     with st.form("affinity_params"):
         a, b, c = st.columns(3)
@@ -69,7 +71,7 @@ def params_form() -> dict | None:
         half_life = a.number_input("Time decay half-life, days (0 = none)", 0.0, 3650.0, 0.0, step=7.0)
         test_fraction = b.number_input("Validation share", 0.0, 0.5, 0.2, step=0.05,
                                        help="0 trains on everything without a learning curve")
-        direction = c.selectbox("Direction", ["bidirectional", "users", "brands"],
+        direction = c.selectbox("Direction", DIRECTIONS,
                                 help="users / brands train one direction only (for comparison)")
         with st.expander("Event weights"):
             cols = st.columns(len(EVENTS))
@@ -79,11 +81,15 @@ def params_form() -> dict | None:
                                help="the first version of a workspace is activated anyway")
         if not st.form_submit_button("Train", type="primary", icon=":material/model_training:"):
             return None
-    return {"n_factors": int(n_factors), "iterations": int(iterations), "learning_rate": float(learning_rate),
-            "transposed_lr_ratio": float(ratio), "max_sampled": int(max_sampled),
-            "polish_epochs": int(polish), "direction": direction, "half_life_days": float(half_life) or None,
-            "test_fraction": float(test_fraction), "event_weights": weights,
-            "activate": True if activate else "if_none"}
+    try:
+        params = d.replace(n_factors=int(n_factors), iterations=int(iterations), learning_rate=float(learning_rate),
+                           transposed_lr_ratio=float(ratio), max_sampled=int(max_sampled), polish_epochs=int(polish),
+                           direction=direction, half_life_days=float(half_life) or None,
+                           test_fraction=float(test_fraction), event_weights=weights)
+    except ParamsError as error:
+        st.error(error.summary(), icon=":material/tune:")
+        return None
+    return params, bool(activate)
 
 
 def learning_curves(ws, job_id: int) -> None:  # noqa: ANN001 — Workspace

@@ -5,9 +5,8 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from core.errors import AtelierError
-from core.models.embeddings import EmbeddingParams
-from core.services import jobs
+from core.errors import AtelierError, ParamsError
+from core.models.long_tail import LongTailParams
 from core.services import long_tail
 from ui.auth import guard
 from ui import maps
@@ -126,10 +125,10 @@ def evaluation_section(model: long_tail.LongTailModel) -> None:
                 "(head/torso/tail) and per number of known interactions (held-out items in brackets):")
     st.dataframe(maps.evaluation_frame(evaluation, task, metric).style.format("{:.3f}", na_rep="–"),
                  key="lt_eval_table")
-    params, eval_k = model.meta.get("params", {}), model.meta.get("evaluation_blend_k")
-    st.caption(f"Blended = w·ALS + (1−w)·predicted with w = n/(n+k): this version's k = {params.get('blend_k', 5.0):g}"
+    params, eval_k = model.params, model.meta.get("evaluation_blend_k")
+    st.caption(f"Blended = w·ALS + (1−w)·predicted with w = n/(n+k): this version's k = {params.blend_k:g}"
                + (" (chosen on the encoder's validation items; k = 0 means ALS wherever an item has data)"
-                  if params.get("fit_blend_k") else "")
+                  if params.fit_blend_k else "")
                + (f"; the evaluation above refitted everything on its own split and chose k = {eval_k:g}"
                   if eval_k is not None else "") + ".")
     st.plotly_chart(maps.ndcg_by_interactions_figure(evaluation, task), key="lt_eval_plot")
@@ -137,7 +136,7 @@ def evaluation_section(model: long_tail.LongTailModel) -> None:
 
 def train_section(ws, user: str) -> None:  # noqa: ANN001 — Workspace
     """Train a version as a job (ALS → encoder → evaluation → maps) and list the versions."""
-    defaults = EmbeddingParams()  # the page trains with the same defaults as `python -m core train long-tail`
+    defaults = LongTailParams()  # the page trains with the same defaults as `python -m core train long-tail`
     with st.form("lt_train"):
         cols = st.columns(4)
         factors = cols[0].number_input("ALS factors", 8, 256, defaults.factors, step=8)
@@ -146,12 +145,15 @@ def train_section(ws, user: str) -> None:  # noqa: ANN001 — Workspace
         evaluate = cols[3].checkbox("Run the cold-start evaluation", value=True)
         submitted = st.form_submit_button("Train long-tail model", type="primary")
     if submitted:
-        params = {"factors": int(factors), "epochs": int(epochs), "threshold": int(threshold),
-                  "evaluate": bool(evaluate), "by": user}
         try:
-            remember_job(jobs.submit(ws, long_tail.KIND, params, submitted_by=user))
-        except AtelierError as error:
-            show_error(error)
+            params = defaults.replace(factors=int(factors), epochs=int(epochs), threshold=int(threshold))
+        except ParamsError as error:
+            st.error(error.summary(), icon=":material/tune:")
+        else:
+            try:
+                remember_job(long_tail.submit_training(ws, params, by=user, evaluate=bool(evaluate)))
+            except AtelierError as error:
+                show_error(error)
     info = job_panel(ws, kind=long_tail.KIND)
     if info is not None and info.finished and info.result:
         st.success(f"Version {info.result['version']} is active.")

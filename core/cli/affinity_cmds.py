@@ -6,6 +6,10 @@ import argparse
 from typing import Any
 
 from core.cli import add_json_arg, add_workspace_arg, group, print_result
+from core.models.affinity import AffinityParams
+from core.models.affinity.params import DIRECTIONS
+
+# Every command module is imported to build the parser: services (and what they pull in) load in the command.
 
 _METRICS = ("precision@10", "recall@10", "ndcg@10", "auc")
 
@@ -38,8 +42,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _add_model_args(parser: argparse.ArgumentParser) -> None:
-    from core.models.affinity import AffinityParams
-
     d = AffinityParams()
     parser.add_argument("--factors", type=int, default=d.n_factors)
     parser.add_argument("--iterations", "--epochs", dest="iterations", type=int, default=d.iterations,
@@ -49,7 +51,7 @@ def _add_model_args(parser: argparse.ArgumentParser) -> None:
                         help="learning rate of the brands×users half ÷ that of the users×brands half")
     parser.add_argument("--max-sampled", type=int, default=d.max_sampled)
     parser.add_argument("--polish-epochs", type=int, default=d.polish_epochs)
-    parser.add_argument("--direction", choices=("bidirectional", "users", "brands"), default=d.direction)
+    parser.add_argument("--direction", choices=DIRECTIONS, default=d.direction)
 
 
 def _model_params(args: argparse.Namespace) -> dict[str, Any]:
@@ -59,23 +61,20 @@ def _model_params(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from core.models.affinity import AffinityParams
+    from core.data.workspace import Workspace
+    from core.errors import AtelierError
     from core.services import affinity_eval
 
     params = AffinityParams.from_dict({**_model_params(args), "seed": args.seed})
     models = tuple(args.models.split(",")) if args.models else affinity_eval.MODELS
     unknown = set(models) - set(affinity_eval.MODELS)
     if unknown:
-        from core.errors import AtelierError
-
         raise AtelierError(f"unknown models {sorted(unknown)}; choose from {', '.join(affinity_eval.MODELS)}")
     kwargs = dict(models=models, test_fraction=args.test_fraction, seed=args.seed, split_method=args.split,
                   tune=not args.no_tune)
     if args.interactions:
         result = affinity_eval.evaluate_file(args.interactions, params, **kwargs)
     else:
-        from core.data.workspace import Workspace
-
         result = affinity_eval.evaluate_workspace(Workspace.open(args.workspace), params, **kwargs)
     print_result(result["models"] if args.json else result, args.json, _render)
     return 0
@@ -93,14 +92,14 @@ def _render(result: dict[str, Any]) -> str:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from core.data.workspace import Workspace
     from core.services import jobs
-    from core.services.affinity_training import JOB_KIND
+    from core.data.workspace import Workspace
+    from core.services import affinity_training
 
     ws = Workspace.open(args.workspace)
-    params = {**_model_params(args), "half_life_days": args.half_life_days, "test_fraction": args.test_fraction,
-              "select_iterations": not args.no_select, "activate": True if args.activate else "if_none"}
-    job_id = jobs.run_inline(ws, JOB_KIND, params, echo=not args.json)
+    params = AffinityParams.from_dict({**_model_params(args), "half_life_days": args.half_life_days,
+                                       "test_fraction": args.test_fraction, "select_iterations": not args.no_select})
+    job_id = affinity_training.submit_training(ws, params, activate=args.activate, wait=True, echo=not args.json)
     info = jobs.get(ws, job_id)
     result = {k: v for k, v in (info.result or {}).items() if k != "curve"}
     print_result({"job_id": job_id, **result}, args.json)

@@ -6,9 +6,17 @@ import argparse
 import json
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.cli import add_json_arg, add_workspace_arg, group, print_result
+from core.errors import Problem, ValidationError
+
+# Every command module is imported to build the parser: models and services (torch, umap, faiss behind them)
+# load in the command that needs them.
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from core.models.long_tail import LongTailParams
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -41,8 +49,6 @@ def _add_params(parser: argparse.ArgumentParser) -> None:
 
 
 def _json(text: str | None, what: str) -> dict[str, Any]:
-    from core.errors import Problem, ValidationError
-
     try:
         value = json.loads(text) if text else {}
     except json.JSONDecodeError as error:
@@ -52,56 +58,48 @@ def _json(text: str | None, what: str) -> dict[str, Any]:
     return value
 
 
-def _params(args: argparse.Namespace) -> dict[str, Any]:
+def _params(args: argparse.Namespace) -> LongTailParams:
+    from core.models.long_tail import LongTailParams
+
     params = _json(args.params, "--params")
     for key in ("epochs", "factors"):
         if getattr(args, key) is not None:
             params[key] = getattr(args, key)
-    return params
+    return LongTailParams.from_dict(params)
 
 
-def _read(path: Path, kind: str):  # noqa: ANN202 — DataFrame; pandas imported lazily
-    import pandas as pd
-
-    from core.errors import Problem, ValidationError
+def _read(path: Path, kind: str) -> pd.DataFrame:
+    from core.data.readers import read_table
 
     if not path.is_file():
         raise ValidationError([Problem(str(path), None, None, f"{kind} file not found")])
-    try:
-        from core.data.readers import read_table
-    except ImportError:
-        read_table = None
-    if read_table is not None:
-        return read_table(path, kind)
-    return pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path, dtype=str, keep_default_na=False)
+    return read_table(path, kind)
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from core.errors import Problem, ValidationError
     from core.data.demo import PLANTED
-    from core.services.long_tail import evaluate_long_tail, mango_tables, planted_ceiling
+    from core.data.workspace import Workspace
+    from core.models.long_tail import EvalParams
+    from core.services import long_tail
 
+    protocol = EvalParams.from_dict(_json(args.eval, "--eval"))
     images, ws = None, None  # precomputed image vectors exist only in workspaces (image_features.npz)
     if args.mango:
-        interactions, catalogue = mango_tables(args.mango)
+        interactions, catalogue = long_tail.mango_tables(args.mango)
     elif args.interactions or args.catalogue:
         if not (args.interactions and args.catalogue):
             raise ValidationError([Problem("arguments", None, None, "give both --interactions and --catalogue")])
         interactions, catalogue = _read(args.interactions, "interactions"), _read(args.catalogue, "catalogue")
     else:
-        from core.data.workspace import Workspace
-        from core.services.long_tail import sessions
-
         ws = Workspace.open(args.workspace)
-        (interactions, _), catalogue, images = sessions(ws), ws.catalogue(), ws.image_features()
-    result = evaluate_long_tail(interactions, catalogue, _params(args), _json(args.eval, "--eval"),
-                                image_features=images)
+        (interactions, _), catalogue, images = long_tail.sessions(ws), ws.catalogue(), ws.image_features()
+    result = long_tail.evaluate_long_tail(interactions, catalogue, _params(args), protocol, image_features=images)
     if args.json:
         print_result(_clean(result["spaces"]), True)
     else:
         extra = []
         if ws is not None and (ws.path / PLANTED).is_file():  # a demo: show what the planted truth reaches
-            extra.append(ceiling_line(planted_ceiling(ws, _json(args.eval, "--eval")), result))
+            extra.append(ceiling_line(long_tail.planted_ceiling(ws, protocol), result))
         print(render(result, "users", extra))
         print()
         print(render(result, "items"))
@@ -156,12 +154,13 @@ def ceiling_line(ceiling: dict[str, dict[str, float]], result: dict[str, Any]) -
 
 
 def _train(args: argparse.Namespace) -> int:
+    from core.services import jobs
     from core.data.workspace import Workspace
-    from core.services import jobs, long_tail
+    from core.services import long_tail
 
     ws = Workspace.open(args.workspace)
-    params = {**_params(args), "evaluate": not args.no_eval, "projection": not args.no_projection}
-    job_id = jobs.run_inline(ws, long_tail.KIND, params, echo=not args.json)
+    job_id = long_tail.submit_training(ws, _params(args), evaluate=not args.no_eval, projection=not args.no_projection,
+                                       wait=True, echo=not args.json)
     info = jobs.get(ws, job_id)
     print_result(info.result, args.json)
     return 0

@@ -35,11 +35,14 @@ def interaction_weights(
     event_weights: Mapping[str, float] | None = None,
     half_life_days: float | None = None,
     now: pd.Timestamp | None = None,
+    unnamed_event_weight: float | None = None,
 ) -> np.ndarray:
     """Weight of each row: event weight × the row's `weight` column × 0.5 ** (age_days / half_life_days).
 
     Returns float32 (len(interactions),). Rows with a missing timestamp are not decayed; `now`
     defaults to the latest timestamp so that re-running on the same file gives the same weights.
+    A row whose event has no weight in `event_weights` (or no event) is refused, or weighs
+    `unnamed_event_weight` when that is given.
     """
     weights = dict(DEFAULT_EVENT_WEIGHTS if event_weights is None else event_weights)
     unknown = sorted(set(weights) - set(EVENTS))
@@ -47,7 +50,9 @@ def interaction_weights(
         raise ValidationError([Problem("event_weights", None, None, f"unknown events {unknown}; use {list(EVENTS)}")])
     if Columns.event in interactions:
         per_event = interactions[Columns.event].astype(object).map(weights)
-        if per_event.isna().any():
+        if unnamed_event_weight is not None:
+            per_event = per_event.fillna(unnamed_event_weight)
+        elif per_event.isna().any():
             bad = interactions.loc[per_event.isna(), Columns.event].astype(str).unique()[:5].tolist()
             raise ValidationError([Problem("interactions", None, Columns.event,
                                            f"events {bad} have no weight; give them one in event_weights")])
@@ -75,11 +80,16 @@ def interaction_matrix(
     user_ids: IdMap | None = None,
     column_ids: IdMap | None = None,
     now: pd.Timestamp | None = None,
+    unnamed_event_weight: float | None = None,
+    keep_zero_weights: bool = False,
 ) -> InteractionMatrix:
     """Summed-weight CSR of users × `column` (brand_id or item_id); rows with a missing id are dropped.
 
     With `user_ids` / `column_ids` given, rows whose ids are not in them are dropped (e.g. a test
-    period scored against the training id maps); otherwise the maps are built from the data (sorted).
+    period scored against the training id maps, or interactions outside a catalogue); otherwise the
+    maps are built from the data (sorted), users from the rows that fall in a known column.
+    The weighting is each caller's choice, so each model keeps its numbers: `unnamed_event_weight`
+    (see `interaction_weights`) and `keep_zero_weights` (pairs summing to 0 stay stored entries).
     """
     for col in (Columns.user, column):
         if col not in interactions:
@@ -87,17 +97,18 @@ def interaction_matrix(
     frame = interactions[interactions[Columns.user].notna() & interactions[column].notna()]
     users = frame[Columns.user].astype(str)
     cols = frame[column].astype(str)
-    user_ids = user_ids or IdMap.from_values(users)
     column_ids = column_ids or IdMap.from_values(cols)
-    rows = user_ids.to_index(users, missing="mask")
     columns = column_ids.to_index(cols, missing="mask")
-    weights = interaction_weights(frame, event_weights, half_life_days, now)
+    user_ids = user_ids or IdMap.from_values(users[columns >= 0])
+    rows = user_ids.to_index(users, missing="mask")
+    weights = interaction_weights(frame, event_weights, half_life_days, now, unnamed_event_weight)
     keep = (rows >= 0) & (columns >= 0)
     matrix = sp.csr_matrix(
         (weights[keep], (rows[keep], columns[keep])), shape=(len(user_ids), len(column_ids)), dtype=np.float32
     )
     matrix.sum_duplicates()
-    matrix.eliminate_zeros()
+    if not keep_zero_weights:
+        matrix.eliminate_zeros()
     return InteractionMatrix(matrix, user_ids, column_ids)
 
 

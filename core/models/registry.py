@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from core.errors import UnknownIdError
+from core.models.affinity import AffinityModel
 from core.models.family import ModelFamily
+from core.models.long_tail import LongTailModel
 
 # Each family's package adds its model class here as it adopts the contract (core/models/<family>/).
-FAMILIES: dict[str, type[ModelFamily]] = {}
+FAMILIES: dict[str, type[ModelFamily]] = {
+    AffinityModel.kind: AffinityModel,
+    LongTailModel.kind: LongTailModel,
+}
 
 
 def family(kind: str) -> type[ModelFamily]:

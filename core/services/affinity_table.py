@@ -28,7 +28,7 @@ from threadpoolctl import threadpool_limits
 from core.artifacts import file_sha256
 from core.data.workspace import Workspace
 from core.errors import AtelierError
-from core.models.affinity import ARTIFACT_KIND
+from core.models.affinity import AffinityModel
 from core.jobs.cluster import fan_out, in_worker, scheduler_address
 
 KIND = "affinity_table"
@@ -120,7 +120,7 @@ def score_table(ws: Workspace, params: dict[str, Any] | None = None, progress: A
     from core.services.affinity_training import load_model
 
     p = table_params(params)
-    version = p["version"] or versions.active_version(ws, ARTIFACT_KIND)
+    version = p["version"] or versions.active_version(ws, AffinityModel.kind)
     if version is None:
         raise AtelierError("no active affinity model: train one (`python -m core train affinity`) or pass --version")
     model = load_model(ws, version)
@@ -191,7 +191,7 @@ def read_manifest(ws: Workspace, version: str | None = None) -> dict[str, Any]:
     """The manifest of a scored table (default: the active model version's), its files' checksums verified."""
     from core.services import models as versions
 
-    version = version or versions.active_version(ws, ARTIFACT_KIND)
+    version = version or versions.active_version(ws, AffinityModel.kind)
     folder = ws.path / FOLDER / str(version)
     if version is None or not (folder / "manifest.json").is_file():
         raise AtelierError(f"no affinity table for model version {version}: run `python -m core scaleout score-table`")

@@ -18,7 +18,8 @@ from core.db import audit
 from core.db.models import Campaign, CampaignMember, CampaignOutcome
 from core.db.session import read_session, transaction
 from core.errors import AtelierError, Problem, UnknownIdError, ValidationError
-from core.models.affinity import ARTIFACT_KIND, AffinityModel
+from core.models.affinity import AffinityModel
+from core.services.affinity_training import KIND as ARTIFACT_KIND
 from core.services.audience import (NO_MODEL_HELP, Audience, AudienceData, AudienceSpec, Lift, NoModelError,
                                     build_audience, lift, prepare_data)
 
@@ -56,7 +57,7 @@ def load_model(ws: Workspace) -> tuple[AffinityModel, str]:
     artifact = load_active(ws, ARTIFACT_KIND)
     if artifact is None:
         raise NoModelError(f"workspace '{ws.name}' has no trained affinity model yet: {NO_MODEL_HELP}")
-    return AffinityModel.from_arrays(artifact.arrays, artifact.meta.get("params")), artifact.version
+    return AffinityModel.from_artifact(artifact.arrays, artifact.meta), artifact.version
 
 
 def workspace_data(ws: Workspace, model: AffinityModel) -> AudienceData:

@@ -10,7 +10,7 @@ from core.jobs import Catalog, JobFunction
 from core.services import affinity_table, affinity_training, attributes, long_tail, outfits, starter_models
 
 KINDS: dict[str, JobFunction] = {
-    affinity_training.JOB_KIND: affinity_training.train_affinity,
+    affinity_training.KIND: affinity_training.train_affinity,
     attributes.KIND: attributes.train_attributes,
     long_tail.KIND: long_tail.train_long_tail,
     outfits.KIND: outfits.train_complementary,

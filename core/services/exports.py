@@ -22,7 +22,8 @@ from core.db import audit
 from core.db.session import transaction
 from core.errors import AtelierError
 from core.services.audience import Audience
-from core.services.campaigns import load_campaign, require_role
+from core.auth import require_role
+from core.services.campaigns import load_campaign
 
 # A cell starting with one of these is run as a formula (or splits a row) in Excel / LibreOffice / Sheets.
 DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n", "\0")

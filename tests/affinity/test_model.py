@@ -1,4 +1,4 @@
-"""AffinityModel scoring, top-k and artifact round trip; bi-directional hand-over; planted-structure recovery."""
+"""AffinityModel scoring and top-k; a version saved before the family contract; hand-over; planted structure."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from core.artifacts import ArtifactStore
 from core.data.idmap import IdMap
 from core.errors import UnknownIdError, ValidationError
 from core.features.splits import split_interactions
-from core.models.affinity import ARTIFACT_KIND, AffinityModel, AffinityParams, AffinityTrainer, hand_over
-from core.services.affinity_eval import affinity_scorer, evaluate_both, popularity_scorer
+from core.models.affinity import AffinityModel, AffinityParams
+from core.models.affinity.evaluate import affinity_scorer, evaluate_both, popularity_scorer
+from core.models.affinity.train import AffinityTrainer, hand_over
 
 SLOTS = ("embeddings", "embedding_gradients", "embedding_momentum", "biases", "bias_gradients", "bias_momentum")
 
@@ -20,7 +21,7 @@ def _random_model(n_users=37, n_brands=11, d=5, seed=0) -> AffinityModel:
     return AffinityModel(IdMap.from_values([f"u{i:03d}" for i in range(n_users)]),
                          IdMap.from_values([f"b{i:02d}" for i in range(n_brands)]),
                          rng.normal(size=(n_users, d)), rng.normal(size=(n_brands, d)),
-                         rng.normal(size=n_users), rng.normal(size=n_brands), {"n_factors": d})
+                         rng.normal(size=n_users), rng.normal(size=n_brands), AffinityParams(n_factors=d))
 
 
 def test_scores_are_dot_plus_both_biases():
@@ -47,20 +48,27 @@ def test_top_brands_for_users_matches_a_full_sort(chunk):
     assert all_idx.shape == (m.n_users, m.n_brands)
 
 
-def test_artifact_round_trip(tmp_path):
+def test_a_version_saved_before_the_family_contract_still_loads(tmp_path):
+    """The arrays and meta the old `to_arrays()` and training job wrote (params with keys of other releases)."""
     m = _random_model()
     store = ArtifactStore(tmp_path)
-    version = store.save(ARTIFACT_KIND, m.to_arrays(), {"params": m.params})
-    art = store.load(ARTIFACT_KIND, version)
-    back = AffinityModel.from_arrays(art.arrays, art.meta["params"])
+    old_arrays = {"user_ids": m.user_ids.to_array(), "brand_ids": m.brand_ids.to_array(),
+                  "user_factors": m.user_factors, "brand_factors": m.brand_factors,
+                  "user_bias": m.user_bias, "brand_bias": m.brand_bias}
+    old_meta = {"params": {"n_factors": 5, "iterations_done": 3, "half_life_days": None, "activate": "if_none"},
+                "metrics": {"user_precision@10": 0.25}, "curve": [], "split": {}, "by": "local"}
+    version = store.save(AffinityModel.kind, old_arrays, old_meta)
+    art = store.load(AffinityModel.kind, version)
+    back = AffinityModel.from_artifact(art.arrays, art.meta)
     assert list(back.user_ids.external) == list(m.user_ids.external)
     np.testing.assert_array_equal(back.scores_for_brand(2), m.scores_for_brand(2))
-    assert back.params == {"n_factors": 5}
+    assert back.params == AffinityParams(n_factors=5)
+    assert back.training.metrics == {"user_precision@10": 0.25}
 
 
 def test_params_are_validated_and_round_trip():
     p = AffinityParams(iterations=3, transposed_lr_ratio=0.5)
-    assert AffinityParams.from_dict({**p.to_dict(), "unknown": 1}) == p
+    assert AffinityParams.from_dict({**p.to_dict(), "unknown": 1}, strict=False) == p
     with pytest.raises(ValidationError, match="direction"):
         AffinityParams(direction="sideways")
 

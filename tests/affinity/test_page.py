@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.services import affinity_training, models
 from core.services import jobs
+from core.models.affinity import AffinityParams
+from core.services import affinity_training, models
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "affinity_training.py")
 
@@ -37,8 +38,7 @@ def test_page_shows_the_form_and_no_versions_yet(page_ws):
 
 
 def test_a_finished_job_shows_a_learning_curve_per_direction_and_its_version(page_ws):
-    job_id = jobs.run_inline(page_ws, affinity_training.JOB_KIND,
-                             {"n_factors": 8, "iterations": 3})
+    job_id = affinity_training.submit_training(page_ws, AffinityParams(n_factors=8, iterations=3), wait=True)
     at = _page({"job": str(job_id)})
     assert not at.exception
     titles = [c.proto.spec for c in at.get("plotly_chart")]
@@ -57,7 +57,7 @@ def test_pressing_train_starts_a_job_that_saves_a_version(page_ws):
     next(b for b in at.button if b.label == "Train").click()
     at.run()
     assert not at.exception
-    job = jobs.latest(page_ws, affinity_training.JOB_KIND)
+    job = jobs.latest(page_ws, affinity_training.KIND)
     assert job is not None and job.params["iterations"] == 2 and job.params["n_factors"] == 8
     deadline = time.monotonic() + 90
     while not jobs.get(page_ws, job.id).finished and time.monotonic() < deadline:

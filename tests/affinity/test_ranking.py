@@ -77,7 +77,7 @@ def test_both_directions_by_hand():
     """evaluate_both ranks brands per user on the matrix and users per brand on its transpose."""
     from core.data.idmap import IdMap
     from core.features.splits import Split
-    from core.services.affinity_eval import Scorer, evaluate_both
+    from core.models.affinity.evaluate import Scorer, evaluate_both
 
     # 3 users × 3 brands; one score matrix read both ways. Training positive (0, 0); held out (0, 1), (2, 1).
     s = np.array([[9, 5, 1], [8, 7, 2], [3, 4, 6]], dtype=np.float32)

@@ -7,12 +7,12 @@ import json
 import numpy as np
 import pytest
 
+from core.services import jobs
 from core.cli import main as cli_main
 from core.errors import ValidationError
 from core.features.splits import split_interactions
-from core.models.affinity import AffinityParams
-from core.services import affinity_eval, affinity_training, models
-from core.services import jobs
+from core.models.affinity import AffinityParams, compare
+from core.services import affinity_training, models
 
 KEYS = {"user_precision@10", "user_recall@10", "user_ndcg@10", "user_auc", "brand_precision@10", "brand_recall@10",
         "brand_ndcg@10", "brand_auc", "n_users", "n_brands"}
@@ -22,8 +22,8 @@ KEYS = {"user_precision@10", "user_recall@10", "user_ndcg@10", "user_auc", "bran
 def test_compare_reports_every_model_from_both_sides(planted):
     split = split_interactions(planted[0], method="random", seed=2)
     params = AffinityParams(n_factors=16, iterations=4)
-    result = affinity_eval.compare(split, params)
-    assert list(result) == list(affinity_eval.MODELS)
+    result = compare.compare(split, params)
+    assert list(result) == list(compare.MODELS)
     for row in result.values():
         assert KEYS <= set(row)
         assert row["n_users"] == int((np.diff(split.test.indptr) > 0).sum())
@@ -57,8 +57,8 @@ def test_cli_rejects_an_unknown_model(planted, tmp_path, capsys):
 
 
 def test_training_job_records_both_direction_curve_and_saves_an_active_version(planted_ws):
-    job_id = jobs.run_inline(planted_ws, affinity_training.JOB_KIND,
-                             {"n_factors": 8, "iterations": 3, "half_life_days": 60})
+    job_id = affinity_training.submit_training(
+        planted_ws, AffinityParams(n_factors=8, iterations=3, half_life_days=60), wait=True)
     info = jobs.get(planted_ws, job_id)
     assert info.status == "done"
     points = [p for p in info.metrics if "user_precision@10" in p]
@@ -68,7 +68,7 @@ def test_training_job_records_both_direction_curve_and_saves_an_active_version(p
     assert 1 <= result["iterations"] <= 3 and result["active"]
     model = affinity_training.load_model(planted_ws)
     assert model is not None and model.n_users == planted_ws.interactions()["user_id"].nunique()
-    assert model.params["half_life_days"] == 60
+    assert model.params.half_life_days == 60
     versions = models.list_versions(planted_ws, "affinity")
     assert list(versions["version"]) == [result["version"]]
     assert versions.loc[0, "brand_precision@10"] == pytest.approx(result["metrics"]["brand_precision@10"])
@@ -83,7 +83,7 @@ def test_second_version_is_not_activated_unless_asked(planted_ws):
 
 def test_bad_params_are_refused_before_a_job_starts(planted_ws):
     with pytest.raises(ValidationError, match="direction"):
-        affinity_training.submit_training(planted_ws, {"direction": "diagonal"})
+        affinity_training.submit_training(planted_ws, AffinityParams.from_dict({"direction": "diagonal"}))
     with pytest.raises(ValidationError, match="test_fraction"):
-        affinity_training.submit_training(planted_ws, {"test_fraction": 1.5})
+        affinity_training.submit_training(planted_ws, AffinityParams.from_dict({"test_fraction": 1.5}))
     assert jobs.list_jobs(planted_ws).empty

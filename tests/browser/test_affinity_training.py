@@ -30,7 +30,7 @@ def test_train_on_the_demo_and_see_the_new_version(page, app_url: str) -> None:
     page.get_by_role("spinbutton", name="Factors").fill("16")
     page.get_by_role("button", name="Train").click()
     # The job panel polls until the worker is done; its result names the saved version.
-    main.get_by_text(re.compile(r"train_affinity\s+—\s+done")).wait_for(timeout=180_000)
+    main.get_by_text(re.compile(r"affinity\s+—\s+done")).wait_for(timeout=180_000)
     main.get_by_text("Result", exact=True).click()
     version = _wait_for_match(page, main, VERSION)
     # Both learning curves (one per direction) are drawn from the job's live metrics.

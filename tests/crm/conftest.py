@@ -12,7 +12,8 @@ import pytest
 
 from core.data.idmap import IdMap
 from core.data.workspace import Workspace
-from core.models.affinity import ARTIFACT_KIND, AffinityModel
+from core.models.affinity import AffinityModel
+from core.services.affinity_training import KIND as ARTIFACT_KIND
 
 N_USERS = 200
 BRANDS = ("acme", "beta", "=cmd", "delta")
@@ -32,7 +33,7 @@ def planted_model(n_users: int = N_USERS) -> AffinityModel:
     brands = np.array([[1.0, 0.0], [0.0, 1.0], [0.3, 0.3], [0.2, 0.1]], dtype=np.float32)
     return AffinityModel(IdMap(np.array([user_id(k) for k in range(n_users)], dtype=object)),
                          IdMap(np.array(BRANDS, dtype=object)), users, brands,
-                         np.zeros(n_users, np.float32), np.zeros(len(BRANDS), np.float32), {"planted": True})
+                         np.zeros(n_users, np.float32), np.zeros(len(BRANDS), np.float32))
 
 
 def planted_interactions() -> pd.DataFrame:
@@ -61,7 +62,7 @@ def save_model(ws: Workspace, model: AffinityModel) -> str:
     """Save, register and activate a model version (what the training service does at the end)."""
     from core.services import models as versions
 
-    version = versions.store(ws).save(ARTIFACT_KIND, model.to_arrays(), {"params": model.params})
+    version = versions.store(ws).save(ARTIFACT_KIND, *model.to_artifact())
     versions.register_version(ws, ARTIFACT_KIND, version, {"planted": 1.0}, by="test")
     versions.activate(ws, ARTIFACT_KIND, version, by="test")
     return version

@@ -134,7 +134,7 @@ def test_a_worker_without_the_kind_fails_the_job_and_names_the_known_kinds(ws: W
 def test_the_catalog_lists_every_service_job_kind() -> None:
     from core.services import affinity_table, affinity_training, attributes, catalog, long_tail, outfits, starter_models
 
-    assert set(catalog.KINDS) == {affinity_training.JOB_KIND, attributes.KIND, long_tail.KIND, outfits.KIND,
+    assert set(catalog.KINDS) == {affinity_training.KIND, attributes.KIND, long_tail.KIND, outfits.KIND,
                                   affinity_table.KIND, starter_models.KIND}
     assert catalog.job_catalog()["test_count"] is JOB_KINDS["test_count"]  # tests/conftest.py names their module
 

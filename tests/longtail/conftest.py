@@ -22,7 +22,8 @@ def trained_home(tmp_path_factory: pytest.TempPathFactory, planted: tuple) -> Pa
     from core.data.workspace import Workspace
     from core.db.engine import dispose_engines
     from core.db.session import forget_schema_checks
-    from core.services import jobs
+    from core.models.long_tail import EvalParams, LongTailParams
+    from core.services import long_tail
 
     home = tmp_path_factory.mktemp("lt_home")
     path = home / "workspaces" / "lt"
@@ -36,8 +37,8 @@ def trained_home(tmp_path_factory: pytest.TempPathFactory, planted: tuple) -> Pa
     mp.delenv("DATABASE_URL", raising=False)
     forget_schema_checks()
     ws = Workspace.open(path)
-    jobs.run_inline(ws, "long_tail",
-                    {"epochs": 8, "factors": 16, "threshold": 5, "eval": {"holdout_fraction": 0.2}})
+    long_tail.submit_training(ws, LongTailParams(epochs=8, factors=16, threshold=5),
+                              protocol=EvalParams(holdout_fraction=0.2), wait=True)
     dispose_engines()
     forget_schema_checks()
     mp.undo()

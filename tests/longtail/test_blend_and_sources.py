@@ -9,13 +9,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.models.embeddings import EmbeddingParams, fit_als, fit_blend_k, interaction_matrix, item_user_counts
+from core.models.long_tail import LongTailParams
+from core.models.long_tail.als import fit_als, item_user_counts, session_matrix
+from core.models.long_tail.blend import fit_blend_k
 
 
 def _setup(planted: tuple) -> tuple:
     interactions, catalogue = planted
-    matrix, _ = interaction_matrix(interactions, catalogue["item_id"].to_numpy())
-    params = EmbeddingParams(factors=16, iterations=10)
+    matrix = session_matrix(interactions, catalogue["item_id"].to_numpy()).matrix
+    params = LongTailParams(factors=16, iterations=10)
     _, items = fit_als(matrix, params)
     rows = np.flatnonzero(item_user_counts(matrix) >= 15)
     return matrix, items, rows, params
@@ -66,8 +68,8 @@ def test_a_workspace_with_only_outfits_trains_on_outfits_as_sessions(outfits_onl
 
     interactions, source = long_tail.sessions(outfits_only)
     assert source == "outfits" and interactions["user_id"].str.startswith("outfit:").all()
-    job = jobs.run_inline(outfits_only, long_tail.KIND,
-                          {"epochs": 3, "factors": 8, "threshold": 5, "evaluate": False, "projection": False})
+    job = long_tail.submit_training(outfits_only, LongTailParams(epochs=3, factors=8, threshold=5), evaluate=False,
+                                    projection=False, wait=True)
     info = jobs.get(outfits_only, job)
     assert info.result and info.result["version"]
     model = long_tail.load_model(outfits_only)

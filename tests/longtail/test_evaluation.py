@@ -6,14 +6,16 @@ import numpy as np
 import scipy.sparse as sp
 
 from core.features.content import build_content_features
-from core.models.embeddings import EmbeddingParams, interaction_matrix, normalise
-from core.services.long_tail import (EvalParams, Spaces, cold_start_split, evaluate_long_tail, evaluate_spaces,
-                                     fit_spaces, known_bucket, popularity_buckets)
+from core.models.long_tail import EvalParams, LongTailParams
+from core.models.long_tail.als import normalise, session_matrix
+from core.models.long_tail.evaluate import (cold_start_split, evaluate_long_tail, evaluate_spaces, known_bucket,
+                                            popularity_buckets)
+from core.models.long_tail.spaces import Spaces, fit_spaces
 
 
 def _matrix(planted: tuple) -> sp.csr_matrix:
     interactions, catalogue = planted
-    matrix, _ = interaction_matrix(interactions, catalogue["item_id"].to_numpy())
+    matrix = session_matrix(interactions, catalogue["item_id"].to_numpy()).matrix
     return matrix
 
 
@@ -31,7 +33,7 @@ def test_cold_start_split_never_leaks_held_out_interactions(planted: tuple) -> N
     assert np.array_equal(again.held_items, split.held_items) and (again.held != split.held).nnz == 0
     # The model is fitted on the train side only: a fully held-out item has no ALS vector at all.
     features = build_content_features(planted[1])
-    spaces = fit_spaces(split.train, features, EmbeddingParams(factors=8, iterations=3, epochs=2, threshold=5))
+    spaces = fit_spaces(split.train, features, LongTailParams(factors=8, iterations=3, epochs=2, threshold=5))
     cold = split.held_items[split.known == 0]
     assert len(cold) and np.all(spaces.als[cold] == 0) and np.all(spaces.counts[cold] == 0)
 
@@ -68,8 +70,8 @@ def test_metrics_rank_an_oracle_space_above_noise_and_zero_vectors_at_chance(pla
 
 def test_evaluate_long_tail_content_beats_als_on_cold_items(planted: tuple) -> None:
     interactions, catalogue = planted
-    result = evaluate_long_tail(interactions, catalogue, {"factors": 16, "epochs": 15, "threshold": 5},
-                                {"holdout_fraction": 0.3})
+    result = evaluate_long_tail(interactions, catalogue, LongTailParams(factors=16, epochs=15, threshold=5),
+                                EvalParams(holdout_fraction=0.3))
     spaces = result["spaces"]
     assert set(spaces) == {"als", "predicted", "blended", "content", "popularity"}
     for space in spaces.values():
@@ -81,7 +83,7 @@ def test_evaluate_long_tail_content_beats_als_on_cold_items(planted: tuple) -> N
 
 
 def test_blended_similarity_follows_the_query_items_confidence() -> None:
-    from core.services.long_tail import blend_weights, blended_similarity
+    from core.models.long_tail.blend import blend_weights, blended_similarity
 
     rng = np.random.default_rng(0)
     als, predicted = normalise(rng.normal(size=(50, 4))), normalise(rng.normal(size=(50, 4)))

@@ -9,8 +9,10 @@ import pytest
 from core.errors import ValidationError
 from core.features.content import build_content_features
 from core.index import NeighbourIndex, brute_force_search
-from core.models.embeddings import (EmbeddingParams, blend, fit_als, interaction_matrix, normalise, predict,
-                                    train_encoder)
+from core.models.long_tail import LongTailParams
+from core.models.long_tail.als import fit_als, normalise, session_matrix
+from core.models.long_tail.blend import blend
+from core.models.long_tail.encoder import predict, train_encoder
 
 
 def _planted_content(n: int = 400, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
@@ -28,7 +30,7 @@ def _planted_content(n: int = 400, seed: int = 0) -> tuple[pd.DataFrame, np.ndar
 def test_encoder_learns_a_planted_content_to_vector_map() -> None:
     catalogue, target = _planted_content()
     features = build_content_features(catalogue)
-    params = EmbeddingParams(epochs=25, hidden=64, embed_dim=8, dropout=0.0, lr=1e-2, patience=25, val_fraction=0.2,
+    params = LongTailParams(epochs=25, hidden=64, embed_dim=8, dropout=0.0, lr=1e-2, patience=25, val_fraction=0.2,
                              batch_size=64)
     result = train_encoder(features, target, np.ones(len(target), bool), params)
     predicted = predict(result.model, features)
@@ -44,15 +46,15 @@ def test_encoder_learns_a_planted_content_to_vector_map() -> None:
 def test_encoder_refuses_too_few_items() -> None:
     catalogue, target = _planted_content(20)
     with pytest.raises(ValidationError, match="threshold"):
-        train_encoder(build_content_features(catalogue), target, np.zeros(20, bool), EmbeddingParams(epochs=1))
+        train_encoder(build_content_features(catalogue), target, np.zeros(20, bool), LongTailParams(epochs=1))
 
 
 def test_als_gives_unseen_items_a_zero_vector_and_similar_items_similar_vectors(planted: tuple) -> None:
     interactions, catalogue = planted
     items = catalogue["item_id"].to_numpy()
-    matrix, users = interaction_matrix(interactions, np.concatenate([items, ["never_seen"]]))
+    matrix = session_matrix(interactions, np.concatenate([items, ["never_seen"]])).matrix
     assert matrix.shape == (interactions["user_id"].nunique(), len(items) + 1)
-    user_f, item_f = fit_als(matrix, EmbeddingParams(factors=16, iterations=8))
+    user_f, item_f = fit_als(matrix, LongTailParams(factors=16, iterations=8))
     assert np.all(item_f[-1] == 0)
     assert np.isfinite(user_f).all() and np.abs(item_f[:-1]).sum() > 0
 

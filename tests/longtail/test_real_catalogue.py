@@ -25,7 +25,7 @@ def mango_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from core.data.workspace import Workspace
     from core.db.engine import dispose_engines
     from core.db.session import forget_schema_checks
-    from core.services import jobs
+    from core.models.long_tail import LongTailParams
     from core.services import long_tail
     from core.services.imports import ImportFile, import_files
 
@@ -50,8 +50,7 @@ def mango_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
                                ImportFile("outfits", home / "outfits.csv")])
         ws = Workspace.open("mango")
         assert not ws.has("interactions")  # the data set has outfits only: the model must use them as sessions
-        jobs.run_inline(ws, long_tail.KIND, {"epochs": 4, "factors": 16, "threshold": 5,
-                                             "evaluate": False})
+        long_tail.submit_training(ws, LongTailParams(epochs=4, factors=16, threshold=5), evaluate=False, wait=True)
     finally:
         dispose_engines()
         forget_schema_checks()

@@ -118,7 +118,7 @@ def _wait(ws: Workspace, job_id: int, until, timeout: float = 240.0) -> jobs.Job
 def test_killed_training_job_leaves_the_active_model_serving(demo_copy: Workspace, how: str, report) -> None:
     serving = save_model(demo_copy, planted_model())  # the version in service before the job starts
     before = [info.version for info in versions.store(demo_copy).versions("affinity")]
-    job_id = jobs.submit(demo_copy, affinity_training.JOB_KIND,
+    job_id = jobs.submit(demo_copy, affinity_training.KIND,
                          {"iterations": 200, "n_factors": 16, "activate": True, "test_fraction": 0.2})
     running = _wait(demo_copy, job_id, lambda i: i.status == "running" and "iteration" in i.message)
     if how == "SIGKILL":

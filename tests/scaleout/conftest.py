@@ -53,7 +53,8 @@ def on_dask(dask_cluster, monkeypatch: pytest.MonkeyPatch) -> str:
 def install_model(ws, n_users: int = 3000, n_brands: int = 60, d: int = 16, seed: int = 7):  # -> AffinityModel
     """Save, register and activate a random affinity model (scoring needs no training to be checked)."""
     from core.data.idmap import IdMap
-    from core.models.affinity import ARTIFACT_KIND, AffinityModel
+    from core.models.affinity import AffinityModel
+    from core.services.affinity_training import KIND as ARTIFACT_KIND
     from core.services import models as versions
 
     rng = np.random.default_rng(seed)
@@ -63,7 +64,7 @@ def install_model(ws, n_users: int = 3000, n_brands: int = 60, d: int = 16, seed
                           rng.normal(size=(n_brands, d)).astype(np.float32),
                           (rng.normal(size=n_users) * 0.1).astype(np.float32),
                           rng.normal(size=n_brands).astype(np.float32))
-    version = versions.store(ws).save(ARTIFACT_KIND, model.to_arrays(), {"params": {}})
+    version = versions.store(ws).save(ARTIFACT_KIND, *model.to_artifact())
     versions.register_version(ws, ARTIFACT_KIND, version, {}, "test")
     versions.activate(ws, ARTIFACT_KIND, version, "test")
     return model

@@ -51,7 +51,7 @@ def test_table_job_on_dask_equals_the_local_process_runner(demo_copy, dask_clust
 
 
 def test_training_job_on_dask_equals_the_local_runner(demo_copy, on_dask, monkeypatch):
-    from core.services.affinity_training import JOB_KIND
+    from core.services.affinity_training import KIND as JOB_KIND
     from core.services import models as versions
 
     params = {"n_factors": 8, "iterations": 2, "test_fraction": 0.0, "num_threads": 1, "seed": 3, "activate": False}

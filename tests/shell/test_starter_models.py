@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from core.data.demo import generate_demo
-from core.models.affinity import ARTIFACT_KIND
+from core.services.affinity_training import KIND as ARTIFACT_KIND
 from core.services import affinity_training, jobs, models, starter_models
 
 KINDS = (ARTIFACT_KIND, "complementary", "attributes", "long_tail")

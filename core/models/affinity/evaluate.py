@@ -1,0 +1,112 @@
+"""Both-direction evaluation of affinity scores (brands for a user, users for a brand) and the baselines' scores."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable
+
+import numpy as np
+import scipy.sparse as sp
+from threadpoolctl import threadpool_limits
+
+from core.evaluation.ranking import evaluate_ranking
+from core.features.splits import Split
+
+if TYPE_CHECKING:
+    from core.models.affinity.data import AffinityData
+    from core.models.affinity.model import AffinityModel
+
+K = 10
+_CELLS = 4_000_000  # score-matrix cells per evaluation chunk (16 MB of float32)
+
+
+@dataclass(frozen=True)
+class Scorer:
+    """user_scores(rows int64 (q,)) -> float32 (q, n_brands); brand_scores(rows) -> float32 (q, n_users)."""
+
+    user_scores: Callable[[np.ndarray], np.ndarray]
+    brand_scores: Callable[[np.ndarray], np.ndarray]
+
+
+def affinity_scorer(model: AffinityModel) -> Scorer:
+    return Scorer(model.scores_for_users, model.scores_for_brands)
+
+
+def popularity_scorer(train: sp.csr_matrix) -> Scorer:
+    """Brands ranked by how many users they have; users ranked by how many brands they interacted with."""
+    brand_pop = np.asarray((train > 0).sum(axis=0)).ravel().astype(np.float32)
+    user_act = np.asarray((train > 0).sum(axis=1)).ravel().astype(np.float32)
+    return Scorer(lambda rows: np.broadcast_to(brand_pop, (len(rows), len(brand_pop))).copy(),
+                  lambda rows: np.broadcast_to(user_act, (len(rows), len(user_act))).copy())
+
+
+def als_scorer(train: sp.csr_matrix, factors: int = 64, iterations: int = 15, alpha: float = 10.0,
+               regularization: float = 20.0, seed: int = 42) -> Scorer:
+    """implicit's ALS on users×brands (confidence 1 + alpha·log1p(weight)); scores are U·V both ways."""
+    from implicit.cpu.als import AlternatingLeastSquares  # heavy (numba kernels): only the comparison needs it
+
+    conf = sp.csr_matrix(train, dtype=np.float32, copy=True)
+    conf.data = (alpha * np.log1p(conf.data)).astype(np.float32)
+    with threadpool_limits(1, "blas"):  # implicit parallelises itself; nested BLAS threads only slow it down
+        als = AlternatingLeastSquares(factors=factors, iterations=iterations, regularization=regularization,
+                                      random_state=seed, num_threads=2)
+        als.fit(conf, show_progress=False)
+    U = np.asarray(als.user_factors, dtype=np.float32)
+    V = np.asarray(als.item_factors, dtype=np.float32)
+    return Scorer(lambda rows: U[rows] @ V.T, lambda rows: V[rows] @ U.T)
+
+
+def evaluate_both(scorer: Scorer, split: Split, k: int = K, with_auc: bool = True) -> dict[str, float | int]:
+    """Precision/recall/NDCG@k and AUC from the user side and from the brand side, training positives excluded."""
+    n_users, n_brands = split.train.shape
+    user = evaluate_ranking(scorer.user_scores, split.test, split.train, k,
+                            chunk_size=max(1, _CELLS // max(n_brands, 1)), with_auc=with_auc)
+    test_t, train_t = split.test.T.tocsr(), split.train.T.tocsr()
+    brand = evaluate_ranking(scorer.brand_scores, test_t, train_t, k,
+                             chunk_size=max(1, _CELLS // max(n_users, 1)), with_auc=with_auc)
+    out: dict[str, float | int] = {}
+    for side, report in (("user", user), ("brand", brand)):
+        out[f"{side}_precision@{k}"] = report.precision
+        out[f"{side}_recall@{k}"] = report.recall
+        out[f"{side}_ndcg@{k}"] = report.ndcg
+        out[f"{side}_auc"] = report.auc
+    out["n_users"] = user.n_queries
+    out["n_brands"] = brand.n_queries
+    return out
+
+
+def pick_iteration(curve: list[dict[str, Any]], how: str = "both") -> int:
+    """Index of the best curve entry by user P@10, brand P@10, or both (each relative to its own best, summed)."""
+    u = [c["user_precision@10"] for c in curve]
+    b = [c["brand_precision@10"] for c in curve]
+    if how == "user":
+        return int(np.argmax(u))
+    if how == "brand":
+        return int(np.argmax(b))
+    mu, mb = max(max(u), 1e-9), max(max(b), 1e-9)
+    return int(np.argmax([x / mu + y / mb for x, y in zip(u, b)]))
+
+
+def evaluate_model(model: AffinityModel, data: AffinityData, k: int = K) -> dict[str, float | int]:
+    """`evaluate_both` of a trained model on the held-out pairs of `data.split(model.params)`.
+
+    The split's id maps come from its training part; they are mapped onto the model's, and users or brands the
+    model never saw score 0. A model refitted on all of `data` has seen the held-out pairs: its validation
+    metrics (chosen before the refit) are in `model.training.metrics`.
+    """
+    split = data.split(model.params)
+    users = model.user_ids.to_index(split.user_ids.external, missing="mask")
+    brands = model.brand_ids.to_index(split.column_ids.external, missing="mask")
+
+    def aligned(scores: Callable[[np.ndarray], np.ndarray], rows: np.ndarray, columns: np.ndarray,
+                queries: np.ndarray) -> np.ndarray:
+        wanted = rows[np.asarray(queries, dtype=np.int64)]
+        out = np.zeros((len(wanted), len(columns)), dtype=np.float32)
+        known_rows, known_columns = wanted >= 0, columns >= 0
+        if known_rows.any():
+            out[np.ix_(known_rows, known_columns)] = scores(wanted[known_rows])[:, columns[known_columns]]
+        return out
+
+    scorer = Scorer(lambda q: aligned(model.scores_for_users, users, brands, q),
+                    lambda q: aligned(model.scores_for_brands, brands, users, q))
+    return evaluate_both(scorer, split, k)

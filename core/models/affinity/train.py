@@ -1,0 +1,193 @@
+"""Training the affinity model: LightFM WARP users×brands, brands×users or bi-directionally, chosen on validation."""
+
+from __future__ import annotations
+
+import copy
+import math
+from typing import Any, Protocol
+
+import numpy as np
+import scipy.sparse as sp
+from lightfm import LightFM
+
+from core.data.idmap import IdMap
+from core.errors import Problem, ValidationError
+from core.models.affinity.data import AffinityData
+from core.models.affinity.evaluate import affinity_scorer, evaluate_both, pick_iteration
+from core.models.affinity.model import AffinityModel, TrainingSummary
+from core.models.affinity.params import AffinityParams
+
+_SLOTS = ("embeddings", "embedding_gradients", "embedding_momentum", "biases", "bias_gradients", "bias_momentum")
+_ROW_BIAS = ("user_biases", "user_bias_gradients", "user_bias_momentum")
+# AUC needs a sort per query: per iteration only where that stays cheap (≤ 50M user–brand cells).
+_AUC_CELLS = 50_000_000
+
+
+class ProgressLike(Protocol):
+    def update(self, fraction: float, message: str = "", metrics: dict[str, Any] | None = None) -> None: ...
+
+
+class _NoProgress:
+    def update(self, fraction: float, message: str = "", metrics: dict[str, Any] | None = None) -> None:
+        return None
+
+
+def hand_over(source: LightFM, target: LightFM) -> None:
+    """Copy ALL learned state of one LightFM model into the transposed one, rows and columns swapping roles.
+
+    source.user_* -> target.item_* and source.item_* -> target.user_*, for embeddings, biases and the
+    optimiser accumulators (adagrad `*_gradients`, adadelta `*_momentum`), in place.
+    """
+    for a, b in (("user", "item"), ("item", "user")):
+        for slot in _SLOTS:
+            dst = getattr(target, f"{b}_{slot}")
+            np.copyto(dst, getattr(source, f"{a}_{slot}"))
+
+
+def sample_weights(matrix: sp.coo_matrix, weighting: str) -> np.ndarray:
+    """Per-non-zero WARP weights (float32, matrix.nnz) with mean 1, so the learning rate means the same for any data."""
+    w = np.asarray(matrix.data, dtype=np.float64)
+    if weighting == "binary" or w.size == 0:
+        return np.ones(w.size, dtype=np.float32)
+    if weighting == "log":
+        w = np.log1p(np.maximum(w, 0.0))
+    w = np.maximum(w, 1e-6)
+    return (w / w.mean()).astype(np.float32)
+
+
+class AffinityTrainer:
+    """Trains LightFM WARP on users×brands, on brands×users, or bi-directionally (one model, handed over).
+
+    matrix: float32 CSR (n_users, n_brands) of interaction weights. Call `iterate()` once per iteration
+    (a bi-directional iteration is one epoch each way), `polish()` at the end, then `model()`.
+    """
+
+    def __init__(self, matrix: sp.spmatrix, user_ids: IdMap, brand_ids: IdMap,
+                 params: AffinityParams | None = None) -> None:
+        self.params = params or AffinityParams()
+        p = self.params
+        csr = sp.csr_matrix(matrix, dtype=np.float32)
+        csr.sum_duplicates()
+        csr.eliminate_zeros()
+        if csr.nnz == 0:
+            raise ValidationError([Problem("interactions", None, None, "no user–brand interactions to train on; import interactions first")])
+        self.user_ids, self.brand_ids = user_ids, brand_ids
+        coo = csr.tocoo()
+        weights = sample_weights(coo, p.sample_weighting)
+        ones = np.ones(coo.nnz, dtype=np.float32)
+        shape = coo.shape
+        self._ub = (sp.coo_matrix((ones, (coo.row, coo.col)), shape=shape),
+                    sp.coo_matrix((weights, (coo.row, coo.col)), shape=shape))
+        self._bu = (sp.coo_matrix((ones, (coo.col, coo.row)), shape=shape[::-1]),
+                    sp.coo_matrix((weights, (coo.col, coo.row)), shape=shape[::-1]))
+        rng = np.random.RandomState(p.seed)
+        # The balance settings shape only the transposed half of a bi-directional run; a transpose-only run is plain WARP.
+        bidirectional = p.direction == "bidirectional"
+        transposed_lr = p.learning_rate * (p.transposed_lr_ratio if bidirectional else 1.0)
+        transposed_ms = (p.transposed_max_sampled or p.max_sampled) if bidirectional else p.max_sampled
+        self.users_model = LightFM(no_components=p.n_factors, loss="warp", learning_schedule=p.learning_schedule,
+                                   learning_rate=p.learning_rate, max_sampled=p.max_sampled,
+                                   user_alpha=p.user_alpha, item_alpha=p.brand_alpha, random_state=rng)
+        self.brands_model = LightFM(no_components=p.n_factors, loss="warp", learning_schedule=p.learning_schedule,
+                                    learning_rate=transposed_lr, max_sampled=transposed_ms,
+                                    user_alpha=p.brand_alpha, item_alpha=p.user_alpha, random_state=rng)
+        self.users_model._initialize(p.n_factors, shape[1], shape[0])
+        self.brands_model._initialize(p.n_factors, shape[0], shape[1])
+        # One starting point for both models, so "users" and "brands" runs differ only in direction.
+        hand_over(self.users_model, self.brands_model)
+        self.iteration = 0
+
+    def _epoch(self, which: str) -> None:
+        model, (interactions, weights) = (
+            (self.users_model, self._ub) if which == "users" else (self.brands_model, self._bu)
+        )
+        saved = [getattr(model, name).copy() for name in _ROW_BIAS] if self.params.freeze_row_bias else None
+        model.fit_partial(interactions, sample_weight=weights, epochs=1, num_threads=self.params.num_threads)
+        if saved is not None:
+            for name, value in zip(_ROW_BIAS, saved):
+                np.copyto(getattr(model, name), value)
+
+    def iterate(self) -> None:
+        """One iteration: an epoch in the configured direction(s), handing the state over between halves."""
+        direction = self.params.direction
+        if direction in ("users", "bidirectional"):
+            self._epoch("users")
+        if direction == "bidirectional":
+            hand_over(self.users_model, self.brands_model)
+            self._epoch("brands")
+            hand_over(self.brands_model, self.users_model)
+        if direction == "brands":
+            self._epoch("brands")
+        self.iteration += 1
+
+    def polish(self, epochs: int | None = None) -> None:
+        """Users×brands-only epochs after the alternation (bi-directional runs), handed to the transposed model."""
+        for _ in range(self.params.polish_epochs if epochs is None else epochs):
+            self._epoch("users")
+        if self.params.direction == "bidirectional":
+            hand_over(self.users_model, self.brands_model)
+
+    def model(self) -> AffinityModel:
+        """The current state as an AffinityModel with `iterations` done so far (copies; training can continue)."""
+        if self.params.direction == "brands":
+            m = self.brands_model
+            parts = (m.item_embeddings, m.user_embeddings, m.item_biases, m.user_biases)
+        else:
+            m = self.users_model
+            parts = (m.user_embeddings, m.item_embeddings, m.user_biases, m.item_biases)
+        return AffinityModel(self.user_ids, self.brand_ids, *(np.array(x, dtype=np.float32, copy=True) for x in parts),
+                             params=self.params.replace(iterations=self.iteration))
+
+    def polished(self) -> AffinityModel:
+        """The model a run stopped here would return: polish epochs on a copy, this trainer continues unpolished."""
+        if not self.params.polish_epochs:
+            return self.model()
+        clone = copy.copy(self)
+        clone.users_model = copy.deepcopy(self.users_model)
+        clone.brands_model = copy.deepcopy(self.brands_model)
+        clone.polish()
+        return clone.model()
+
+
+def fit(data: AffinityData, params: AffinityParams, progress: ProgressLike | None = None) -> AffinityModel:
+    """Validate per iteration (both directions), choose the iteration count, refit on all interactions.
+
+    With `test_fraction` > 0 the first 70% of the progress is the validation curve on `data.split(params)`;
+    `select_iterations` refits for the iteration that was best from both sides, else for all of them.
+    """
+    progress = progress or _NoProgress()
+    curve: list[dict[str, Any]] = []
+    split_info: dict[str, Any] = {}
+    n_iter = params.iterations
+    validate = bool(params.test_fraction) and n_iter > 0
+    share = 0.7 if validate else 0.0
+    if validate:
+        progress.update(0.0, "splitting interactions for validation")
+        split = data.split(params)
+        split_info = split.summary()
+        trainer = AffinityTrainer(split.train, split.user_ids, split.column_ids, params)
+        with_auc = split.train.shape[0] * split.train.shape[1] <= _AUC_CELLS
+        for it in range(1, n_iter + 1):
+            trainer.iterate()
+            metrics = evaluate_both(affinity_scorer(trainer.polished()), split, with_auc=with_auc)
+            curve.append({"iteration": it, **metrics})
+            progress.update(share * it / n_iter, f"validation iteration {it}/{n_iter}: user P@10 "
+                            f"{metrics['user_precision@10']:.4f}, brand P@10 {metrics['brand_precision@10']:.4f}",
+                            metrics={"iteration": it, "user_precision@10": metrics["user_precision@10"],
+                                     "brand_precision@10": metrics["brand_precision@10"],
+                                     "user_recall@10": metrics["user_recall@10"], "brand_recall@10": metrics["brand_recall@10"]})
+        chosen = curve[pick_iteration(curve)] if params.select_iterations else curve[-1]
+        n_iter = int(chosen["iteration"])
+    final_params = params.replace(iterations=n_iter)
+    full = data.matrix(final_params)
+    progress.update(share, f"training on all {full.n_interactions:,} user–brand pairs for {n_iter} iterations")
+    trainer = AffinityTrainer(full.matrix, full.user_ids, full.column_ids, final_params)
+    for it in range(1, n_iter + 1):
+        trainer.iterate()
+        progress.update(share + (1 - share) * 0.95 * it / max(n_iter, 1), f"final model: iteration {it}/{n_iter}")
+    trainer.polish()
+    metrics = {k: v for k, v in (curve[n_iter - 1] if curve else {}).items()
+               if k != "iteration" and not (isinstance(v, float) and math.isnan(v))}
+    model = trainer.model()
+    return AffinityModel(model.user_ids, model.brand_ids, model.user_factors, model.brand_factors, model.user_bias,
+                         model.brand_bias, final_params, TrainingSummary(curve, metrics, split_info, full.n_interactions))
