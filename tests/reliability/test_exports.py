@@ -13,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from core.data.idmap import IdMap
+from core.data.schemas import FORMULA_PREFIXES
 from core.data.workspace import Workspace
 from core.db.models import AuditLog
 from core.db.session import read_session
@@ -21,7 +22,7 @@ from core.services.audience import AudienceSpec, Exclusions
 from tests.crm.conftest import make_crm_workspace, planted_model, save_model, user_id
 
 DANGEROUS = ["=1+2", "+1", "-1", "@SUM(A1)", "\tx", "\rx", "\nx", "\0x"]
-PREFIXES = exports.DANGEROUS_PREFIXES
+PREFIXES = FORMULA_PREFIXES
 EXPORT_ACTIONS = ("export_audience", "attribute.export")
 
 
@@ -76,7 +77,8 @@ def test_every_export_path_neutralises_formulas(atelier_home: Path, tmp_path: Pa
         "campaign export (+score, rank)": exports.export_campaign(ws, cid, by="crm", columns=("score", "rank")).data,
         "audience export (CLI daily job)": exports.export_audience(ws, audience, version, by="crm").data,
         "consolidated catalogue": attributes.export_catalogue(ws, by="merch"),
-        "attribute predictions (CLI)": attributes.to_csv_bytes(pd.DataFrame({"item_id": DANGEROUS, "predicted": DANGEROUS})),
+        "attribute predictions (CLI)": exports.to_csv_bytes(pd.DataFrame({"item_id": DANGEROUS, "predicted": DANGEROUS}),
+                                                             blank_all_missing=True),
         "scored outfit pairs (CLI)": _cli_scored_pairs(ws, tmp_path, monkeypatch),
     }
     unsafe, escaped, checked = {}, 0, 0
