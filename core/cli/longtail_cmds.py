@@ -61,19 +61,13 @@ def _params(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _read(path: Path, kind: str):  # noqa: ANN202 — DataFrame; pandas imported lazily
-    import pandas as pd
-
+    from core.data.readers import read_table
     from core.errors import Problem, ValidationError
 
     if not path.is_file():
         raise ValidationError([Problem(str(path), None, None, f"{kind} file not found")])
-    try:
-        from core.data.readers import read_table
-    except ImportError:
-        read_table = None
-    if read_table is not None:
-        return read_table(path, kind)
-    return pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path, dtype=str, keep_default_na=False)
+
+    return read_table(path, kind)
 
 
 def _evaluate(args: argparse.Namespace) -> int:
