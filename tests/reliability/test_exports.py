@@ -135,3 +135,10 @@ def test_n_exports_write_n_audit_rows_with_the_file_hash(atelier_home: Path, rep
     assert len(rows) == len(files) and matching == len(files)
     assert [r.who for r in rows] == ["crm", "merch", "crm", "crm2", "merch2", "crm"]
     assert all(r.at is not None and "rows" in r.details for r in rows)
+
+
+def test_missing_cells_are_blank_as_each_file_wrote_them() -> None:
+    """Audience files blank only None and float NaN; catalogue and prediction files blank every pandas NA."""
+    values = [None, float("nan"), pd.NA, pd.NaT, np.float32("nan"), ["=x"]]
+    assert [exports.escape_cell(v) for v in values] == ["", "", "<NA>", "NaT", "nan", "['=x']"]
+    assert [exports.escape_cell(v, blank_all_missing=True) for v in values] == ["", "", "", "", "", "['=x']"]
