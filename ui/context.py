@@ -75,11 +75,11 @@ def ensure_demo() -> Workspace | None:
     with _DEMO_LOCK:
         if list_workspaces(settings):  # another session generated it while this one waited
             return None
-        from core.data.demo import generate_demo
+        from core.services.demo import create_demo
 
         with st.spinner("First launch: creating the demo workspace (about 10 seconds)…", show_time=True):
             size = os.environ.get("ATELIER_DEMO_SIZE", "small")  # tests use "tiny"
-            return generate_demo(settings.workspace_dir(), size=size, seed=settings.seed)
+            return create_demo(settings.workspace_dir(), size=size, seed=settings.seed)
 
 
 def _fallback(name: str) -> Workspace | None:
