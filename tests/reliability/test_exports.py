@@ -40,7 +40,7 @@ def _hostile_workspace(root: Path) -> Workspace:
     save_model(ws, type(model)(IdMap(users), model.brand_ids, model.user_factors, model.brand_factors,
                                model.user_bias, model.brand_bias))
     pd.DataFrame({"item_id": [f"i{k}" for k in range(len(DANGEROUS))], "name": DANGEROUS,
-                  "brand": DANGEROUS, "attr_colour": DANGEROUS}).to_parquet(ws.path / "catalogue.parquet", index=False)
+                  "brand": DANGEROUS, "attr_colour": DANGEROUS}).to_parquet(ws.table_path("catalogue"), index=False)
     for k, value in enumerate(DANGEROUS):  # a merchandiser types a formula as the corrected value
         attributes.decide(ws, f"i{k}", "colour", "correct", value, "merch", f"hostile-{k}")
     return ws
@@ -106,7 +106,7 @@ def test_suppressed_customers_never_leave(atelier_home: Path, report) -> None:
     customers = ws.customers().copy()
     for flag, who in zip(("unsubscribed", "unsubscribed", "bounced", "bounced", "test_account", "test_account"), later):
         customers.loc[customers.user_id == who, flag] = True
-    customers.to_parquet(ws.path / "customers.parquet", index=False)
+    customers.to_parquet(ws.table_path("customers"), index=False)
     outs = [exports.export_campaign(ws, cid, by="crm"), exports.export_campaign(ws, cid, by="crm", columns=("score",)),
             exports.export_audience(ws, audience, version, by="crm")]  # the audience object built before they left
     leaked = [uid for out in outs for uid in _cells(out.data)[1:] if uid in before_save | set(later)]
