@@ -19,7 +19,7 @@ from core.db.models import AuditLog
 from core.db.session import read_session
 from core.services import attributes, campaigns, exports
 from core.services.audience import AudienceSpec, Exclusions
-from tests.crm.conftest import make_crm_workspace, planted_model, save_model, user_id
+from tests.crm.conftest import make_crm_workspace, planted_model, save_model
 
 DANGEROUS = ["=1+2", "+1", "-1", "@SUM(A1)", "\tx", "\rx", "\nx", "\0x"]
 PREFIXES = FORMULA_PREFIXES
