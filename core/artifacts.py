@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import shutil
 import sys
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import metadata as importlib_metadata
@@ -21,6 +19,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from core.data.files import atomic_write_bytes, publish_folder, staging_folder
 from core.errors import ArtifactError
 from core.jsonable import to_plain
 
@@ -70,9 +69,7 @@ class ArtifactStore:
         if not arrays:
             raise ArtifactError("an artifact needs at least one array")
         kind_dir = self.root / kind
-        kind_dir.mkdir(parents=True, exist_ok=True)
-        tmp = kind_dir / f".tmp-{uuid.uuid4().hex}"
-        tmp.mkdir()
+        tmp = staging_folder(kind_dir, ".tmp-")
         try:
             files = {}
             for name, array in arrays.items():
@@ -81,8 +78,6 @@ class ArtifactStore:
                 path = tmp / file_name
                 with open(path, "wb") as handle:
                     np.save(handle, _storable(name, array), allow_pickle=False)
-                    handle.flush()
-                    os.fsync(handle.fileno())
                 files[file_name] = {"array": name, "sha256": file_sha256(path), "size": path.stat().st_size}
             created = datetime.now(timezone.utc)
             manifest = {
@@ -94,11 +89,9 @@ class ArtifactStore:
                 "files": files,
             }
             body = json.dumps(manifest, indent=2, sort_keys=True).encode("utf-8")
-            _write_atomic(tmp / MANIFEST, body)  # last: a folder without it is incomplete by construction
+            atomic_write_bytes(tmp / MANIFEST, body)  # last: a folder without it is incomplete by construction
             version = f"{created.strftime('%Y%m%dT%H%M%S%fZ')}-{hashlib.sha256(body).hexdigest()[:HASH_CHARS]}"
-            _fsync_dir(tmp)
-            os.rename(tmp, kind_dir / version)  # atomic on one filesystem: readers see all or nothing
-            _fsync_dir(kind_dir)
+            publish_folder(tmp, kind_dir / version)  # readers see all of the version or none
             return version
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -224,23 +217,6 @@ def file_sha256(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def _write_atomic(path: Path, body: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as handle:
-        handle.write(body)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _library_versions() -> dict[str, str]:

@@ -54,10 +54,10 @@ DEMO_NAME = "demo"
 def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An ATELIER_HOME holding the small demo workspace (seed 42), generated once per test session. Read-only:
     tests that write (jobs, labels, models) use `demo_copy`."""
-    from core.data.demo import generate_demo
+    from core.services.demo import create_demo
 
     home = tmp_path_factory.mktemp("demo_home")
-    generate_demo(home / "workspaces" / DEMO_NAME, size="small", seed=42)
+    create_demo(home / "workspaces" / DEMO_NAME, size="small", seed=42)
     return home
 
 

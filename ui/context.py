@@ -11,7 +11,7 @@ import streamlit as st
 from core.config import get_settings
 from core.data.workspace import Workspace, list_workspaces
 from core.errors import AtelierError, NotReadyError, ValidationError, WorkspaceError
-from core.services.startup import generate_demo, schema_refusal
+from core.services.startup import create_demo, schema_refusal
 from ui.auth import USER_KEY
 
 SESSION_KEY = "atelier_workspace"  # the workspace this browser session works in (set by the sidebar)
@@ -78,7 +78,7 @@ def ensure_demo() -> Workspace | None:
             return None
         with st.spinner("First launch: creating the demo workspace (about 10 seconds)…", show_time=True):
             size = os.environ.get("ATELIER_DEMO_SIZE", "small")  # tests use "tiny"
-            return generate_demo(settings.workspace_dir(), size=size, seed=settings.seed)
+            return create_demo(settings.workspace_dir(), size=size, seed=settings.seed)
 
 
 def _fallback(name: str) -> Workspace | None:

@@ -45,17 +45,6 @@ def group(subparsers: argparse._SubParsersAction, name: str, help: str | None = 
     return groups[name]
 
 
-def find_subparsers(parser: argparse.ArgumentParser, name: str) -> argparse._SubParsersAction:
-    """The subparsers of an existing command group (e.g. `evaluate`), so areas can add to a shared group."""
-    for action in parser._actions:  # noqa: SLF001 — argparse has no public lookup
-        if isinstance(action, argparse._SubParsersAction) and name in action.choices:
-            sub = action.choices[name]
-            for inner in sub._actions:  # noqa: SLF001
-                if isinstance(inner, argparse._SubParsersAction):
-                    return inner
-    raise KeyError(name)
-
-
 def add_workspace_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workspace", default=None, help="workspace name or directory (default: the active one)")
 

@@ -172,10 +172,10 @@ def _predict(args: argparse.Namespace) -> int:
         raise AtelierError("give --catalogue (the items to predict)")
     frame = model.predict(catalogue)
     columns = ["item_id", "attribute", "predicted", "probability", "applicable", "has_value", "suspect"]
-    from core.services.attributes import to_csv_bytes
+    from core.data.files import atomic_write_bytes
+    from core.services.exports import to_csv_bytes
 
-    tmp = args.out.with_name(args.out.name + ".tmp")
-    tmp.write_bytes(to_csv_bytes(pd.DataFrame(frame[columns])))
-    tmp.replace(args.out)  # all or nothing: a reader never sees half a file
+    # All or nothing: a reader never sees half a file.
+    atomic_write_bytes(args.out, to_csv_bytes(pd.DataFrame(frame[columns]), blank_all_missing=True))
     print(f"wrote {len(frame)} rows ({len(catalogue)} items x {len(model.attributes)} attributes) to {args.out}")
     return 0

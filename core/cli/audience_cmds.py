@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import os
 from pathlib import Path
 
 from core.cli import add_json_arg, add_workspace_arg, print_result
+from core.data.files import atomic_write_bytes
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -83,9 +83,7 @@ def _render(s: dict) -> str:
 def _write_atomically(path: Path, data: bytes) -> None:
     # A daily job's consumer must never pick up half a file.
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    atomic_write_bytes(path, data)
 
 
 def _os_user() -> str:

@@ -75,16 +75,12 @@ def _params(args: argparse.Namespace) -> dict:
 
 
 def _read(path: Path, kind: str):  # noqa: ANN202 — DataFrame, pandas imported lazily
-    import pandas as pd
-
+    from core.data.readers import read_table
     from core.errors import AtelierError
 
     if not path.is_file():
         raise AtelierError(f"{path}: file not found")
-    try:
-        from core.data.readers import read_table
-    except ImportError:  # the data area's strict reader; plain text-preserving read until it lands
-        return pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path, dtype=str, keep_default_na=False)
+
     return read_table(path, kind)
 
 
@@ -130,27 +126,16 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-class _PrintProgress:
-    def update(self, fraction: float, message: str = "", metrics: dict | None = None) -> None:
-        print(f"[{fraction:5.0%}] {message}", flush=True)
-
-
 def _train(args: argparse.Namespace) -> int:
+    from core.services import jobs
     from core.data.workspace import Workspace
     from core.services import outfits
 
     ws = Workspace.open(args.workspace)
     params = {**_params(args), "use_labels": not args.no_labels}
-    try:
-        from core.services import jobs
-    except ImportError:
-        jobs = None
-    if jobs is not None and hasattr(jobs, "run_inline"):
-        job_id = jobs.run_inline(ws, outfits.KIND, params, echo=not args.json)
-        result = jobs.get(ws, job_id)
-        result = getattr(result, "result", result)
-    else:
-        result = outfits.train_complementary(ws, params, _PrintProgress())
+    job_id = jobs.run_inline(ws, outfits.KIND, params, echo=not args.json)
+    result = jobs.get(ws, job_id)
+    result = getattr(result, "result", result)
     print_result(result, args.json)
     return 0
 
@@ -171,11 +156,10 @@ def _score(args: argparse.Namespace) -> int:
 
         model = outfits.require_model(Workspace.open(args.workspace))
     scored = outfits.score_pairs(model, pairs)  # raises before anything is written when an id is unknown
-    tmp = args.out.with_name(args.out.name + ".tmp")
+    from core.data.files import atomic_write_bytes
     from core.services.exports import to_csv_bytes  # a file people open in spreadsheets: formula cells escaped
 
-    tmp.write_bytes(to_csv_bytes(scored))
-    tmp.replace(args.out)
+    atomic_write_bytes(args.out, to_csv_bytes(scored))
     print(f"wrote {len(scored)} scored pairs to {args.out}")
     return 0
 

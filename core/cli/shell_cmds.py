@@ -28,17 +28,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _demo(args: argparse.Namespace) -> int:
     from core.config import get_settings
-    from core.data.demo import generate_demo
-    from core.data.workspace import MANIFEST
+    from core.data.workspace import is_workspace
+    from core.services.demo import create_demo
 
     settings = get_settings()
     out = args.out if args.out is not None else settings.workspace_dir()
     seed = settings.seed if args.seed is None else args.seed
-    if args.if_missing and not args.force and (Path(out) / MANIFEST).is_file():
+    if args.if_missing and not args.force and is_workspace(Path(out)):
         print(f"workspace already there: {Path(out).resolve()}")
         return 0
     started = time.perf_counter()
-    ws = generate_demo(out, size=args.size, seed=seed, replace=args.force)
+    ws = create_demo(out, size=args.size, seed=seed, replace=args.force)
     result = {"workspace": ws.name, "path": str(ws.path), "size": args.size, "seed": seed,
               **ws.manifest["sizes"], "seconds": round(time.perf_counter() - started, 1)}
     if args.train_models:

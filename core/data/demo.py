@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
 import time
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -15,10 +11,11 @@ import numpy as np
 import pandas as pd
 
 from core.columns import DEFAULT_EVENT_WEIGHTS, EVENTS
-from core.data.workspace import CATALOGUE, CUSTOMERS, IMAGE_FEATURES, INTERACTIONS, MANIFEST, OUTFITS, Workspace
+from core.data.files import staged_folder
+from core.data.workspace import (PLANTED, Workspace, is_workspace, write_image_features, write_manifest,
+                                 write_table_files)
 from core.errors import ConfigError, WorkspaceError
 
-PLANTED = "planted.npz"  # truth arrays of the demo (latent factors, unmasked attributes, errors, outfit rule)
 TEXT = pd.StringDtype(na_value=np.nan)  # pandas' `str` dtype, as the validating readers produce
 
 
@@ -155,23 +152,6 @@ IMAGE_DIM = 32
 
 
 # ----------------------------------------------------------------------------------------------- truth
-@dataclass
-class Latent:
-    """Planted latent structure shared by every table. Shapes: brands (B,), items (I,), users (U,)."""
-
-    brand_factors: np.ndarray  # float32 (B, K)
-    brand_popularity: np.ndarray  # float64 (B,), sums to 1
-    brand_style: np.ndarray  # int64 (B,)
-    brand_tier: np.ndarray  # int64 (B,) index into TIERS
-    item_brand: np.ndarray  # int64 (I,)
-    item_factors: np.ndarray  # float32 (I, K)
-    item_popularity: np.ndarray  # float64 (I,), sums to 1
-    item_style: np.ndarray  # int64 (I,) the style its content is written in
-    user_factors: np.ndarray  # float32 (U, K)
-    user_activity: np.ndarray  # float64 (U,), sums to 1
-    user_styles: np.ndarray  # int64 (U, 2): primary style, secondary style or -1
-
-
 def make_brands(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
     """Brand factor vectors (one or two styles), heavy-tailed popularity, a price tier leaning on style."""
     style = rng.integers(0, K, n)
@@ -402,9 +382,9 @@ def generate_demo(out: Path | str, size: str = "small", seed: int = 42, replace:
     if size not in SIZES:
         raise ConfigError(f"unknown demo size {size!r}: choose one of {', '.join(SIZES)}")
     out = Path(out).resolve()
-    if (out / MANIFEST).is_file() and not replace:
+    if is_workspace(out) and not replace:
         raise WorkspaceError(f"{out} already holds a workspace: pass --force to replace it, or choose another --out")
-    if out.exists() and not (out / MANIFEST).is_file() and any(out.iterdir()):
+    if out.exists() and not is_workspace(out) and any(out.iterdir()):
         raise WorkspaceError(f"{out} exists and is not a workspace: choose an empty or new folder")
     spec = SIZES[size]
     started = time.perf_counter()
@@ -423,33 +403,23 @@ def generate_demo(out: Path | str, size: str = "small", seed: int = 42, replace:
     planted = _planted_arrays(brands, items, users, content, attr_truth, outfit_truth, projection)
     manifest = _manifest(out.name if name is None else name, size, seed, spec, catalogue, interactions, outfits,
                          customers, attr_truth, outfit_truth, time.perf_counter() - started)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = out.parent / f".{out.name}.staging-{uuid.uuid4().hex[:8]}"
-    staging.mkdir()
     try:
-        interactions.to_parquet(staging / INTERACTIONS, index=False)
-        catalogue.to_parquet(staging / CATALOGUE, index=False)
-        outfits.to_parquet(staging / OUTFITS, index=False)
-        customers.to_parquet(staging / CUSTOMERS, index=False)
-        np.savez(staging / IMAGE_FEATURES, item_ids=items["ids"], vectors=vectors)
-        np.savez_compressed(staging / PLANTED, **planted)
-        (staging / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-        _swap(staging, out, replace)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        with staged_folder(out, replace=replace) as staging:
+            write_table_files(staging, {"interactions": interactions, "catalogue": catalogue, "outfits": outfits,
+                                        "customers": customers})
+            write_image_features(staging, items["ids"], vectors)
+            np.savez_compressed(staging / PLANTED, **planted)
+            write_manifest(staging, manifest)
+    except OSError as error:
+        if not replace and out.is_dir() and any(out.iterdir()):  # someone else's folder: never overwritten
+            raise WorkspaceError(f"{out} was created meanwhile: open it, or pass --force to replace it") from error
         raise
-    ws = Workspace.open(out)
-    try:
-        from core.db.session import ensure_schema
-    except ImportError:  # the database layer is optional for reading a workspace
-        return ws
-    ensure_schema(ws)
-    return ws
+    return Workspace.open(out)
 
 
 def load_planted(ws: Workspace) -> dict[str, np.ndarray]:
     """The demo's truth arrays (see `_planted_arrays`); raises WorkspaceError for a workspace that is not a demo."""
-    path = ws.path / PLANTED
+    path = ws.planted_path
     if not path.is_file():
         raise WorkspaceError(f"workspace '{ws.name}' has no planted truth: only demo workspaces do")
     with np.load(path, allow_pickle=False) as data:
@@ -457,31 +427,6 @@ def load_planted(ws: Workspace) -> dict[str, np.ndarray]:
 
 
 # ------------------------------------------------------------------------------------------------ helpers
-def _swap(staging: Path, out: Path, replace: bool) -> None:
-    """Rename the staged folder into place; with `replace`, an existing workspace is moved aside and removed after.
-
-    Without `replace` the rename fails if someone else created a non-empty `out` meanwhile (never overwritten).
-    """
-    old = None
-    if not replace:
-        try:
-            os.rename(staging, out)
-        except OSError as error:
-            raise WorkspaceError(f"{out} was created meanwhile: open it, or pass --force to replace it") from error
-        return
-    if out.exists():
-        old = out.parent / f".{out.name}.old-{uuid.uuid4().hex[:8]}"
-        os.rename(out, old)
-    try:
-        os.rename(staging, out)
-    except BaseException:
-        if old is not None:
-            os.rename(old, out)
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-
-
 def _gumbel_argmax(rng: np.random.Generator, logits: np.ndarray) -> np.ndarray:
     """One categorical sample per row of `logits` (n, c) -> int64 (n,)."""
     u = rng.random(logits.shape)

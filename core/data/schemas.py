@@ -94,10 +94,6 @@ def allowed_column(kind: str, column: str) -> bool:
     return column in s.columns or (s.allow_attributes and column.startswith(ATTRIBUTE_PREFIX) and len(column) > len(ATTRIBUTE_PREFIX))
 
 
-def is_formula_like(value: str) -> bool:
-    return value.startswith(FORMULA_PREFIXES)
-
-
 def conform(kind: str, frame: pd.DataFrame) -> pd.DataFrame:
     """The stored form of a table whose values are already valid: canonical column order and dtypes.
 
@@ -148,10 +144,6 @@ def parse_timestamps(values: pd.Series) -> pd.Series:
     stripped = values.str.strip()
     parsed = pd.to_datetime(stripped.where(stripped != "", None), utc=True, errors="coerce", format="ISO8601")
     return parsed.astype("datetime64[ns, UTC]")
-
-
-def empty_table(kind: str) -> pd.DataFrame:
-    return conform(kind, pd.DataFrame({c: pd.Series([], dtype=object) for c in schema(kind).required}))
 
 
 def event_weights(events: pd.Series) -> pd.Series:

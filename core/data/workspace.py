@@ -6,11 +6,13 @@ import json
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
 
 from core.config import Settings, get_settings
+from core.data.files import atomic_write_json
 from core.errors import WorkspaceError
 
 # File layout of a workspace folder; readers write these only after validation, atomically.
@@ -20,9 +22,37 @@ OUTFITS = "outfits.parquet"  # outfit_id, item_id
 CUSTOMERS = "customers.parquet"  # user_id, unsubscribed, bounced, test_account
 IMAGE_FEATURES = "image_features.npz"  # item_ids (str), vectors (float32, (n, d))
 MANIFEST = "workspace.json"  # name, description, created_at, source, planted (demo truth, optional)
+PLANTED = "planted.npz"  # demo only: truth arrays (latent factors, unmasked attributes, errors, outfit rule)
 DATABASE = "atelier.db"
 ARTIFACTS = "artifacts"
 TABLES = {"interactions": INTERACTIONS, "catalogue": CATALOGUE, "outfits": OUTFITS, "customers": CUSTOMERS}
+
+
+def table_file(name: str) -> str:
+    """File name of a table: the four generic ones, or `<name>.parquet` for a public data set's extra table."""
+    return TABLES.get(name, f"{name}.parquet")
+
+
+def is_workspace(folder: Path) -> bool:
+    return (Path(folder) / MANIFEST).is_file()
+
+
+def write_table_files(folder: Path, tables: Mapping[str, pd.DataFrame]) -> list[str]:
+    """Write validated tables into `folder` (a staging folder, published whole afterwards); returns the file names."""
+    names = []
+    for name, frame in tables.items():
+        frame.to_parquet(Path(folder) / table_file(name), index=False)
+        names.append(table_file(name))
+    return names
+
+
+def write_manifest(folder: Path, manifest: dict[str, Any]) -> None:
+    atomic_write_json(Path(folder) / MANIFEST, manifest, default=str)
+
+
+def write_image_features(folder: Path, item_ids: np.ndarray, vectors: np.ndarray) -> None:
+    """Store precomputed image vectors: item_ids str (n,), vectors float32 (n, d)."""
+    np.savez(Path(folder) / IMAGE_FEATURES, item_ids=item_ids, vectors=vectors)
 
 
 @dataclass(frozen=True)
@@ -39,7 +69,7 @@ class Workspace:
         candidate = Path(name_or_path) if name_or_path is not None else settings.workspace_dir()
         if name_or_path is not None and not candidate.is_dir():
             candidate = settings.workspace_dir(str(name_or_path))
-        if not (candidate / MANIFEST).is_file():
+        if not is_workspace(candidate):
             raise WorkspaceError(
                 f"no workspace at {candidate}: create the demo with `python -m core demo` "
                 "or import data with `python -m core import`"
@@ -58,8 +88,32 @@ class Workspace:
     def artifacts_path(self) -> Path:
         return self.path / ARTIFACTS
 
+    @property
+    def planted_path(self) -> Path:
+        return self.path / PLANTED
+
+    def table_path(self, table: str) -> Path:
+        return self.path / table_file(table)
+
     def has(self, table: str) -> bool:
-        return (self.path / TABLES[table]).is_file()
+        return self.table_path(table).is_file()
+
+    def table_version(self, table: str) -> int:
+        """mtime in ns of the table's file, 0 when absent: a cache key that changes whenever the table is replaced."""
+        path = self.table_path(table)
+        return path.stat().st_mtime_ns if path.is_file() else 0
+
+    def signature(self) -> tuple[tuple[str, int], ...]:
+        """(file name, mtime ns) of the four tables and the manifest: changes whenever one is replaced."""
+        files = [self.path / name for name in (*TABLES.values(), MANIFEST)]
+        return tuple((f.name, f.stat().st_mtime_ns if f.is_file() else 0) for f in files)
+
+    def read_table(self, table: str, columns: list[str] | None = None) -> pd.DataFrame:
+        """A stored table (any name, see table_file), all columns from the shared cache or only `columns` read fresh."""
+        if columns is None:
+            return self._table(table)
+        path = self._existing(table)
+        return pd.read_parquet(path, columns=columns)
 
     def interactions(self) -> pd.DataFrame:
         return self._table("interactions")
@@ -81,10 +135,14 @@ class Workspace:
         with np.load(path, allow_pickle=False) as data:
             return data["item_ids"].astype(object), data["vectors"].astype(np.float32)
 
-    def _table(self, table: str) -> pd.DataFrame:
-        path = self.path / TABLES[table]
+    def _existing(self, table: str) -> Path:
+        path = self.table_path(table)
         if not path.is_file():
             raise WorkspaceError(f"workspace '{self.name}' has no {table}: import a {table} file on the Data page")
+        return path
+
+    def _table(self, table: str) -> pd.DataFrame:
+        path = self._existing(table)
         # The cached frame is shared: callers must copy before mutating.
         return _read_parquet(str(path), path.stat().st_mtime_ns)
 
@@ -99,4 +157,4 @@ def list_workspaces(settings: Settings | None = None) -> list[Workspace]:
     root = settings.workspaces_dir
     if not root.is_dir():
         return []
-    return [Workspace(p.name, p.resolve()) for p in sorted(root.iterdir()) if (p / MANIFEST).is_file()]
+    return [Workspace(p.name, p.resolve()) for p in sorted(root.iterdir()) if is_workspace(p)]

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +18,7 @@ from core.db import audit
 from core.db.models import AttributeReview, CatalogueValue
 from core.db.session import insert_ignore, read_session, transaction
 from core.errors import AtelierError, StaleEditError, UnknownIdError, ValidationError, Problem
+from core.services.exports import to_csv_bytes
 
 if TYPE_CHECKING:  # torch loads only where a model is used
     from core.models.attributes import AttributeModel
@@ -30,7 +29,6 @@ VALUE_DECISIONS = ("accept", "correct")
 TOP = 3
 QUALITY_COLUMNS = ("attribute", "samples", "test_samples", "classes", "weighted_f1", "accuracy", "majority_accuracy",
                    "baseline_f1", "baseline_accuracy")
-DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n", "\0")
 
 
 # -- catalogue with the reviewers' decisions ------------------------------------------------------------------
@@ -470,27 +468,11 @@ def consolidated_catalogue(ws: Workspace) -> pd.DataFrame:
     return merged
 
 
-def escape_cell(value: object) -> str:
-    """The cell as text, prefixed with ' when a spreadsheet would run it as a formula (= + - @ tab CR LF NUL)."""
-    text = "" if value is None or (not isinstance(value, (list, tuple, np.ndarray)) and pd.isna(value)) else str(value)
-    return "'" + text if text.startswith(DANGEROUS_PREFIXES) else text
-
-
-def to_csv_bytes(frame: pd.DataFrame) -> bytes:
-    """UTF-8 CSV with every header and cell escaped against formula injection."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([escape_cell(c) for c in frame.columns])
-    for row in frame.itertuples(index=False, name=None):
-        writer.writerow([escape_cell(v) for v in row])
-    return buffer.getvalue().encode("utf-8")
-
-
 def export_catalogue(ws: Workspace, by: str) -> bytes:
     """The consolidated catalogue as escaped CSV bytes, with an audit row (who, rows, the file's sha256)."""
     auth.require_action(by, "catalogue.export")
     frame = consolidated_catalogue(ws)
-    data = to_csv_bytes(frame)
+    data = to_csv_bytes(frame, blank_all_missing=True)
     with transaction(ws) as session:
         audit.record(session, by, "attribute.export", ws.name, "catalogue",
                      {"rows": len(frame), "sha256": hashlib.sha256(data).hexdigest()})

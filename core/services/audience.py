@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -495,7 +494,3 @@ def lift(target: np.ndarray, control: np.ndarray, outcome: str = "bought", z: fl
         log_ratio = math.log(pt / pc)
         rel_ci = (math.exp(log_ratio - z * se_log) - 1.0, math.exp(log_ratio + z * se_log) - 1.0)
     return Lift(outcome, nt, nc, pt, pc, diff, (diff - z * se, diff + z * se), rel, rel_ci)
-
-
-def now_utc() -> datetime:
-    return datetime.now(timezone.utc)

@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Sequence
 
+import numpy as np
 import pandas as pd
 
 from core.columns import SUPPRESSION_FLAGS, Columns
+from core.data.schemas import FORMULA_PREFIXES
 from core.data.workspace import Workspace
 from core.db import audit
 from core.db.session import transaction
@@ -25,8 +27,6 @@ from core.services.audience import Audience
 from core.auth import require_role
 from core.services.campaigns import load_campaign
 
-# A cell starting with one of these is run as a formula (or splits a row) in Excel / LibreOffice / Sheets.
-DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n", "\0")
 OPTIONAL_COLUMNS = (Columns.score, Columns.rank)
 EXPORT_ROLE = "crm"  # the role that may export audiences (checked again here, not only on the page)
 
@@ -43,19 +43,31 @@ class ExportResult:
     target: str
 
 
-def escape_cell(value: object) -> str:
-    """The cell as text, prefixed with ' when it starts with = + - @ tab CR LF or NUL (kept as text by spreadsheets)."""
-    text = "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
-    return "'" + text if text.startswith(DANGEROUS_PREFIXES) else text
+def escape_cell(value: object, blank_all_missing: bool = False) -> str:
+    """The cell as text, prefixed with ' when it starts with = + - @ tab CR LF or NUL (kept as text by spreadsheets).
+
+    Missing cells are empty: None and Python-float NaN always; with `blank_all_missing` every scalar pandas
+    calls missing too (pd.NA, NaT, numpy float32 NaN), which are otherwise written as "<NA>", "NaT", "nan".
+    """
+    if blank_all_missing:
+        missing = value is None or (not isinstance(value, (list, tuple, np.ndarray)) and pd.isna(value))
+    else:
+        missing = value is None or (isinstance(value, float) and pd.isna(value))
+    text = "" if missing else str(value)
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
 
 
-def to_csv_bytes(frame: pd.DataFrame) -> bytes:
-    """Every header and cell escaped, every field quoted when needed, UTF-8, CRLF rows (RFC 4180)."""
+def to_csv_bytes(frame: pd.DataFrame, blank_all_missing: bool = False) -> bytes:
+    """Every header and cell escaped, every field quoted when needed, UTF-8, CRLF rows (RFC 4180).
+
+    blank_all_missing (see escape_cell): False for audience exports and scored pairs (their columns hold no
+    pandas NA), True for the catalogue and attribute predictions, whose text columns do.
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
-    writer.writerow([escape_cell(c) for c in frame.columns])
+    writer.writerow([escape_cell(c, blank_all_missing) for c in frame.columns])
     for row in frame.itertuples(index=False, name=None):
-        writer.writerow([escape_cell(v) for v in row])
+        writer.writerow([escape_cell(v, blank_all_missing) for v in row])
     return buffer.getvalue().encode("utf-8")
 
 

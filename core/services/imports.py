@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 import shutil
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -22,7 +20,8 @@ from core.config import REPO_ROOT, get_settings
 from core.data.public import DEFAULT_FOLDERS, read_public
 from core.data.readers import Source, read_table, validate_frame
 from core.data.schemas import KINDS, SCHEMAS, TEXT
-from core.data.workspace import MANIFEST, TABLES, Workspace, list_workspaces
+from core.data.files import staged_folder, staging_folder, swap_files
+from core.data.workspace import Workspace, is_workspace, list_workspaces, write_manifest, write_table_files
 from core.errors import AtelierError, Problem, ValidationError, WorkspaceError
 
 WORKSPACE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -208,21 +207,15 @@ def write_tables(workspace: str | Path, tables: dict[str, pd.DataFrame], sources
     rows = {kind: int(len(frame)) for kind, frame in tables.items()}
     if existing is None:
         target = _new_path(workspace)
-        staging = target.parent / f".staging-{target.name}-{uuid.uuid4().hex[:8]}"
-        staging.mkdir(parents=True)
+        manifest = {"name": target.name, "description": description or f"imported by {by}",
+                    "created_at": _now(), "source": {k: v["source"] for k, v in sources.items()}}
         try:
-            _write_all(staging, tables, extra)
-            manifest = {"name": target.name, "description": description or f"imported by {by}",
-                        "created_at": _now(), "source": {k: v["source"] for k, v in sources.items()}}
-            _write_json(staging / MANIFEST, manifest)
-            os.rename(staging, target)  # fails if someone created the same name meanwhile
+            with staged_folder(target) as staging:
+                write_table_files(staging, {**tables, **extra})
+                write_manifest(staging, manifest)
         except OSError as error:
-            shutil.rmtree(staging, ignore_errors=True)
             if target.exists():  # another import created the same name between our check and the rename
                 raise AtelierError(f"workspace {target.name!r} was created meanwhile: import again to replace its tables") from error
-            raise
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
             raise
         ws = Workspace.open(target)
         try:
@@ -232,10 +225,9 @@ def write_tables(workspace: str | Path, tables: dict[str, pd.DataFrame], sources
             raise
         return ImportResult(ws.name, ws.path, True, rows, run_ids, notes)
     ws = existing
-    staging = ws.path / f".staging-{uuid.uuid4().hex[:8]}"
-    staging.mkdir()
+    staging = staging_folder(ws.path)
     try:
-        _write_all(staging, tables, extra)
+        names = write_table_files(staging, {**tables, **extra})
         from core.db.session import transaction  # late import: reading files must not need the database
 
         undo: Callable[[], None] | None = None
@@ -243,14 +235,14 @@ def write_tables(workspace: str | Path, tables: dict[str, pd.DataFrame], sources
             with transaction(ws) as session:
                 run_ids = _record_in(session, ws, tables, sources, rows, notes, by, created=False)
                 # Files are swapped inside the transaction: if the commit fails, the old files come back.
-                undo = _swap_in(ws.path, staging, [TABLES[k] for k in tables] + [f"{k}.parquet" for k in extra])
+                undo = swap_files(ws.path, staging, names)
         except BaseException:
             if undo is not None:
                 undo()
             raise
         manifest = ws.manifest
         manifest.setdefault("imports", []).append({"at": _now(), "by": by, "rows": rows})
-        _write_json(ws.path / MANIFEST, manifest)
+        write_manifest(ws.path, manifest)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return ImportResult(ws.name, ws.path, False, rows, run_ids, notes)
@@ -259,10 +251,10 @@ def write_tables(workspace: str | Path, tables: dict[str, pd.DataFrame], sources
 def _existing(workspace: str | Path) -> Workspace | None:
     path = Path(workspace)
     if isinstance(workspace, Path) or os.sep in str(workspace):
-        return Workspace.open(path) if (path / MANIFEST).is_file() else None
+        return Workspace.open(path) if is_workspace(path) else None
     check_workspace_name(str(workspace))
     candidate = get_settings().workspace_dir(str(workspace))
-    return Workspace.open(candidate) if (candidate / MANIFEST).is_file() else None
+    return Workspace.open(candidate) if is_workspace(candidate) else None
 
 
 def _new_path(workspace: str | Path) -> Path:
@@ -278,42 +270,6 @@ def _new_path(workspace: str | Path) -> Path:
     root = get_settings().workspaces_dir
     root.mkdir(parents=True, exist_ok=True)
     return root / check_workspace_name(str(workspace))
-
-
-def _write_all(folder: Path, tables: dict[str, pd.DataFrame], extra: dict[str, pd.DataFrame]) -> None:
-    for kind, frame in tables.items():
-        frame.to_parquet(folder / TABLES[kind], index=False)
-    for name, frame in extra.items():
-        frame.to_parquet(folder / f"{name}.parquet", index=False)
-
-
-def _swap_in(target: Path, staging: Path, names: list[str]) -> Callable[[], None]:
-    """Move staged files over the live ones (old ones kept in staging/previous); returns an undo.
-
-    If a move fails midway, the files moved so far are put back before the error propagates.
-    """
-    backups = staging / "previous"
-    backups.mkdir()
-    moved_old: list[str] = []
-    placed: list[str] = []
-
-    def undo() -> None:
-        for name in placed:
-            (target / name).unlink(missing_ok=True)
-        for name in moved_old:
-            os.replace(backups / name, target / name)
-
-    try:
-        for name in names:
-            if (target / name).exists():
-                os.replace(target / name, backups / name)
-                moved_old.append(name)
-            os.replace(staging / name, target / name)
-            placed.append(name)
-    except BaseException:
-        undo()
-        raise
-    return undo
 
 
 def _record(ws: Workspace, tables: dict[str, pd.DataFrame], sources: dict[str, dict[str, Any]],
@@ -346,12 +302,6 @@ def _record_in(session: Any, ws: Workspace, tables: dict[str, pd.DataFrame], sou
     return [int(r.id) for r in runs]
 
 
-def _write_json(path: Path, payload: dict[str, Any]) -> None:
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}")
-    tmp.write_text(json.dumps(payload, indent=2, default=str), encoding="utf-8")
-    os.replace(tmp, path)
-
-
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -366,8 +316,8 @@ def workspace_summary(ws: Workspace) -> dict[str, Any]:
         manifest = {}
     summary["created_at"] = manifest.get("created_at")
     summary["description"] = manifest.get("description", "")
-    for kind, file in TABLES.items():
-        path = ws.path / file
+    for kind in KINDS:
+        path = ws.table_path(kind)
         summary[kind] = _parquet_rows(path) if path.is_file() else None
     return summary
 
@@ -379,7 +329,7 @@ def table_details(ws: Workspace) -> dict[str, int]:
     import pyarrow.parquet as pq
 
     details: dict[str, int] = {}
-    outfits, customers = ws.path / TABLES["outfits"], ws.path / TABLES["customers"]
+    outfits, customers = ws.table_path("outfits"), ws.table_path("customers")
     try:
         if outfits.is_file():
             ids = pq.read_table(outfits, columns=["outfit_id"]).column("outfit_id")
@@ -407,7 +357,7 @@ def table_preview(ws: Workspace, kind: str, rows: int = 20) -> pd.DataFrame | No
     """The first rows of one stored table, read without loading the whole file (None if the table is absent)."""
     import pyarrow.parquet as pq
 
-    path = ws.path / TABLES[kind]
+    path = ws.table_path(kind)
     if not path.is_file():
         return None
     batch = next(pq.ParquetFile(path).iter_batches(batch_size=rows), None)

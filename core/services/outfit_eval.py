@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from core.columns import Columns
+from core.data.public import read_mango, read_polyvore
 from core.errors import ValidationError, Problem
 from core.models.complementary import ComplementaryModel, ComplementaryParams, ItemFeatures, TypeSampler, outfit_pairs, train
 
@@ -229,86 +230,12 @@ def compatibility_auc(score: ScoreFn, feats: ItemFeatures, rows: list[tuple[int,
 
 # -- public data sets -------------------------------------------------------------------------------------------
 
-def load_mango(folder) -> dict[str, pd.DataFrame]:
-    """Mango outfits as generic tables {catalogue, outfits} (the data area's reader when present)."""
-    try:
-        from core.data.public import read_mango  # the data area's validating reader
-    except ImportError:
-        return _read_mango_files(folder)
-    return read_mango(folder)
-
-
-def _read_mango_files(folder) -> dict[str, pd.DataFrame]:
-    from pathlib import Path
-
-    folder = Path(folder)
-    read = lambda name: pd.read_csv(folder / name, dtype=str, keep_default_na=False)  # noqa: E731
-    p = read("product_data.csv")
-    catalogue = pd.DataFrame({
-        Columns.item: p["cod_modelo_color"],
-        Columns.name: p["des_product_type"],
-        "category": p["des_product_type"],
-        "category_group": p["des_product_category"],
-        "division": p["des_sex"],
-        "attr_family": p["des_product_family"],
-        "attr_aggregated_family": p["des_product_aggregated_family"],
-        "attr_colour": p["des_agrup_color_eng"],
-        "attr_colour_detail": p["des_color_specification_esp"],
-        "attr_fabric": p["des_fabric"],
-        "attr_line": p["des_line"],
-        "attr_age": p["des_age"],
-    })
-    o = read("outfit_data.csv")
-    outfits = pd.DataFrame({Columns.outfit: o["cod_outfit"], Columns.item: o["cod_modelo_color"]})
-    return {"catalogue": catalogue, "outfits": outfits}
-
-
-def load_polyvore(folder) -> dict[str, pd.DataFrame]:
-    """Polyvore outfits {catalogue, outfits, compatibility (label, outfit_id, item_id)} with categories only."""
-    try:
-        from core.data.public import read_polyvore
-    except ImportError:
-        return _read_polyvore_files(folder)
-    return read_polyvore(folder)
-
-
-def _read_polyvore_files(folder) -> dict[str, pd.DataFrame]:
-    import json
-    from pathlib import Path
-
-    folder = Path(folder)
-    cats = pd.read_csv(folder / "categories.csv", header=None, names=["id", "fine", "semantic"], dtype=str, keep_default_na=False)
-    fine = dict(zip(cats["id"], cats["fine"]))
-    semantic = dict(zip(cats["id"], cats["semantic"]))
-    item_cat = json.loads((folder / "train_category.json").read_text())
-    sets = json.loads((folder / "valid.json").read_text())
-    rows, index = [], {}
-    for s in sets:
-        for it in s["items"]:
-            rows.append((s["set_id"], it["item_id"]))
-            index[f"{s['set_id']}_{it['index']}"] = it["item_id"]
-    outfits = pd.DataFrame(rows, columns=[Columns.outfit, Columns.item])
-    items = outfits[Columns.item].unique()
-    catalogue = pd.DataFrame({
-        Columns.item: items,
-        "category": [fine.get(item_cat.get(i, ""), "") for i in items],
-        "category_group": [semantic.get(item_cat.get(i, ""), "") for i in items],
-    })
-    compat = []
-    for k, line in enumerate((folder / "compatibility_valid.txt").read_text().split("\n")):
-        parts = line.split()
-        if parts:
-            compat.extend((int(parts[0]), f"c{k}", index.get(x, "")) for x in parts[1:])
-    compatibility = pd.DataFrame(compat, columns=["label", Columns.outfit, Columns.item])
-    return {"catalogue": catalogue, "outfits": outfits, "compatibility": compatibility}
-
-
 def evaluate_polyvore(folder, params: ComplementaryParams | None = None, test_fraction: float = 0.2, seed: int = 42) -> dict:
     """Polyvore (categories only): the three metrics on an outfit split of valid.json, plus the AUC on the
     dataset's labelled compatibility rows (positives from test outfits only, every negative row)."""
     from dataclasses import replace
 
-    data = load_polyvore(folder)
+    data = read_polyvore(folder)
     params = replace(params or ComplementaryParams(), use_item_ids=False)  # ids: most items occur once
     train_outfits, test_outfits = split_outfits(data["outfits"], test_fraction, seed)
     result = evaluate(data["catalogue"], train_outfits, test_outfits, params)
@@ -335,7 +262,7 @@ def evaluate_mango(folder, params: ComplementaryParams | None = None, test_fract
                    set_model: bool = False) -> dict:
     """Mango curated outfits: split by outfit, train, and score model / prior / random (+ the set-model
     comparison under "outfit_scorers" when `set_model`)."""
-    data = load_mango(folder)
+    data = read_mango(folder)
     train_outfits, test_outfits = split_outfits(data["outfits"], test_fraction, seed)
     result = evaluate(data["catalogue"], train_outfits, test_outfits, params)
     model = result.pop("trained_model")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.data.demo import generate_demo
 from core.db.session import schema_refusal
+from core.services.demo import create_demo
 
-__all__ = ["generate_demo", "schema_refusal"]
+__all__ = ["create_demo", "schema_refusal"]

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from core.data.public import read_polyvore
 from core.models.complementary import ComplementaryParams
 from core.services import outfit_eval
 
@@ -26,7 +27,7 @@ def test_mango_model_beats_the_prior_on_pair_auc_and_fitb(shared_data: Path) -> 
 @pytest.mark.realdata
 @pytest.mark.slow  # parsing 3 MB of JSON + 200k categories: ~5 s quiet, 20 s on a busy machine
 def test_polyvore_reader_maps_compatibility_rows_to_items(shared_data: Path) -> None:
-    data = outfit_eval.load_polyvore(shared_data / "polyvore-outfits-partial")
+    data = read_polyvore(shared_data / "polyvore-outfits-partial")
     assert data["outfits"]["outfit_id"].nunique() == 5000
     compat = data["compatibility"]
     assert compat.groupby("question")["label"].first().value_counts().to_dict() == {1: 5000, 0: 5000}

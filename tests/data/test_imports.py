@@ -146,8 +146,8 @@ def test_import_public_tmall(atelier_home: Path, shared_data: Path) -> None:
     ws = Workspace.open("tmall")
     assert result.rows["interactions"] == 260_864
     assert ws.interactions()["brand_id"].nunique() == 1_993
-    assert (ws.path / "repeat_buyers.parquet").is_file() and (ws.path / "log.parquet").is_file()
-    assert pd.read_parquet(ws.path / "log.parquet")["event"].notna().all()
+    assert ws.has("repeat_buyers") and ws.has("log")
+    assert ws.read_table("log")["event"].notna().all()
 
 
 @pytest.mark.slow

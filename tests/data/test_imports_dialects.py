@@ -60,7 +60,7 @@ def test_concurrent_imports_leave_one_whole_version(atelier_home: Path) -> None:
     for t in threads:
         t.join(120)
     assert not errors, errors
-    stored = pd.read_parquet(ws.path / "catalogue.parquet")["item_id"]
+    stored = pd.read_parquet(ws.table_path("catalogue"))["item_id"]
     tags = {value.split("-")[0] for value in stored}
     assert len(stored) == 200 and len(tags) == 1  # one import's table, whole
     assert _counts(ws)[0] == 5

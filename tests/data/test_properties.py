@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -114,6 +113,6 @@ def test_import_writes_all_or_nothing(seeded_workspace, case: tuple[str, bytes])
         assert table_checksums(seeded_workspace.path) == before
         return
     assert expected is not None
-    stored = pd.read_parquet(Path(seeded_workspace.path) / f"{kind}.parquet")
+    stored = pd.read_parquet(seeded_workspace.table_path(kind))
     id_column = "outfit_id" if kind == "outfits" else "user_id" if kind in ("interactions", "customers") else "item_id"
     assert stored[id_column].tolist() == expected[id_column].tolist()

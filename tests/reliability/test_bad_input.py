@@ -175,7 +175,7 @@ def test_fuzzed_csv_reader_and_import(seeded_workspace: Workspace, report) -> No
             seen["rejected"] += 1
         else:
             assert expected is not None
-            stored = pd.read_parquet(seeded_workspace.path / f"{kind}.parquet")
+            stored = pd.read_parquet(seeded_workspace.table_path(kind))
             assert len(stored) == len(expected)  # the whole file, never a part of it
             seen["imported"] += 1
         leftovers = [p.name for p in seeded_workspace.path.iterdir() if p.name.startswith(".") or p.suffix == ".tmp"]

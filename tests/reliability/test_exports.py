@@ -13,15 +13,16 @@ import pytest
 import sqlalchemy as sa
 
 from core.data.idmap import IdMap
+from core.data.schemas import FORMULA_PREFIXES
 from core.data.workspace import Workspace
 from core.db.models import AuditLog
 from core.db.session import read_session
 from core.services import attributes, campaigns, exports
 from core.services.audience import AudienceSpec, Exclusions
-from tests.crm.conftest import make_crm_workspace, planted_model, save_model, user_id
+from tests.crm.conftest import make_crm_workspace, planted_model, save_model
 
 DANGEROUS = ["=1+2", "+1", "-1", "@SUM(A1)", "\tx", "\rx", "\nx", "\0x"]
-PREFIXES = exports.DANGEROUS_PREFIXES
+PREFIXES = FORMULA_PREFIXES
 EXPORT_ACTIONS = ("export_audience", "attribute.export")
 
 
@@ -39,7 +40,7 @@ def _hostile_workspace(root: Path) -> Workspace:
     save_model(ws, type(model)(IdMap(users), model.brand_ids, model.user_factors, model.brand_factors,
                                model.user_bias, model.brand_bias))
     pd.DataFrame({"item_id": [f"i{k}" for k in range(len(DANGEROUS))], "name": DANGEROUS,
-                  "brand": DANGEROUS, "attr_colour": DANGEROUS}).to_parquet(ws.path / "catalogue.parquet", index=False)
+                  "brand": DANGEROUS, "attr_colour": DANGEROUS}).to_parquet(ws.table_path("catalogue"), index=False)
     for k, value in enumerate(DANGEROUS):  # a merchandiser types a formula as the corrected value
         attributes.decide(ws, f"i{k}", "colour", "correct", value, "merch", f"hostile-{k}")
     return ws
@@ -76,7 +77,8 @@ def test_every_export_path_neutralises_formulas(atelier_home: Path, tmp_path: Pa
         "campaign export (+score, rank)": exports.export_campaign(ws, cid, by="crm", columns=("score", "rank")).data,
         "audience export (CLI daily job)": exports.export_audience(ws, audience, version, by="crm").data,
         "consolidated catalogue": attributes.export_catalogue(ws, by="merch"),
-        "attribute predictions (CLI)": attributes.to_csv_bytes(pd.DataFrame({"item_id": DANGEROUS, "predicted": DANGEROUS})),
+        "attribute predictions (CLI)": exports.to_csv_bytes(pd.DataFrame({"item_id": DANGEROUS, "predicted": DANGEROUS}),
+                                                             blank_all_missing=True),
         "scored outfit pairs (CLI)": _cli_scored_pairs(ws, tmp_path, monkeypatch),
     }
     unsafe, escaped, checked = {}, 0, 0
@@ -104,7 +106,7 @@ def test_suppressed_customers_never_leave(atelier_home: Path, report) -> None:
     customers = ws.customers().copy()
     for flag, who in zip(("unsubscribed", "unsubscribed", "bounced", "bounced", "test_account", "test_account"), later):
         customers.loc[customers.user_id == who, flag] = True
-    customers.to_parquet(ws.path / "customers.parquet", index=False)
+    customers.to_parquet(ws.table_path("customers"), index=False)
     outs = [exports.export_campaign(ws, cid, by="crm"), exports.export_campaign(ws, cid, by="crm", columns=("score",)),
             exports.export_audience(ws, audience, version, by="crm")]  # the audience object built before they left
     leaked = [uid for out in outs for uid in _cells(out.data)[1:] if uid in before_save | set(later)]
@@ -133,3 +135,10 @@ def test_n_exports_write_n_audit_rows_with_the_file_hash(atelier_home: Path, rep
     assert len(rows) == len(files) and matching == len(files)
     assert [r.who for r in rows] == ["crm", "merch", "crm", "crm2", "merch2", "crm"]
     assert all(r.at is not None and "rows" in r.details for r in rows)
+
+
+def test_missing_cells_are_blank_as_each_file_wrote_them() -> None:
+    """Audience files blank only None and float NaN; catalogue and prediction files blank every pandas NA."""
+    values = [None, float("nan"), pd.NA, pd.NaT, np.float32("nan"), ["=x"]]
+    assert [exports.escape_cell(v) for v in values] == ["", "", "<NA>", "NaT", "nan", "['=x']"]
+    assert [exports.escape_cell(v, blank_all_missing=True) for v in values] == ["", "", "", "", "", "['=x']"]

@@ -11,7 +11,6 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from core.data.workspace import Workspace
 from core.db import queries_outfits as q
 from core.db.models import AttributeReview, CatalogueValue, PairCandidate, PairLabel
 from core.db.session import ensure_schema, read_session, transaction
