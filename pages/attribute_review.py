@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import jobs
-from core.errors import AtelierError
+from core.errors import AtelierError, ParamsError
+from core.models.attributes.params import AttributeParams
+from core.services import attribute_training
 from core.services import attributes as svc
 from ui.auth import guard
 from ui import attributes as attr_ui
@@ -66,8 +67,9 @@ def model_section(ws, user: str) -> None:  # noqa: ANN001 — Workspace
                              "visited in random order (ASOS)")
     if st.button("Train attribute model", type="primary", key="attr_train"):
         try:
-            job_id = jobs.submit(ws, svc.KIND, svc.JOB_TARGET, {"epochs": int(epochs), "mode": mode, "by": user},
-                                 submitted_by=user)
+            job_id = attribute_training.submit_training(ws, AttributeParams(epochs=int(epochs), mode=mode), by=user)
+        except ParamsError as error:  # a value the form lets through but the model refuses: say which
+            st.error(error.summary(), icon=":material/error:")
         except AtelierError as error:
             show_error(error)
         else:

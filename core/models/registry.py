@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from core.errors import UnknownIdError
+from core.models.attributes.model import AttributeModel
+from core.models.complementary.model import ComplementaryModel
 from core.models.family import ModelFamily
 
 # Each family's package adds its model class here as it adopts the contract (core/models/<family>/).
-FAMILIES: dict[str, type[ModelFamily]] = {}
+FAMILIES: dict[str, type[ModelFamily]] = {
+    AttributeModel.kind: AttributeModel,
+    ComplementaryModel.kind: ComplementaryModel,
+}
 
 
 def family(kind: str) -> type[ModelFamily]:

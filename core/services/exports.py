@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Sequence
 
+import numpy as np
 import pandas as pd
 
 from core.columns import SUPPRESSION_FLAGS, Columns
@@ -44,7 +45,7 @@ class ExportResult:
 
 def escape_cell(value: object) -> str:
     """The cell as text, prefixed with ' when it starts with = + - @ tab CR LF or NUL (kept as text by spreadsheets)."""
-    text = "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
+    text = "" if value is None or (not isinstance(value, (list, tuple, np.ndarray)) and pd.isna(value)) else str(value)
     return "'" + text if text.startswith(DANGEROUS_PREFIXES) else text
 
 

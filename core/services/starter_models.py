@@ -13,8 +13,8 @@ JOB_TARGET = "core.services.starter_models:train_starter_models"
 # (label, job target, share of the job's progress): cheapest first, so the first pages light up soonest.
 STEPS: tuple[tuple[str, str, float], ...] = (
     ("brand affinity", "core.services.affinity_training:train_affinity", 0.15),
-    ("outfit pairs", "core.services.outfits:train_complementary", 0.2),
-    ("attribute predictor", "core.services.attributes:train_attributes", 0.3),
+    ("outfit pairs", "core.services.outfit_training:train_complementary", 0.2),
+    ("attribute predictor", "core.services.attribute_training:train_attributes", 0.3),
     ("long-tail embeddings", "core.services.long_tail:train_long_tail", 0.35),
 )
 
