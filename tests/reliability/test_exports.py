@@ -76,7 +76,7 @@ def test_every_export_path_neutralises_formulas(atelier_home: Path, tmp_path: Pa
         "campaign export (+score, rank)": exports.export_campaign(ws, cid, by="crm", columns=("score", "rank")).data,
         "audience export (CLI daily job)": exports.export_audience(ws, audience, version, by="crm").data,
         "consolidated catalogue": attributes.export_catalogue(ws, by="merch"),
-        "attribute predictions (CLI)": attributes.to_csv_bytes(pd.DataFrame({"item_id": DANGEROUS, "predicted": DANGEROUS})),
+        "attribute predictions (CLI)": exports.to_csv_bytes(pd.DataFrame({"item_id": DANGEROUS, "predicted": DANGEROUS})),
         "scored outfit pairs (CLI)": _cli_scored_pairs(ws, tmp_path, monkeypatch),
     }
     unsafe, escaped, checked = {}, 0, 0
