@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -11,18 +11,15 @@ from core import jobs
 from core.artifacts import ArtifactStore
 from core.data.workspace import Workspace
 from core.errors import ParamsError, Problem
-from core.models.attributes import params as attribute_params
 from core.models.attributes.evaluate import split_catalogue
 from core.models.attributes.features import image_matrix
+from core.models.attributes.model import AttributeData, AttributeModel
 from core.models.attributes.params import AttributeParams
 from core.services import attribute_eval
 from core.services import models as versions
 from core.services.attribute_review import decided_values, effective_catalogue
 
-if TYPE_CHECKING:  # the model module loads torch code; the job imports it when it trains
-    from core.models.attributes.model import AttributeModel
-
-KIND = attribute_params.KIND  # AttributeModel.kind: the job kind and the artifact kind
+KIND = AttributeModel.kind  # the job kind and the artifact kind
 TOP = 3  # predictions saved per item and attribute
 # How a run goes, beside the model's hyper-parameters: {name: default}.
 RUN_OPTIONS: dict[str, Any] = {"attributes": None, "baseline": True, "refit": True, "use_reviews": True,
@@ -50,8 +47,6 @@ def train_attributes(ws: Workspace, job_params: dict[str, Any], progress: Any) -
     job_params: {"params": AttributeParams.to_dict(), run options, "by"}. Returns {"version", "average", "table",
     "labels_from_reviews"}; `progress` is core.jobs.Progress.
     """
-    from core.models.attributes.model import AttributeData, AttributeModel
-
     job_params = dict(job_params)
     by = job_params.pop("by", "local")
     model_params = AttributeParams.from_dict(job_params.pop("params", None))
@@ -93,7 +88,7 @@ def train_attributes(ws: Workspace, job_params: dict[str, Any], progress: Any) -
     return {"version": version, "average": result["average"], "table": result["table"], "labels_from_reviews": reviewed}
 
 
-def prediction_arrays(model: "AttributeModel", catalogue: pd.DataFrame, image: np.ndarray | None) -> dict[str, np.ndarray]:
+def prediction_arrays(model: AttributeModel, catalogue: pd.DataFrame, image: np.ndarray | None) -> dict[str, np.ndarray]:
     """Top-3 classes and probabilities per item and attribute, saved with the version so pages read them instantly.
 
     pred.item_ids str (n,); pred.<j>.top int32 (n, 3) class indices; pred.<j>.p float32 (n, 3).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -15,17 +15,14 @@ from core.data.workspace import Workspace
 from core.db import audit
 from core.db.session import transaction
 from core.errors import AtelierError
-from core.models.attributes import params as attribute_params
+from core.models.attributes.model import AttributeModel
 from core.services import models as versions
 from core.services.attribute_review import (  # noqa: F401 — the Attribute review page reads one service module
     Decision, acceptance, active_decisions, bulk_accept, bulk_preview, decide, decided_values, effective_catalogue,
     review_queue, reviews, undo)
 from core.services.exports import to_csv_bytes
 
-if TYPE_CHECKING:  # the model module loads scikit-learn and torch code: only a page that serves a model pays for it
-    from core.models.attributes.model import AttributeModel
-
-KIND = attribute_params.KIND  # AttributeModel.kind
+KIND = AttributeModel.kind
 QUALITY_COLUMNS = ("attribute", "samples", "test_samples", "classes", "weighted_f1", "accuracy", "majority_accuracy",
                    "baseline_f1", "baseline_accuracy")
 
@@ -35,7 +32,7 @@ class ActiveModel:
     """The serving version: its model, Table 2 metrics, and the predictions saved with it."""
 
     version: str
-    model: "AttributeModel"
+    model: AttributeModel
     meta: dict[str, Any]
     arrays: dict[str, np.ndarray]
 
@@ -54,8 +51,6 @@ class ActiveModel:
 
 def load_active(ws: Workspace) -> ActiveModel | None:
     """The active attribute model of the workspace with its saved predictions, or None before the first training."""
-    from core.models.attributes.model import AttributeModel
-
     artifact = versions.load_active(ws, KIND)
     if artifact is None:
         return None

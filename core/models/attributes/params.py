@@ -8,7 +8,7 @@ from typing import Literal
 from core.features.text import DEFAULT_BUCKETS
 from core.models.family import FamilyParams, check
 
-KIND = "attributes"  # the job kind and the artifact kind; here so a service can name it without loading the model
+KIND = "attributes"  # the job kind and the artifact kind (AttributeModel.kind)
 MODES = ("masked", "tasks")
 
 
