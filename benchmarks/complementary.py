@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-from core.models.complementary import ComplementaryModel, ComplementaryParams, train
+from core.models.complementary.model import ComplementaryData, ComplementaryModel
+from core.models.complementary.params import ComplementaryParams
 
 
 def _catalogue(n_items: int, n_outfits: int, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -49,12 +50,12 @@ def run(quick: bool = True) -> list[dict]:
     torch.set_num_threads(2)
     n_items, n_pairs, n_naive = (3000, 50_000, 150) if quick else (30_000, 1_000_000, 1000)
     catalogue, outfit_rows = _catalogue(n_items, n_items // 2)
-    model, _ = train(catalogue, outfit_rows, None, ComplementaryParams(epochs=1))
+    model = ComplementaryModel.train(ComplementaryData(catalogue, outfit_rows), ComplementaryParams(epochs=1))
     rng = np.random.default_rng(1)
     a, b = rng.integers(n_items, size=n_pairs), rng.integers(n_items, size=n_pairs)
 
-    model._embeddings = None  # noqa: SLF001 — count the item encoding in the batched time
-    batched = _best_of(lambda: (setattr(model, "_embeddings", None), model.score_rows(a, b)), 3)
+    model.forget_embeddings()  # count the item encoding in the batched time
+    batched = _best_of(lambda: (model.forget_embeddings(), model.score_rows(a, b)), 3)
     naive = _best_of(lambda: [_naive_score(model, int(x), int(y)) for x, y in zip(a[:n_naive], b[:n_naive])], 1)
     batched_rate, naive_rate = n_pairs / batched, n_naive / naive
 

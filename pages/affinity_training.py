@@ -7,8 +7,6 @@ import streamlit as st
 
 from core.columns import DEFAULT_EVENT_WEIGHTS, EVENTS
 from core.errors import AtelierError, ParamsError
-from core.models.affinity import AffinityParams
-from core.models.affinity.params import DIRECTIONS
 from core.services import affinity_training
 from core.services import jobs
 from ui.auth import guard
@@ -53,9 +51,9 @@ def main() -> None:
         versions_panel(ws, affinity_training.KIND)
 
 
-def params_form() -> tuple[AffinityParams, bool] | None:
+def params_form() -> tuple[affinity_training.AffinityParams, bool] | None:
     """The hyper-parameter form; returns (params, activate) when "Train" is pressed with valid values."""
-    d = AffinityParams()
+    d = affinity_training.AffinityParams()
     with st.form("affinity_params"):
         a, b, c = st.columns(3)
         n_factors = a.number_input("Factors", 4, 256, d.n_factors, step=4, help="embedding size")
@@ -71,7 +69,7 @@ def params_form() -> tuple[AffinityParams, bool] | None:
         half_life = a.number_input("Time decay half-life, days (0 = none)", 0.0, 3650.0, 0.0, step=7.0)
         test_fraction = b.number_input("Validation share", 0.0, 0.5, 0.2, step=0.05,
                                        help="0 trains on everything without a learning curve")
-        direction = c.selectbox("Direction", DIRECTIONS,
+        direction = c.selectbox("Direction", affinity_training.DIRECTIONS,
                                 help="users / brands train one direction only (for comparison)")
         with st.expander("Event weights"):
             cols = st.columns(len(EVENTS))

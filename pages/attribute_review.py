@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.errors import AtelierError
+from core.errors import AtelierError, ParamsError
+from core.services import attribute_training
 from core.services import attributes as svc
-from core.services import jobs
 from ui.auth import guard
 from ui import attributes as attr_ui
 from ui.context import current_user, current_workspace, show_error
@@ -66,8 +66,10 @@ def model_section(ws, user: str) -> None:  # noqa: ANN001 — Workspace
                              "visited in random order (ASOS)")
     if st.button("Train attribute model", type="primary", key="attr_train"):
         try:
-            job_id = jobs.submit(ws, svc.KIND, {"epochs": int(epochs), "mode": mode, "by": user},
-                                 submitted_by=user)
+            params = attribute_training.AttributeParams(epochs=int(epochs), mode=mode)
+            job_id = attribute_training.submit_training(ws, params, by=user)
+        except ParamsError as error:  # a value the form lets through but the model refuses: say which
+            st.error(error.summary(), icon=":material/error:")
         except AtelierError as error:
             show_error(error)
         else:

@@ -6,7 +6,6 @@ import numpy as np
 import streamlit as st
 
 from core.errors import AtelierError, ParamsError
-from core.models.long_tail import LongTailParams
 from core.services import long_tail
 from ui.auth import guard
 from ui import maps
@@ -136,7 +135,7 @@ def evaluation_section(model: long_tail.LongTailModel) -> None:
 
 def train_section(ws, user: str) -> None:  # noqa: ANN001 — Workspace
     """Train a version as a job (ALS → encoder → evaluation → maps) and list the versions."""
-    defaults = LongTailParams()  # the page trains with the same defaults as `python -m core train long-tail`
+    defaults = long_tail.LongTailParams()  # the page trains with the same defaults as `python -m core train long-tail`
     with st.form("lt_train"):
         cols = st.columns(4)
         factors = cols[0].number_input("ALS factors", 8, 256, defaults.factors, step=8)

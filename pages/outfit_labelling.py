@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.errors import AtelierError
-from core.services import jobs
-from core.services import outfits
+from core.errors import AtelierError, ParamsError
+from core.services import outfit_training, outfits
 from ui.auth import guard
 from ui import outfits as outfit_ui
 from ui.context import current_user, current_workspace, show_error
@@ -52,7 +51,10 @@ def model_section(ws, user: str) -> None:  # noqa: ANN001 — Workspace
     epochs = st.number_input("Epochs", 1, 50, 10, key="retrain_epochs")
     if st.button("Retrain with labels", type="primary", key="retrain"):
         try:
-            job_id = jobs.submit(ws, outfits.KIND, {"epochs": int(epochs), "by": user}, submitted_by=user)
+            params = outfit_training.ComplementaryParams(epochs=int(epochs))
+            job_id = outfit_training.submit_training(ws, params, by=user)
+        except ParamsError as error:  # a value the form lets through but the model refuses: say which
+            st.error(error.summary(), icon=":material/error:")
         except AtelierError as error:
             show_error(error)
         else:

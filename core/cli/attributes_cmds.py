@@ -87,7 +87,8 @@ def _read(path: Path):  # noqa: ANN202 — DataFrame
 
 def _evaluate(args: argparse.Namespace) -> int:
     from core.errors import Problem, ValidationError
-    from core.models.attributes import AttributeParams
+    from core.models.attributes.evaluate import category_as_attribute
+    from core.models.attributes.params import AttributeParams
     from core.services import attribute_eval as ev
 
     params = AttributeParams.from_dict(_params(args))
@@ -103,10 +104,10 @@ def _evaluate(args: argparse.Namespace) -> int:
             raise ValidationError([Problem("arguments", None, "--train-catalogue/--test-catalogue", "give both files")])
         train, test = _read(args.train_catalogue), _read(args.test_catalogue)
         if args.category_as_attribute:
-            train, test = ev.category_as_attribute(train, args.category_as_attribute), ev.category_as_attribute(test, args.category_as_attribute)
+            train, test = category_as_attribute(train, args.category_as_attribute), category_as_attribute(test, args.category_as_attribute)
     else:
         from core.data.workspace import Workspace
-        from core.services.attributes import effective_catalogue
+        from core.services.attribute_review import effective_catalogue
 
         train, test = _prepare(effective_catalogue(Workspace.open(args.workspace)), args)
     result = ev.evaluate(train, test, _names(args), params, baseline=not args.no_baseline)
@@ -118,26 +119,25 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _prepare(catalogue, args: argparse.Namespace):  # noqa: ANN001, ANN202
-    from core.services import attribute_eval as ev
+    from core.models.attributes.evaluate import category_as_attribute, split_catalogue
 
     if args.category_as_attribute:
-        catalogue = ev.category_as_attribute(catalogue, args.category_as_attribute)
+        catalogue = category_as_attribute(catalogue, args.category_as_attribute)
     if args.sample and args.sample < len(catalogue):
         catalogue = catalogue.sample(n=args.sample, random_state=args.seed).reset_index(drop=True)
-    return ev.split_catalogue(catalogue, args.test_fraction, args.seed)
+    return split_catalogue(catalogue, args.test_fraction, args.seed)
 
 
 def _train(args: argparse.Namespace) -> int:
     from core.data.workspace import Workspace
-    from core.services import attributes, jobs
+    from core.models.attributes.params import AttributeParams
+    from core.services import attribute_training, jobs
 
     ws = Workspace.open(args.workspace)
-    params = _params(args)
-    if _names(args):
-        params["attributes"] = _names(args)
-    params["use_reviews"] = not args.no_reviews
-    params["by"] = os.environ.get("USER", "cli")
-    info = jobs.get(ws, jobs.run_inline(ws, attributes.KIND, params, submitted_by=params["by"]))
+    run = {"attributes": _names(args)} if _names(args) else {}
+    job_id = attribute_training.submit_training(ws, AttributeParams.from_dict(_params(args)), os.environ.get("USER", "cli"),
+                                                inline=True, use_reviews=not args.no_reviews, **run)
+    info = jobs.get(ws, job_id)
     result = info.result or {}
     print_result(result, args.json, lambda r: f"version {r.get('version')}\n" + _table(r))
     return 0 if info.status == "done" else 1
@@ -153,10 +153,14 @@ def _predict(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from core.errors import AtelierError
-    from core.models.attributes import AttributeParams, train
+    from core.models.attributes.model import AttributeData, AttributeModel
+    from core.models.attributes.params import AttributeParams
+    from core.services.exports import to_csv_bytes  # a file people open in spreadsheets: formula cells escaped
 
     if args.train_catalogue:
-        model = train(_read(args.train_catalogue), _names(args), AttributeParams.from_dict(_params(args)))
+        names = _names(args)
+        data = AttributeData(_read(args.train_catalogue), None if names is None else tuple(names))
+        model = AttributeModel.train(data, AttributeParams.from_dict(_params(args)))
     else:
         from core.data.workspace import Workspace
         from core.services.attributes import require_active

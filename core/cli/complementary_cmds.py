@@ -5,8 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from core.cli import add_json_arg, add_workspace_arg, group, print_result
+
+if TYPE_CHECKING:
+    from core.models.complementary.params import ComplementaryParams
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -62,8 +66,9 @@ def _add_params(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--params", default=None, help='JSON of model parameters, e.g. \'{"dim": 32, "use_item_ids": false}\'')
 
 
-def _params(args: argparse.Namespace) -> dict:
+def _params(args: argparse.Namespace) -> "ComplementaryParams":
     from core.errors import AtelierError
+    from core.models.complementary.params import ComplementaryParams
 
     try:
         params = json.loads(args.params) if args.params else {}
@@ -71,7 +76,7 @@ def _params(args: argparse.Namespace) -> dict:
         raise AtelierError(f"--params is not JSON ({error}): write it like '{{\"epochs\": 5}}'") from error
     if args.epochs is not None:
         params["epochs"] = args.epochs
-    return params
+    return ComplementaryParams.from_dict(params)
 
 
 def _read(path: Path, kind: str):  # noqa: ANN202 — DataFrame, pandas imported lazily
@@ -100,27 +105,26 @@ def _render(result: dict) -> str:
 
 def _evaluate(args: argparse.Namespace) -> int:
     from core.errors import AtelierError
-    from core.models.complementary import ComplementaryParams
-    from core.services import outfit_eval, outfits
+    from core.services import outfit_eval, outfit_training
 
     params = _params(args)
     if args.set_model and not args.mango:
         raise AtelierError("--set-model works only with --mango")
     if args.mango:
-        result = outfit_eval.evaluate_mango(args.mango, ComplementaryParams.from_dict(params), set_model=args.set_model)
+        result = outfit_eval.evaluate_mango(args.mango, params, set_model=args.set_model)
     elif args.polyvore:
-        result = outfit_eval.evaluate_polyvore(args.polyvore, ComplementaryParams.from_dict(params))
+        result = outfit_eval.evaluate_polyvore(args.polyvore, params)
     elif args.train_outfits or args.test_outfits or args.products:
         missing = [n for n in ("train_outfits", "test_outfits", "products") if getattr(args, n) is None]
         if missing:
             raise AtelierError("also give " + ", ".join(f"--{m.replace('_', '-')} FILE" for m in missing)
                                + " (the file options go together)")
-        result = outfits.evaluate_files(_read(args.products, "catalogue"), _read(args.train_outfits, "outfits"),
+        result = outfit_training.evaluate_files(_read(args.products, "catalogue"), _read(args.train_outfits, "outfits"),
                                         _read(args.test_outfits, "outfits"), params)
     else:
         from core.data.workspace import Workspace
 
-        result = outfits.evaluate_workspace(Workspace.open(args.workspace), params)
+        result = outfit_training.evaluate_workspace(Workspace.open(args.workspace), params)
     result.pop("history", None)
     print_result(result, args.json, _render)
     return 0
@@ -129,28 +133,27 @@ def _evaluate(args: argparse.Namespace) -> int:
 def _train(args: argparse.Namespace) -> int:
     from core.services import jobs
     from core.data.workspace import Workspace
-    from core.services import outfits
+    from core.services import outfit_training
 
     ws = Workspace.open(args.workspace)
-    params = {**_params(args), "use_labels": not args.no_labels}
-    job_id = jobs.run_inline(ws, outfits.KIND, params, echo=not args.json)
-    result = jobs.get(ws, job_id)
-    result = getattr(result, "result", result)
-    print_result(result, args.json)
+    job_id = outfit_training.submit_training(ws, _params(args), "local", inline=True, echo=not args.json,
+                                             use_labels=not args.no_labels)
+    print_result(jobs.get(ws, job_id).result, args.json)
     return 0
 
 
 def _score(args: argparse.Namespace) -> int:
     from core.errors import AtelierError
-    from core.models.complementary import ComplementaryParams, train
+    from core.models.complementary.model import ComplementaryData, ComplementaryModel
     from core.services import outfits
+    from core.services.exports import to_csv_bytes  # a file people open in spreadsheets: formula cells escaped
 
     pairs = outfits.read_pairs(args.pairs)
     if args.train_outfits:
         if args.products is None:
             raise AtelierError("--train-outfits needs --products FILE (the catalogue of those outfits)")
-        model, _ = train(_read(args.products, "catalogue"), _read(args.train_outfits, "outfits"), None,
-                         ComplementaryParams.from_dict(_params(args)))
+        data = ComplementaryData(_read(args.products, "catalogue"), _read(args.train_outfits, "outfits"))
+        model = ComplementaryModel.train(data, _params(args))
     else:
         from core.data.workspace import Workspace
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from core.errors import UnknownIdError
 from core.models.affinity import AffinityModel
+from core.models.attributes.model import AttributeModel
+from core.models.complementary.model import ComplementaryModel
 from core.models.family import ModelFamily
 from core.models.long_tail import LongTailModel
 
@@ -11,6 +13,8 @@ from core.models.long_tail import LongTailModel
 FAMILIES: dict[str, type[ModelFamily]] = {
     AffinityModel.kind: AffinityModel,
     LongTailModel.kind: LongTailModel,
+    AttributeModel.kind: AttributeModel,
+    ComplementaryModel.kind: ComplementaryModel,
 }
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from core.data.workspace import Workspace
 from core.models.affinity import AffinityData, AffinityModel, AffinityParams
+from core.models.affinity.params import DIRECTIONS
 from core.services import models as versions
 
 KIND = AffinityModel.kind
@@ -70,4 +71,5 @@ def version_curves(ws: Workspace, versions_: list[str]) -> dict[str, list[dict[s
     return out
 
 
-__all__ = ["KIND", "train_affinity", "submit_training", "load_model", "version_curves"]
+# AffinityParams and DIRECTIONS are part of this service: the training page builds its form from them.
+__all__ = ["KIND", "AffinityParams", "DIRECTIONS", "train_affinity", "submit_training", "load_model", "version_curves"]

@@ -7,13 +7,14 @@ import os
 from types import MappingProxyType
 
 from core.jobs import Catalog, JobFunction
-from core.services import affinity_table, affinity_training, attributes, long_tail, outfits, starter_models
+from core.services import (affinity_table, affinity_training, attribute_training, long_tail, outfit_training,
+                           starter_models)
 
 KINDS: dict[str, JobFunction] = {
     affinity_training.KIND: affinity_training.train_affinity,
-    attributes.KIND: attributes.train_attributes,
+    attribute_training.KIND: attribute_training.train_attributes,
     long_tail.KIND: long_tail.train_long_tail,
-    outfits.KIND: outfits.train_complementary,
+    outfit_training.KIND: outfit_training.train_complementary,
     affinity_table.KIND: affinity_table.score_table_job,
     starter_models.KIND: starter_models.train_starter_models,
 }

@@ -24,7 +24,7 @@ from core.services import models
 
 KIND = LongTailModel.kind
 
-__all__ = ["KIND", "SPACES", "KNOWN_BUCKETS", "MAP_SPACES", "LongTailModel", "train_long_tail", "submit_training",
+__all__ = ["KIND", "LongTailParams", "SPACES", "KNOWN_BUCKETS", "MAP_SPACES", "LongTailModel", "train_long_tail", "submit_training",
            "evaluate_long_tail", "planted_ceiling", "sessions", "mango_tables", "outfits_as_sessions", "load_model",
            "items_frame", "neighbours", "neighbour_index", "evaluation_table"]
 

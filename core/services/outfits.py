@@ -1,11 +1,10 @@
-"""Outfits: train and serve the complementary model, the stylists' pair-labelling queue, agreement, complete-the-look."""
+"""Outfits: serve the complementary model, the stylists' pair-labelling queue, agreement, complete-the-look."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
-from itertools import combinations
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -18,70 +17,26 @@ from core.data.workspace import Workspace
 from core.db import queries_outfits as q
 from core.db.models import PAIR_LABELS
 from core.errors import AtelierError, Problem, UnknownIdError, ValidationError
+from core.evaluation.agreement import rater_agreement
+from core.models.complementary import params as complementary_params
+from core.services import models as versions
 
 if TYPE_CHECKING:  # torch loads only where a model is used: labelling workers stay light
-    from core.models.complementary import ComplementaryModel, ComplementaryParams
+    from core.models.complementary.model import ComplementaryModel
 
-KIND = "complementary"
+KIND = complementary_params.KIND  # ComplementaryModel.kind: the job kind and the artifact kind
 LABEL_TEXT = {"yes": "goes together", "no": "does not go", "unsure": "not sure"}
 DEFAULT_LEASE = timedelta(minutes=15)
 
 
-# -- model: train, load, score ------------------------------------------------------------------------------
-
-def _split_params(params: dict[str, Any] | None) -> "tuple[ComplementaryParams, dict[str, Any]]":
-    """Model hyper-parameters vs run options (test_fraction, use_labels, activate, eval_seed)."""
-    from core.models.complementary import ComplementaryParams
-
-    params = dict(params or {})
-    run = {k: params.pop(k) for k in ("test_fraction", "use_labels", "activate", "eval_seed", "by") if k in params}
-    return ComplementaryParams.from_dict(params), run
-
-
-def train_complementary(ws: Workspace, params: dict[str, Any], progress: Any) -> dict[str, Any]:
-    """Job target: split outfits, train on the training side plus stylist labels, evaluate, save and activate.
-
-    Returns {"version", "metrics", "prior", "random", "labels_used"}; `progress` is core.jobs.Progress.
-    """
-    from core.artifacts import ArtifactStore
-    from core.services import models as versions
-    from core.services import outfit_eval
-
-    model_params, run = _split_params(params)
-    catalogue, outfits = ws.catalogue(), ws.outfits()
-    train_outfits, test_outfits = outfit_eval.split_outfits(outfits, run.get("test_fraction", 0.2), model_params.seed)
-    labels = labelled_pairs(ws) if run.get("use_labels", True) else None
-    progress.update(0.02, f"training with {0 if labels is None else len(labels)} labelled pairs")
-    report = lambda f, msg, m: progress.update(0.05 + 0.85 * f, msg, m)  # noqa: E731
-    result = outfit_eval.evaluate(catalogue, train_outfits, test_outfits, model_params, labels=labels,
-                                  seed=run.get("eval_seed", 7), model=None, progress=report,
-                                  image=ws.image_features() if model_params.use_image else None)
-    model = result.pop("trained_model")
-    progress.update(0.95, "saving", result["model"])
-    arrays, meta = model.to_arrays()
-    meta.update({"metrics": result["model"], "prior": result["prior"], "random": result["random"],
-                 "counts": result["counts"], "labels_used": 0 if labels is None else int(len(labels)),
-                 "test_fraction": run.get("test_fraction", 0.2)})
-    version = ArtifactStore(ws.artifacts_path).save(KIND, arrays, meta)
-    metrics = {**result["model"], "prior_pair_auc": result["prior"]["pair_auc"],
-               "prior_fitb_accuracy": result["prior"]["fitb_accuracy"], "labels_used": meta["labels_used"]}
-    by = run.get("by", "local")
-    versions.register_version(ws, KIND, version, metrics, by)
-    if run.get("activate", True):
-        versions.activate(ws, KIND, version, by)
-    progress.update(1.0, f"version {version}", result["model"])
-    return {"version": version, "metrics": result["model"], "prior": result["prior"], "random": result["random"],
-            "labels_used": meta["labels_used"]}
-
+# -- model: load, score ------------------------------------------------------------------------------------
 
 def load_model(ws: Workspace) -> "ComplementaryModel | None":
     """The active complementary model of the workspace, or None when none was trained."""
-    from core.services import models as versions
-
-    from core.models.complementary import ComplementaryModel
+    from core.models.complementary.model import ComplementaryModel
 
     artifact = versions.load_active(ws, KIND)
-    return None if artifact is None else ComplementaryModel.from_arrays(artifact.arrays, artifact.meta)
+    return None if artifact is None else ComplementaryModel.from_artifact(artifact.arrays, artifact.meta)
 
 
 def require_model(ws: Workspace) -> "ComplementaryModel":
@@ -326,69 +281,12 @@ def queue_status(ws: Workspace) -> dict[str, int]:
         return q.queue_counts(session, ws.name)
 
 
-def fleiss_kappa(table: np.ndarray) -> float:
-    """Fleiss' kappa of a (items, categories) count table; items may have different numbers of raters (>= 2)."""
-    table = np.asarray(table, dtype=float)
-    n = table.sum(axis=1)
-    table, n = table[n >= 2], n[n >= 2]
-    if len(table) == 0:
-        return float("nan")
-    p_i = ((table ** 2).sum(axis=1) - n) / (n * (n - 1))
-    p_j = table.sum(axis=0) / table.sum()
-    p_e = float((p_j ** 2).sum())
-    return float("nan") if p_e >= 1 else float((p_i.mean() - p_e) / (1 - p_e))
-
-
-def cohen_kappa(x: list[str], y: list[str]) -> float:
-    """Cohen's kappa of two raters' labels on the same items."""
-    x, y = np.asarray(x), np.asarray(y)
-    cats = np.union1d(x, y)
-    p_o = float((x == y).mean())
-    p_e = float(sum((x == c).mean() * (y == c).mean() for c in cats))
-    return float("nan") if p_e >= 1 else (p_o - p_e) / (1 - p_e)
-
-
 def agreement(ws: Workspace, labels: pd.DataFrame | None = None) -> dict[str, Any]:
     """Agreement on pairs labelled by several stylists: Fleiss' kappa over all, Cohen's kappa per two stylists.
 
     Returns {"pairs": overlapping pairs, "fleiss_kappa": float, "cohen": DataFrame(labeller_a, labeller_b, pairs, kappa)}.
     """
     frame = all_labels(ws) if labels is None else labels
-    multi = frame.groupby("pair_id").filter(lambda g: len(g) >= 2) if not frame.empty else frame
-    cohen_rows = []
-    if not multi.empty:
-        table = pd.crosstab(multi["pair_id"], multi["label"]).reindex(columns=list(PAIR_LABELS), fill_value=0).to_numpy()
-        wide = multi.pivot_table(index="pair_id", columns="labeller", values="label", aggfunc="first")
-        for u, v in combinations(sorted(wide.columns), 2):
-            both = wide[[u, v]].dropna()
-            if len(both) >= 2:
-                cohen_rows.append({"labeller_a": u, "labeller_b": v, "pairs": len(both), "kappa": cohen_kappa(both[u].tolist(), both[v].tolist())})
-        fleiss = fleiss_kappa(table)
-    else:
-        fleiss = float("nan")
-    return {"pairs": int(multi["pair_id"].nunique()) if not multi.empty else 0, "fleiss_kappa": fleiss,
-            "cohen": pd.DataFrame(cohen_rows, columns=["labeller_a", "labeller_b", "pairs", "kappa"])}
-
-
-# -- evaluation entry points (CLI) --------------------------------------------------------------------------
-
-def evaluate_workspace(ws: Workspace, params: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Split the workspace's outfits by outfit, train on one side (+ labels) and score model/prior/random."""
-    from core.services import outfit_eval
-
-    model_params, run = _split_params(params)
-    train_outfits, test_outfits = outfit_eval.split_outfits(ws.outfits(), run.get("test_fraction", 0.2), model_params.seed)
-    labels = labelled_pairs(ws) if run.get("use_labels", True) else None
-    result = outfit_eval.evaluate(ws.catalogue(), train_outfits, test_outfits, model_params, labels=labels,
-                                  image=ws.image_features() if model_params.use_image else None)
-    result.pop("trained_model", None)
-    return result
-
-
-def evaluate_files(products: pd.DataFrame, train_outfits: pd.DataFrame, test_outfits: pd.DataFrame, params: dict[str, Any] | None = None) -> dict[str, Any]:
-    from core.services import outfit_eval
-
-    model_params, _ = _split_params(params)
-    result = outfit_eval.evaluate(products, train_outfits, test_outfits, model_params)
-    result.pop("trained_model", None)
-    return result
+    result = rater_agreement(frame, PAIR_LABELS, item="pair_id", rater="labeller", label="label")
+    cohen = result["cohen"].rename(columns={"rater_a": "labeller_a", "rater_b": "labeller_b", "items": "pairs"})
+    return {"pairs": result["items"], "fleiss_kappa": result["fleiss_kappa"], "cohen": cohen}

@@ -9,7 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from core import jobs
 from core.data.workspace import Workspace
+from core.models.attributes.params import AttributeParams
+from core.services import attribute_training
 
 COLOURS = ("black", "white", "red", "navy")
 PATTERNS = ("striped", "floral", "solid")
@@ -45,6 +48,13 @@ def synthetic_catalogue(n: int = 300, seed: int = 0, missing: float = 0.4) -> pd
         "price": rng.uniform(10, 100, n).round(2), "image_url": None,
         "attr_colour": hide(colour), "attr_pattern": hide(pattern), "attr_sleeve_length": hide(sleeve, tops),
     })
+
+
+def run_training_job(ws: Workspace, **values) -> jobs.JobInfo:  # noqa: ANN003 — params and run options
+    """Run the training job in this process: model parameters become AttributeParams, run options stay options."""
+    run = {k: values.pop(k) for k in list(values) if k in attribute_training.RUN_OPTIONS}
+    return jobs.get(ws, attribute_training.submit_training(ws, AttributeParams.from_dict(values), "local", inline=True,
+                                                           **run))
 
 
 def make_workspace(root: Path, name: str, catalogue: pd.DataFrame) -> Workspace:

@@ -7,18 +7,25 @@ import pandas as pd
 import pytest
 import torch
 
-from core.artifacts import ArtifactStore
 from core.errors import ValidationError
-from core.models import attributes as am
-from core.services.attribute_eval import evaluate, split_catalogue
+from core.models.attributes.evaluate import split_catalogue
+from core.models.attributes.features import OTHER, LabelSpace
+from core.models.attributes.model import AttributeData, AttributeModel
+from core.models.attributes.params import AttributeParams
+from core.models.attributes.train import masked_loss
+from core.services.attribute_eval import evaluate
 from tests.attributes.conftest import FAST, synthetic_catalogue
+
+
+def train(catalogue: pd.DataFrame, attributes: list[str] | None, params: AttributeParams) -> AttributeModel:
+    return AttributeModel.train(AttributeData(catalogue, None if attributes is None else tuple(attributes)), params)
 
 
 def test_masked_loss_gives_missing_cells_no_gradient() -> None:
     logits = [torch.randn(4, 3, requires_grad=True), torch.randn(4, 2, requires_grad=True)]
     labels = torch.tensor([[0, -1], [-1, 1], [2, -1], [-1, -1]])
     weights = [torch.ones(3), torch.ones(2)]
-    am.masked_loss(logits, labels, weights).backward()
+    masked_loss(logits, labels, weights).backward()
     assert torch.all(logits[0].grad[[1, 3]] == 0) and torch.all(logits[0].grad[[0, 2]].abs().sum(1) > 0)
     assert torch.all(logits[1].grad[[0, 2, 3]] == 0) and logits[1].grad[1].abs().sum() > 0
     with pytest.raises((IndexError, RuntimeError)):  # the sentinel would poison the loss if it were read
@@ -37,7 +44,7 @@ def test_training_never_reads_a_missing_label(mode: str, monkeypatch: pytest.Mon
         return real(input, target, *args, **kwargs)
 
     monkeypatch.setattr(torch.nn.functional, "cross_entropy", guarded)
-    model = am.train(catalogue, None, am.AttributeParams.from_dict({**FAST, "epochs": 1, "mode": mode}))
+    model = train(catalogue, None, AttributeParams.from_dict({**FAST, "epochs": 1, "mode": mode}))
     labels = model.space.encode(catalogue)
     assert (labels == -1).any()
     # every present label was used exactly once in the epoch (masked: per attribute per batch; tasks: per task batch)
@@ -47,7 +54,7 @@ def test_training_never_reads_a_missing_label(mode: str, monkeypatch: pytest.Mon
 def test_learns_planted_attributes_beating_majority_and_applicability() -> None:
     catalogue = synthetic_catalogue(400, seed=2)
     train, test = split_catalogue(catalogue, 0.25, seed=0)
-    result = evaluate(train, test, None, am.AttributeParams.from_dict(FAST), baseline=True)
+    result = evaluate(train, test, None, AttributeParams.from_dict(FAST), baseline=True)
     table = {row["attribute"]: row for row in result["table"]}
     assert set(table) == {"colour", "pattern", "sleeve_length"}
     for row in table.values():
@@ -63,23 +70,17 @@ def test_learns_planted_attributes_beating_majority_and_applicability() -> None:
 def test_min_support_folds_rare_values_into_other() -> None:
     catalogue = synthetic_catalogue(120, seed=3, missing=0.0)
     catalogue.loc[:1, "attr_colour"] = ["teal", "mauve"]
-    space = am.LabelSpace.fit(catalogue, ["colour"], am.AttributeParams(min_support=3))
-    assert "teal" not in space.classes["colour"] and space.classes["colour"][-1] == am.OTHER
+    space = LabelSpace.fit(catalogue, ["colour"], AttributeParams(min_support=3))
+    assert "teal" not in space.classes["colour"] and space.classes["colour"][-1] == OTHER
     labels = space.encode(catalogue)
-    assert space.classes["colour"][labels[0, 0]] == am.OTHER
+    assert space.classes["colour"][labels[0, 0]] == OTHER
 
 
-def test_outputs_round_trip_through_the_artifact_store(tmp_path) -> None:  # noqa: ANN001
+def test_predict_gives_one_row_per_item_and_attribute() -> None:
+    # the artifact round trip of the probabilities is the family contract's (tests/models/test_attributes_family.py)
     catalogue = synthetic_catalogue(200, seed=4)
-    model = am.train(catalogue, None, am.AttributeParams.from_dict({**FAST, "epochs": 2}))
-    arrays, meta = model.to_arrays()
-    store = ArtifactStore(tmp_path)
-    version = store.save(am.KIND, arrays, meta)
-    loaded = am.AttributeModel.from_arrays(store.load(am.KIND, version).arrays, store.load(am.KIND, version).meta)
-    before, after = model.probabilities(catalogue), loaded.probabilities(catalogue)
-    for name in model.attributes:
-        np.testing.assert_allclose(before[name], after[name], rtol=1e-5, atol=1e-6)
-    frame = loaded.predict(catalogue)
+    model = train(catalogue, None, AttributeParams.from_dict({**FAST, "epochs": 2}))
+    frame = model.predict(catalogue)
     assert len(frame) == len(catalogue) * 3
     assert set(frame.columns) >= {"item_id", "attribute", "predicted", "probability", "alternatives", "has_value", "suspect"}
     assert frame["has_value"].sum() == sum(catalogue[f"attr_{a}"].notna().sum() for a in model.attributes)
@@ -87,7 +88,7 @@ def test_outputs_round_trip_through_the_artifact_store(tmp_path) -> None:  # noq
 
 def test_suspect_when_a_confident_prediction_disagrees() -> None:
     catalogue = synthetic_catalogue(300, seed=5, missing=0.1)
-    model = am.train(catalogue, ["colour"], am.AttributeParams.from_dict({**FAST, "suspect_threshold": 0.6}))
+    model = train(catalogue, ["colour"], AttributeParams.from_dict({**FAST, "suspect_threshold": 0.6}))
     probe = catalogue.iloc[:3].copy()
     wrong = {"black": "white", "white": "red", "red": "navy", "navy": "black"}
     probe["attr_colour"] = [wrong[n.split()[0]] for n in probe["name"]]
@@ -99,11 +100,11 @@ def test_suspect_when_a_confident_prediction_disagrees() -> None:
 def test_bad_input_is_refused_with_a_message() -> None:
     catalogue = synthetic_catalogue(50)
     with pytest.raises(ValidationError, match="unique"):
-        am.train(pd.concat([catalogue, catalogue.iloc[:1]]), None, am.AttributeParams(epochs=1))
+        train(pd.concat([catalogue, catalogue.iloc[:1]]), None, AttributeParams(epochs=1))
     with pytest.raises(ValidationError, match="attr_size"):
-        am.train(catalogue, ["size"], am.AttributeParams(epochs=1))
-    with pytest.raises(ValidationError, match="unknown attribute-model parameter"):
-        am.AttributeParams.from_dict({"epoch": 3})
+        train(catalogue, ["size"], AttributeParams(epochs=1))
+    with pytest.raises(ValidationError, match=r"unknown parameter\(s\) \['epoch'\]"):
+        AttributeParams.from_dict({"epoch": 3})
 
 
 def test_word_sequences_keep_order_mark_unknown_words_and_pad() -> None:
@@ -123,7 +124,7 @@ def test_word_sequences_keep_order_mark_unknown_words_and_pad() -> None:
 
 def test_padding_never_changes_what_the_word_convolution_finds() -> None:
     catalogue = synthetic_catalogue(120, seed=6)
-    model = am.train(catalogue, None, am.AttributeParams.from_dict({**FAST, "epochs": 1}))
+    model = train(catalogue, None, AttributeParams.from_dict({**FAST, "epochs": 1}))
     net = model.net.eval()
     ids = torch.from_numpy(model.encoder.words.transform(catalogue.iloc[:1]))
     ids = ids[:, : int((ids != 0).sum())]
@@ -135,19 +136,19 @@ def test_padding_never_changes_what_the_word_convolution_finds() -> None:
 
 def test_a_version_saved_before_the_word_convolution_still_loads() -> None:
     catalogue = synthetic_catalogue(150, seed=7)
-    model = am.train(catalogue, None, am.AttributeParams.from_dict({**FAST, "epochs": 1, "word_channels": 0}))
-    arrays, meta = model.to_arrays()
+    model = train(catalogue, None, AttributeParams.from_dict({**FAST, "epochs": 1, "word_channels": 0}))
+    arrays, meta = model.to_artifact()
     assert not any(k.startswith("words.") for k in arrays)
     old = {k: v for k, v in meta["params"].items() if not k.startswith(("word_", "max_words"))}
-    loaded = am.AttributeModel.from_arrays(arrays, {**meta, "params": old})
+    loaded = AttributeModel.from_artifact(arrays, {**meta, "params": old})
     for name, p in model.probabilities(catalogue).items():
         np.testing.assert_allclose(p, loaded.probabilities(catalogue)[name], rtol=1e-5, atol=1e-6)
 
 
 def test_an_even_word_window_trains_and_a_zero_width_is_refused() -> None:
     catalogue = synthetic_catalogue(100, seed=8)
-    model = am.train(catalogue, None, am.AttributeParams.from_dict({**FAST, "epochs": 1, "word_window": 4}))
+    model = train(catalogue, None, AttributeParams.from_dict({**FAST, "epochs": 1, "word_window": 4}))
     assert all(p.shape == (len(catalogue), len(model.space.classes[a])) for a, p in model.probabilities(catalogue).items())
     with pytest.raises(ValidationError, match="word_window"):
-        am.AttributeParams.from_dict({"word_window": 0})
-    assert am.AttributeParams.from_dict({"word_channels": 0, "word_window": 0}).word_channels == 0
+        AttributeParams.from_dict({"word_window": 0})
+    assert AttributeParams.from_dict({"word_channels": 0, "word_window": 0}).word_channels == 0

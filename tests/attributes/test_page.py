@@ -9,15 +9,14 @@ from streamlit.testing.v1 import AppTest
 
 from core.data.workspace import Workspace
 from core.services import attributes as svc
-from core.services import jobs
-from tests.attributes.conftest import FAST
+from tests.attributes.conftest import FAST, run_training_job
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "attribute_review.py")
 
 
 @pytest.fixture
 def page_ws(attr_ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> Workspace:
-    info = jobs.get(attr_ws, jobs.run_inline(attr_ws, svc.KIND, {**FAST, "baseline": False, "refit": False}))
+    info = run_training_job(attr_ws, **FAST, baseline=False, refit=False)
     assert info.status == "done", info.error
     monkeypatch.setenv("ATELIER_WORKSPACE", attr_ws.name)
     return attr_ws

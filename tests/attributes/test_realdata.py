@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from core.data.public import read_public
-from core.models.attributes import AttributeParams
-from core.services.attribute_eval import category_as_attribute, evaluate, split_catalogue
+from core.models.attributes.evaluate import category_as_attribute, split_catalogue
+from core.models.attributes.params import AttributeParams
+from core.services.attribute_eval import evaluate
 
 ATTRIBUTES = ["pattern", "sleeve_length", "fabric", "neck", "base_colour", "season", "article_type"]
 

@@ -10,12 +10,11 @@ import pytest
 from core.data.workspace import Workspace
 from core.errors import StaleEditError, ValidationError
 from core.services import attributes as svc
-from core.services import jobs
-from tests.attributes.conftest import FAST, make_workspace, synthetic_catalogue
+from tests.attributes.conftest import FAST, make_workspace, run_training_job, synthetic_catalogue
 
 
 def _train(ws: Workspace, **extra) -> dict:  # noqa: ANN003
-    info = jobs.get(ws, jobs.run_inline(ws, svc.KIND, {**FAST, "baseline": False, **extra}))
+    info = run_training_job(ws, **{**FAST, "baseline": False, **extra})
     assert info.status == "done", info.error
     return info.result
 

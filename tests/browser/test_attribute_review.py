@@ -22,13 +22,12 @@ QUICK = {"epochs": 2, "text_dim": 32, "hidden": 64, "categorical_dim": 8, "basel
 def review_home(demo_workspace, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A private copy of the demo with an active attribute model (trained before the server starts)."""
     from core.data.workspace import Workspace
-    from core.services import attributes as svc
-    from core.services import jobs
+    from tests.attributes.conftest import run_training_job
 
     home = tmp_path_factory.mktemp("attr_browser_home")
     shutil.copytree(demo_workspace.path, home / "workspaces" / "demo", ignore=shutil.ignore_patterns("*-wal", "*-shm"))
     ws = Workspace.open(home / "workspaces" / "demo")
-    info = jobs.get(ws, jobs.run_inline(ws, svc.KIND, QUICK))
+    info = run_training_job(ws, **QUICK)
     assert info.status == "done", info.error
     return home
 

@@ -9,8 +9,8 @@ from streamlit.testing.v1 import AppTest
 
 from core.config import REPO_ROOT
 from core.data.workspace import Workspace
-from core.services import jobs
-from core.services import outfits
+from core.models.complementary.params import ComplementaryParams
+from core.services import outfit_training, outfits
 from tests.complementary.conftest import make_workspace, synthetic_outfits
 
 PAGE = str(REPO_ROOT / "pages" / "outfit_labelling.py")
@@ -21,7 +21,7 @@ def page_ws(atelier_home: Path, monkeypatch: pytest.MonkeyPatch) -> Workspace:
     catalogue, outfit_rows = synthetic_outfits(300, 300)
     ws = make_workspace(atelier_home / "workspaces", "outfits", catalogue, outfit_rows)
     monkeypatch.setenv("ATELIER_WORKSPACE", "outfits")
-    jobs.run_inline(ws, outfits.KIND, {"epochs": 2, "dim": 16, "hidden": 32})
+    outfit_training.submit_training(ws, ComplementaryParams(epochs=2, dim=16, hidden=32), "local", inline=True)
     outfits.propose_candidates(ws, n=20)
     return ws
 

@@ -12,6 +12,7 @@ from core.data.workspace import Workspace
 from core.db import queries_outfits as q
 from core.db.session import ensure_schema, transaction
 from core.errors import StaleEditError, UnknownIdError, ValidationError
+from core.evaluation.agreement import cohen_kappa, fleiss_kappa
 from core.services import outfits
 
 
@@ -94,7 +95,7 @@ def test_agreement_counts_and_training_rows(outfit_ws: Workspace) -> None:
     frame = outfits.all_labels(outfit_ws)
     agree = outfits.agreement(outfit_ws)
     wide = frame.pivot(index="pair_id", columns="labeller", values="label")
-    expected = outfits.cohen_kappa(wide["ana"].tolist(), wide["ben"].tolist())
+    expected = cohen_kappa(wide["ana"].tolist(), wide["ben"].tolist())
     assert agree["pairs"] == 4 and agree["cohen"]["kappa"].iloc[0] == pytest.approx(expected)
     assert 0 < agree["fleiss_kappa"] < 1
     counts = outfits.labeller_counts(outfit_ws).set_index("labeller")
@@ -105,16 +106,18 @@ def test_agreement_counts_and_training_rows(outfit_ws: Workspace) -> None:
 
 
 def test_kappa_formulas_on_known_values() -> None:
-    assert outfits.cohen_kappa(["yes", "no", "yes", "no"], ["yes", "no", "yes", "no"]) == pytest.approx(1.0)
+    assert cohen_kappa(["yes", "no", "yes", "no"], ["yes", "no", "yes", "no"]) == pytest.approx(1.0)
     # Fleiss' 1971 style check: perfect agreement -> 1; independent raters around 0
-    assert outfits.fleiss_kappa(np.array([[3, 0, 0], [0, 3, 0], [0, 0, 3]])) == pytest.approx(1.0)
-    assert outfits.fleiss_kappa(np.array([[1, 1, 0], [1, 1, 0]])) < 0
+    assert fleiss_kappa(np.array([[3, 0, 0], [0, 3, 0], [0, 0, 3]])) == pytest.approx(1.0)
+    assert fleiss_kappa(np.array([[1, 1, 0], [1, 1, 0]])) < 0
 
 
 def test_candidates_spread_over_category_pairs_with_confident_share(outfit_ws: Workspace) -> None:
-    from core.models.complementary import ComplementaryParams, train
+    from core.models.complementary.model import ComplementaryData, ComplementaryModel
+    from core.models.complementary.params import ComplementaryParams
 
-    model, _ = train(outfit_ws.catalogue(), outfit_ws.outfits(), None, ComplementaryParams(epochs=2, dim=16, hidden=32))
+    model = ComplementaryModel.train(ComplementaryData(outfit_ws.catalogue(), outfit_ws.outfits()),
+                                     ComplementaryParams(epochs=2, dim=16, hidden=32))
     ensure_schema(outfit_ws)
     added = outfits.propose_candidates(outfit_ws, n=60, confident_share=0.2, model=model)
     assert added == 60

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from core.data.public import read_polyvore
-from core.models.complementary import ComplementaryParams
+from core.models.complementary.params import ComplementaryParams
 from core.services import outfit_eval
 
 

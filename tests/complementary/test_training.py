@@ -12,10 +12,11 @@ from core.cli import main
 from core.data.workspace import Workspace
 from core.services import jobs
 from core.services import models as versions
-from core.services import outfits
+from core.models.complementary.params import ComplementaryParams
+from core.services import outfit_training, outfits
 from tests.complementary.conftest import make_workspace, synthetic_outfits
 
-FAST = {"epochs": 2, "dim": 16, "hidden": 32}
+FAST = ComplementaryParams(epochs=2, dim=16, hidden=32)
 
 
 @pytest.fixture
@@ -25,7 +26,7 @@ def ws(atelier_home: Path, tmp_path: Path) -> Workspace:
 
 
 def test_training_job_saves_activates_and_uses_labels(ws: Workspace) -> None:
-    first = jobs.get(ws, jobs.run_inline(ws, outfits.KIND, FAST)).result
+    first = jobs.get(ws, outfit_training.submit_training(ws, FAST, "local", inline=True)).result
     assert versions.active_version(ws, outfits.KIND) == first["version"]
     assert first["labels_used"] == 0 and first["metrics"]["pair_auc"] > 0.55
     model = outfits.load_model(ws)
@@ -35,14 +36,14 @@ def test_training_job_saves_activates_and_uses_labels(ws: Workspace) -> None:
     for _ in range(5):
         view = outfits.claim_pair(ws, "ana")
         outfits.label_pair(ws, view.pair_id, "ana", "no", outfits.new_request_id())
-    second = jobs.get(ws, jobs.run_inline(ws, outfits.KIND, FAST)).result
+    second = jobs.get(ws, outfit_training.submit_training(ws, FAST, "local", inline=True)).result
     assert second["labels_used"] == 5 and second["version"] != first["version"]
     table = versions.list_versions(ws, outfits.KIND)
     assert len(table) == 2 and table.loc[table["active"], "version"].item() == second["version"]
 
 
 def test_complete_the_look_service_adds_cards_and_outfit_score(ws: Workspace) -> None:
-    jobs.run_inline(ws, outfits.KIND, FAST)
+    outfit_training.submit_training(ws, FAST, "local", inline=True)
     item = ws.catalogue()["item_id"].iloc[0]
     frame, score = outfits.complete_the_look(ws, item, per_slot=2)
     assert {"slot", "item_id", "score", "rank", "name", "colour"} <= set(frame.columns)

@@ -1,0 +1,111 @@
+"""Attribute training: the job that evaluates, refits on every label, saves with predictions, registers and activates."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from core.artifacts import ArtifactStore
+from core.data.workspace import Workspace
+from core.errors import ParamsError, Problem
+from core.models.attributes.evaluate import split_catalogue
+from core.models.attributes.features import image_matrix
+from core.models.attributes.model import AttributeData, AttributeModel
+from core.models.attributes.params import AttributeParams
+from core.services import attribute_eval
+from core.services import models as versions
+from core.services.attribute_review import decided_values, effective_catalogue
+
+KIND = AttributeModel.kind  # the job kind and the artifact kind
+TOP = 3  # predictions saved per item and attribute
+# How a run goes, beside the model's hyper-parameters: {name: default}.
+RUN_OPTIONS: dict[str, Any] = {"attributes": None, "baseline": True, "refit": True, "use_reviews": True,
+                               "evaluate": True, "test_fraction": 0.2, "eval_seed": 7, "activate": True}
+
+
+def submit_training(ws: Workspace, params: AttributeParams, by: str, inline: bool = False, echo: bool = False,
+                    **run: Any) -> int:
+    """Queue the training job (inline: run it in this process, re-raising its error); returns the job id.
+
+    run: RUN_OPTIONS — attributes (names, None = every attr_* column), baseline (TF-IDF + LR in Table 2), refit
+    (train again on every label after the held-out score), use_reviews, evaluate, test_fraction, eval_seed, activate.
+    """
+    job_params = {"params": params.to_dict(), **_run_options(run), "by": by}
+    from core.services import jobs  # the job facade lists this module in its catalog
+
+    if inline:
+        return jobs.run_inline(ws, KIND, job_params, submitted_by=by, echo=echo)
+    return jobs.submit(ws, KIND, job_params, submitted_by=by)
+
+
+def train_attributes(ws: Workspace, job_params: dict[str, Any], progress: Any) -> dict[str, Any]:
+    """Job target: evaluate on a seeded held-out split (Table 2 + baselines), refit on every label (review
+    decisions override the catalogue), save with predictions for every item, register and activate.
+
+    job_params: {"params": AttributeParams.to_dict(), run options, "by"}. Returns {"version", "average", "table",
+    "labels_from_reviews"}; `progress` is core.jobs.Progress.
+    """
+    job_params = dict(job_params)
+    by = job_params.pop("by", "local")
+    model_params = AttributeParams.from_dict(job_params.pop("params", None))
+    run = _run_options(job_params)
+    catalogue = effective_catalogue(ws, run["use_reviews"])
+    reviewed = int(len(decided_values(ws))) if run["use_reviews"] else 0
+    image = image_matrix(catalogue, ws.image_features())
+    if run["evaluate"]:
+        train_part, test_part = split_catalogue(catalogue, run["test_fraction"], run["eval_seed"])
+        progress.update(0.01, "evaluating on a held-out split", {"labels_from_reviews": reviewed})
+        split_image = None
+        if image is not None:
+            split_image = (image_matrix(train_part, ws.image_features()), image_matrix(test_part, ws.image_features()))
+        result = attribute_eval.evaluate(train_part, test_part, run["attributes"], model_params,
+                                         baseline=run["baseline"], image=split_image,
+                                         progress=lambda f, m, x: progress.update(0.5 * f, m, x))
+        model = result["model"]
+    else:  # a quick retrain without a held-out score (the version then shows no Table 2)
+        result = {"table": [], "confusion": {}, "average": {}, "timing": {}}
+        model = None
+    if model is None or run["refit"]:
+        attributes = model.attributes if model else run["attributes"]
+        data = AttributeData(catalogue, None if attributes is None else tuple(attributes), image)
+        model = AttributeModel.train(data, model_params,
+                                     progress=lambda f, m: progress.update(0.5 + 0.4 * f, "training on every label", m))
+    progress.update(0.92, "predicting every item")
+    arrays, meta = model.to_artifact()
+    arrays.update(prediction_arrays(model, catalogue, image))
+    meta.update({"table": result["table"], "confusion": result["confusion"], "average": result["average"],
+                 "timing": result["timing"], "labels_from_reviews": reviewed, "refit": run["refit"],
+                 "test_fraction": run["test_fraction"]})
+    version = ArtifactStore(ws.artifacts_path).save(KIND, arrays, meta)
+    metrics = {**result["average"], **{f"wF1 {row['attribute']}": row["weighted_f1"] for row in result["table"]},
+               "labels_from_reviews": reviewed}
+    versions.register_version(ws, KIND, version, metrics, by)
+    if run["activate"]:
+        versions.activate(ws, KIND, version, by)
+    progress.update(1.0, f"version {version}", result["average"])
+    return {"version": version, "average": result["average"], "table": result["table"], "labels_from_reviews": reviewed}
+
+
+def prediction_arrays(model: AttributeModel, catalogue: pd.DataFrame, image: np.ndarray | None) -> dict[str, np.ndarray]:
+    """Top-3 classes and probabilities per item and attribute, saved with the version so pages read them instantly.
+
+    pred.item_ids str (n,); pred.<j>.top int32 (n, 3) class indices; pred.<j>.p float32 (n, 3).
+    """
+    probs = model.probabilities(catalogue, image)
+    arrays = {"pred.item_ids": catalogue["item_id"].astype(str).to_numpy(dtype=str)}
+    for j, name in enumerate(model.attributes):
+        p = probs[name]
+        top = np.argsort(-p, axis=1)[:, :TOP].astype(np.int32)
+        arrays[f"pred.{j}.top"] = top
+        arrays[f"pred.{j}.p"] = np.take_along_axis(p, top, axis=1).astype(np.float32)
+    return arrays
+
+
+def _run_options(values: dict[str, Any]) -> dict[str, Any]:
+    unknown = sorted(set(values) - set(RUN_OPTIONS))
+    if unknown:
+        raise ParamsError([Problem("attribute training", None, None, f"unknown run option(s) {unknown}; known: "
+                                   f"{sorted(RUN_OPTIONS)} (model parameters go in AttributeParams)")])
+    return {**RUN_OPTIONS, **values}
