@@ -19,7 +19,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from core.data.files import atomic_write_bytes, publish_folder, staging_folder
+from core.files import atomic_write_bytes, publish_folder, staging_folder
 from core.errors import ArtifactError
 from core.jsonable import to_plain
 

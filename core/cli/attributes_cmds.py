@@ -176,7 +176,7 @@ def _predict(args: argparse.Namespace) -> int:
         raise AtelierError("give --catalogue (the items to predict)")
     frame = model.predict(catalogue)
     columns = ["item_id", "attribute", "predicted", "probability", "applicable", "has_value", "suspect"]
-    from core.data.files import atomic_write_bytes
+    from core.files import atomic_write_bytes
     from core.services.exports import to_csv_bytes
 
     # All or nothing: a reader never sees half a file.

@@ -7,7 +7,7 @@ import getpass
 from pathlib import Path
 
 from core.cli import add_json_arg, add_workspace_arg, print_result
-from core.data.files import atomic_write_bytes
+from core.files import atomic_write_bytes
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from core.columns import DEFAULT_EVENT_WEIGHTS, EVENTS
-from core.data.files import staged_folder
+from core.files import staged_folder
 from core.data.workspace import (PLANTED, Workspace, is_workspace, write_image_features, write_manifest,
                                  write_table_files)
 from core.errors import ConfigError, WorkspaceError

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from core.config import Settings, get_settings
-from core.data.files import atomic_write_json
+from core.files import atomic_write_json
 from core.errors import WorkspaceError
 
 # File layout of a workspace folder; readers write these only after validation, atomically.

@@ -20,7 +20,7 @@ from core.config import REPO_ROOT, get_settings
 from core.data.public import DEFAULT_FOLDERS, read_public
 from core.data.readers import Source, read_table, validate_frame
 from core.data.schemas import KINDS, SCHEMAS, TEXT
-from core.data.files import staged_folder, staging_folder, swap_files
+from core.files import staged_folder, staging_folder, swap_files
 from core.data.workspace import Workspace, is_workspace, list_workspaces, write_manifest, write_table_files
 from core.errors import AtelierError, Problem, ValidationError, WorkspaceError
 

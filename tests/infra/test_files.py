@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from core.data import files
+from core import files
 from core.data.workspace import Workspace, table_file
 from core.errors import WorkspaceError
 
