@@ -20,7 +20,7 @@ from core.services.audience import AudienceData, AudienceSpec, Exclusions, build
 AUDIENCE = 50_000  # top-N asked for (a typical campaign)
 
 
-def _median(fn, repeats: int) -> tuple[float, float]:  # noqa: ANN001
+def _median(fn, repeats: int) -> tuple[float, float]:
     """(median wall s, median CPU s) over `repeats` calls after one warm-up call."""
     fn()
     walls, cpus = [], []

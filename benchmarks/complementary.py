@@ -36,7 +36,7 @@ def _naive_score(model: ComplementaryModel, a: int, b: int) -> float:
         return float(torch.sigmoid(model.scorer(z[:1], z[1:])))
 
 
-def _best_of(fn, repeat: int) -> float:  # noqa: ANN001
+def _best_of(fn, repeat: int) -> float:
     times = []
     for _ in range(repeat):
         start = time.perf_counter()

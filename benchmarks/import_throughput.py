@@ -38,7 +38,7 @@ def write_interactions_csv(path: Path, n_rows: int, seed: int = 0, chunk: int = 
     return n_rows
 
 
-def _time(fn) -> tuple[float, float, object]:  # noqa: ANN001
+def _time(fn) -> tuple[float, float, object]:
     wall, cpu = time.perf_counter(), time.process_time()
     out = fn()
     return time.perf_counter() - wall, time.process_time() - cpu, out

@@ -73,7 +73,7 @@ def bench_encoder(quick: bool) -> dict:
     params = LongTailParams(epochs=1)
     torch.set_num_threads(params.torch_threads)
     targets = torch.randn(n, 64)
-    from core.models.long_tail.encoder import _batch  # noqa: PLC2701 — the encoder's own batching, timed as used
+    from core.models.long_tail.encoder import _batch  # the encoder's own batching, timed as used
 
     def epoch(model: torch.nn.Module, make: Callable[[np.ndarray], tuple]) -> float:
         optimiser = torch.optim.Adam(model.parameters(), lr=1e-3)
@@ -98,7 +98,7 @@ def bench_encoder(quick: bool) -> dict:
             self.text = torch.nn.Linear(vocab, params.hidden)
             self.rest = make_encoder(features, 64, params)
 
-        def forward(self, dense, tokens, offsets, weights, codes, numeric, image=None):  # noqa: ANN001, ANN201
+        def forward(self, dense, tokens, offsets, weights, codes, numeric, image=None):
             parts = [self.text(dense)] + [emb(codes[:, j]) for j, emb in enumerate(self.rest.fields)] + [numeric]
             return self.rest.mlp(torch.cat(parts, dim=1))
 

@@ -177,7 +177,6 @@ def _predict(args: argparse.Namespace) -> int:
     frame = model.predict(catalogue)
     columns = ["item_id", "attribute", "predicted", "probability", "applicable", "has_value", "suspect"]
     from core.files import atomic_write_bytes
-    from core.services.exports import to_csv_bytes
 
     # All or nothing: a reader never sees half a file.
     atomic_write_bytes(args.out, to_csv_bytes(pd.DataFrame(frame[columns]), blank_all_missing=True))

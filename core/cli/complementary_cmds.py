@@ -160,7 +160,6 @@ def _score(args: argparse.Namespace) -> int:
         model = outfits.require_model(Workspace.open(args.workspace))
     scored = outfits.score_pairs(model, pairs)  # raises before anything is written when an id is unknown
     from core.files import atomic_write_bytes
-    from core.services.exports import to_csv_bytes  # a file people open in spreadsheets: formula cells escaped
 
     atomic_write_bytes(args.out, to_csv_bytes(scored))
     print(f"wrote {len(scored)} scored pairs to {args.out}")

@@ -57,7 +57,7 @@ def execute(ws: Workspace, job_id: int, catalog: Catalog, echo: bool = False, ra
         records.finish(ws, job_id, "done", result=to_plain(result), message=result.get("summary"))
     except JobCancelled:
         records.finish(ws, job_id, "cancelled", message="cancelled")
-    except BaseException as error:  # noqa: BLE001 — any failure is recorded with its text
+    except BaseException as error:  # any failure is recorded with its text
         records.finish(ws, job_id, "failed", error=_error_text(error))
         if raise_errors or not isinstance(error, Exception):
             raise

@@ -7,7 +7,6 @@ import io
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 

@@ -13,7 +13,7 @@ from core.services import attributes as svc
 from tests.attributes.conftest import FAST, make_workspace, run_training_job, synthetic_catalogue
 
 
-def _train(ws: Workspace, **extra) -> dict:  # noqa: ANN003
+def _train(ws: Workspace, **extra) -> dict:
     info = run_training_job(ws, **{**FAST, "baseline": False, **extra})
     assert info.status == "done", info.error
     return info.result
@@ -113,7 +113,7 @@ def test_export_marks_sources_and_escapes_formulas(attr_ws: Workspace, trained: 
     assert "'=HYPERLINK(1)" in text and ",=HYPERLINK" not in text
 
 
-def test_a_corrected_label_changes_the_next_training_set_and_prediction(atelier_home) -> None:  # noqa: ANN001
+def test_a_corrected_label_changes_the_next_training_set_and_prediction(atelier_home) -> None:
     # Two new items named by a word no other item has, colour missing: only a reviewed label can teach it.
     catalogue = synthetic_catalogue(200, seed=6)
     extra = catalogue.iloc[:2].copy()

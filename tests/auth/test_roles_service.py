@@ -88,7 +88,7 @@ def test_admin_page_grants_a_role_that_takes_effect_on_the_next_click(home: Path
 
     first.run()
     assert not first.warning and "pages/attribute_review.py" in {
-        Path(i["script_path"]).relative_to(REPO_ROOT).as_posix() for i in first._registered_pages.values()  # noqa: SLF001
+        Path(i["script_path"]).relative_to(REPO_ROOT).as_posix() for i in first._registered_pages.values()
         if i.get("script_path")}
 
 

@@ -15,7 +15,7 @@ from core.db.session import read_session
 from core.errors import AtelierError, UnknownIdError, ValidationError
 from core.services import campaigns, exports
 from core.services.audience import AudienceSpec, Exclusions, NoModelError
-from tests.crm.conftest import make_crm_workspace, user_id
+from tests.crm.conftest import make_crm_workspace
 
 
 def audit_rows(ws, action: str = "export_audience") -> list[AuditLog]:

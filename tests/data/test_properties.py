@@ -99,7 +99,7 @@ def test_reader_survives_arbitrary_bytes(bytes_: bytes) -> None:
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(csv_bytes())
-def test_import_writes_all_or_nothing(seeded_workspace, case: tuple[str, bytes]) -> None:  # noqa: ANN001
+def test_import_writes_all_or_nothing(seeded_workspace, case: tuple[str, bytes]) -> None:
     kind, data = case
     before = table_checksums(seeded_workspace.path)
     try:

@@ -93,7 +93,7 @@ def test_blended_similarity_follows_the_query_items_confidence() -> None:
     assert np.allclose(scores[10:], als[10:] @ als.T, atol=2e-3)  # a well-known item: ALS
 
 
-def test_planted_ceiling_ranks_held_out_users_far_above_chance_on_the_demo(demo_workspace) -> None:  # noqa: ANN001
+def test_planted_ceiling_ranks_held_out_users_far_above_chance_on_the_demo(demo_workspace) -> None:
     from core.services.long_tail import planted_ceiling
 
     ceiling = planted_ceiling(demo_workspace)

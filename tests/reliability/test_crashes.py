@@ -28,7 +28,7 @@ from tests.reliability.conftest import make_workspace
 KILLS, ITEMS = 20, 12
 
 
-def _receive(conn, timeout: float = 60.0):  # noqa: ANN001, ANN202
+def _receive(conn, timeout: float = 60.0):
     if not conn.poll(timeout):
         raise AssertionError(f"the writer sent nothing for {timeout} s")
     return conn.recv()
@@ -103,7 +103,7 @@ def test_writer_killed_mid_transaction_twenty_times(dialect: str, tmp_path: Path
     assert len(stored) - len(committed) <= KILLS  # at most one commit per run raced the kill unreported
 
 
-def _wait(ws: Workspace, job_id: int, until, timeout: float = 240.0) -> jobs.JobInfo:  # noqa: ANN001
+def _wait(ws: Workspace, job_id: int, until, timeout: float = 240.0) -> jobs.JobInfo:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         info = jobs.get(ws, job_id)
