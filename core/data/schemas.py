@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from core.columns import ATTRIBUTE_PREFIX, DEFAULT_EVENT_WEIGHTS, EVENTS, SUPPRESSION_FLAGS
+from core.errors import AtelierError
 
 KINDS: tuple[str, ...] = ("interactions", "catalogue", "outfits", "customers")
 
@@ -84,8 +85,6 @@ def schema(kind: str) -> TableSchema:
     try:
         return SCHEMAS[kind]
     except KeyError:
-        from core.errors import AtelierError
-
         raise AtelierError(f"unknown table kind {kind!r}: use one of {', '.join(KINDS)}") from None
 
 
@@ -148,8 +147,8 @@ def parse_timestamps(values: pd.Series) -> pd.Series:
 
 def event_weights(events: pd.Series) -> pd.Series:
     """float64 weight of each event by DEFAULT_EVENT_WEIGHTS (NaN for a missing or unknown event), vectorised."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
+    import pyarrow as pa  # noqa: PLC0415 — pyarrow only for the vectorised event weights
+    import pyarrow.compute as pc  # noqa: PLC0415
 
     table = np.array([DEFAULT_EVENT_WEIGHTS[e] for e in EVENTS] + [np.nan])
     codes = pc.index_in(pa.array(events.astype(TEXT)), value_set=pa.array(list(EVENTS)))

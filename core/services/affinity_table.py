@@ -30,6 +30,8 @@ from core.data.workspace import Workspace
 from core.errors import AtelierError
 from core.models.affinity import AffinityModel
 from core.jobs.cluster import fan_out, in_worker, scheduler_address
+from core.services import models as versions
+from core.services.affinity_training import load_model
 
 KIND = "affinity_table"
 FOLDER = "affinity_table"
@@ -116,9 +118,6 @@ def score_partition(part: int, offset: int, user_ids: np.ndarray, user_factors: 
 
 def score_table(ws: Workspace, params: dict[str, Any] | None = None, progress: Any = None) -> TableSummary:
     """Score the full table for the active (or a given) affinity version; replaces that version's table whole."""
-    from core.services import models as versions
-    from core.services.affinity_training import load_model
-
     p = table_params(params)
     version = p["version"] or versions.active_version(ws, AffinityModel.kind)
     if version is None:
@@ -181,7 +180,8 @@ def score_table_job(ws: Workspace, params: dict[str, Any], progress: Any) -> dic
 
 def submit_scoring(ws: Workspace, params: dict[str, Any], by: str = "local") -> int:
     """Start table scoring as a background job (on the Dask cluster when one is configured); returns the job id."""
-    from core.services import jobs  # here, not at the top: the facade reads the catalog, which lists this module
+    # here, not at the top: the facade reads the catalog, which lists this module
+    from core.services import jobs  # noqa: PLC0415
 
     table_params(params)  # reject bad parameters now, not in the worker
     return jobs.submit(ws, KIND, {**params, "by": by}, submitted_by=by)
@@ -189,8 +189,6 @@ def submit_scoring(ws: Workspace, params: dict[str, Any], by: str = "local") -> 
 
 def read_manifest(ws: Workspace, version: str | None = None) -> dict[str, Any]:
     """The manifest of a scored table (default: the active model version's), its files' checksums verified."""
-    from core.services import models as versions
-
     version = version or versions.active_version(ws, AffinityModel.kind)
     folder = ws.path / FOLDER / str(version)
     if version is None or not (folder / "manifest.json").is_file():

@@ -33,7 +33,7 @@ def submit_training(ws: Workspace, params: AttributeParams, by: str, inline: boo
     (train again on every label after the held-out score), use_reviews, evaluate, test_fraction, eval_seed, activate.
     """
     job_params = {"params": params.to_dict(), **_run_options(run), "by": by}
-    from core.services import jobs  # the job facade lists this module in its catalog
+    from core.services import jobs  # noqa: PLC0415 — the job facade lists this module in its catalog
 
     if inline:
         return jobs.run_inline(ws, KIND, job_params, submitted_by=by, echo=echo)

@@ -21,6 +21,7 @@ from core.models.affinity import AffinityModel
 from core.services.affinity_training import KIND as ARTIFACT_KIND
 from core.services.audience import (NO_MODEL_HELP, Audience, AudienceData, AudienceSpec, Lift, NoModelError,
                                     build_audience, lift, prepare_data)
+from core.services.models import load_active
 
 OUTCOMES = ("opened", "clicked", "bought")
 _TRUE = {"1", "true", "yes", "y", "t"}
@@ -51,8 +52,6 @@ class CampaignRecord:
 
 def load_model(ws: Workspace) -> tuple[AffinityModel, str]:
     """The active affinity model and its version; NoModelError says how to train one."""
-    from core.services.models import load_active
-
     artifact = load_active(ws, ARTIFACT_KIND)
     if artifact is None:
         raise NoModelError(f"workspace '{ws.name}' has no trained affinity model yet: {NO_MODEL_HELP}")

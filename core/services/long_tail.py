@@ -20,6 +20,7 @@ from core.models.long_tail.als import session_matrix
 from core.models.long_tail.data import unique_items
 from core.models.long_tail.evaluate import (KNOWN_BUCKETS, SPACES, evaluate_long_tail, planted_ceiling_scores,
                                             summary_metrics)
+from core.projection import project
 from core.services import models
 
 KIND = LongTailModel.kind
@@ -101,8 +102,6 @@ def train_long_tail(ws: Workspace, params: dict[str, Any], progress: Any) -> dic
     layouts: dict[str, np.ndarray] = {}
     timings = dict(trained.meta["timings"])
     if run_projection:
-        from core.projection import project  # umap compiles its numba kernels on import: only for the maps
-
         for i, name in enumerate(MAP_SPACES):
             progress.update(0.76 + 0.07 * i, f"UMAP of the {name} space", None)
             started = time.perf_counter()
@@ -125,7 +124,7 @@ def submit_training(ws: Workspace, params: LongTailParams, by: str = "local", ev
     """Start training as a background job and return its id; wait=True runs it here (the CLI, tests)."""
     job_params = {**params.to_dict(), "evaluate": evaluate, "projection": projection,
                   "eval": (protocol or EvalParams()).to_dict(), "by": by}
-    from core.services import jobs  # the job facade lists this module in its catalog
+    from core.services import jobs  # noqa: PLC0415 — the job facade lists this module in its catalog
 
     if wait:
         return jobs.run_inline(ws, KIND, job_params, submitted_by=by, echo=echo)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -14,8 +15,9 @@ from sqlalchemy.exc import IntegrityError
 from core import auth
 from core.columns import Columns
 from core.data.workspace import Workspace
-from core.db import queries_outfits as q
+from core.db import audit, queries_outfits as q
 from core.db.models import PAIR_LABELS
+from core.db.session import read_session, transaction
 from core.errors import AtelierError, Problem, UnknownIdError, ValidationError
 from core.evaluation.agreement import rater_agreement
 from core.models.complementary import params as complementary_params
@@ -33,7 +35,8 @@ DEFAULT_LEASE = timedelta(minutes=15)
 
 def load_model(ws: Workspace) -> "ComplementaryModel | None":
     """The active complementary model of the workspace, or None when none was trained."""
-    from core.models.complementary.model import ComplementaryModel
+    # torch loads only where a model is used (see TYPE_CHECKING)
+    from core.models.complementary.model import ComplementaryModel  # noqa: PLC0415
 
     artifact = versions.load_active(ws, KIND)
     return None if artifact is None else ComplementaryModel.from_artifact(artifact.arrays, artifact.meta)
@@ -49,8 +52,6 @@ def require_model(ws: Workspace) -> "ComplementaryModel":
 
 def read_pairs(path) -> pd.DataFrame:
     """A CSV of item_a,item_b (ids kept as text); raises ValidationError naming what is wrong."""
-    from pathlib import Path
-
     if not Path(path).is_file():
         raise AtelierError(f"{path}: file not found (a CSV with columns item_a,item_b)")
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)
@@ -116,8 +117,6 @@ def propose_candidates(ws: Workspace, n: int = 200, confident_share: float = 0.2
     plus `confident_share` of its most confident ones (to check). Without a model, random cross-category pairs.
     Both sides of a pair are of one division (or one side has none). Pairs already queued are not drawn again,
     so asking twice queues new pairs. Returns how many new pairs were queued."""
-    from core.db.session import read_session, transaction
-
     auth.require_current(auth.ACTION_ROLES["outfit.propose"])
     if n < 1 or not 0 <= confident_share <= 1 or labels_needed < 1:
         raise ValidationError([Problem("candidates", None, None, "n >= 1, 0 <= confident_share <= 1, labels_needed >= 1")])
@@ -182,8 +181,6 @@ class PairView:
 
 def claim_pair(ws: Workspace, labeller: str, lease: timedelta = DEFAULT_LEASE) -> PairView | None:
     """The pair this stylist holds, or lease them the next one (atomic); None when nothing is left for them."""
-    from core.db.session import transaction
-
     auth.require_action(labeller, "outfit.label")
     with transaction(ws) as session:
         row = q.current_claim(session, ws.name, labeller) or q.claim_next(session, ws.name, labeller, lease)
@@ -198,8 +195,6 @@ def label_pair(ws: Workspace, pair_id: int, labeller: str, label: str, request_i
     """Write one decision at once; False when it was already written (same request id or same person).
 
     StaleEditError when this stylist's lease ran out and the pair went to someone else (or has all its labels)."""
-    from core.db.session import transaction
-
     auth.require_action(labeller, "outfit.label")
     if label not in PAIR_LABELS:
         raise ValidationError([Problem("label", None, "label", f"must be one of {PAIR_LABELS}", label)])
@@ -214,9 +209,6 @@ def label_pair(ws: Workspace, pair_id: int, labeller: str, label: str, request_i
 
 def undo_last_label(ws: Workspace, labeller: str, lease: timedelta = DEFAULT_LEASE) -> int | None:
     """Take back this stylist's last decision; the pair is leased back to them. Returns its id or None."""
-    from core.db import audit
-    from core.db.session import transaction
-
     auth.require_action(labeller, "outfit.label")
     with transaction(ws) as session:
         pair_id = q.undo_last(session, ws.name, labeller, lease)
@@ -226,16 +218,12 @@ def undo_last_label(ws: Workspace, labeller: str, lease: timedelta = DEFAULT_LEA
 
 
 def expire_claims(ws: Workspace) -> int:
-    from core.db.session import transaction
-
     with transaction(ws) as session:
         return q.expire_claims(session, ws.name)
 
 
 def all_labels(ws: Workspace) -> pd.DataFrame:
     """pair_id, item_a, item_b, labeller, label, created_at: one row per decision."""
-    from core.db.session import read_session
-
     with read_session(ws) as session:
         rows = q.labels(session, ws.name)
     return pd.DataFrame(rows, columns=["pair_id", "item_a", "item_b", "labeller", "label", "created_at"])
@@ -268,15 +256,11 @@ def labeller_counts(ws: Workspace, today: date | None = None) -> pd.DataFrame:
 
 def remaining_for(ws: Workspace, labeller: str) -> int:
     """How many pairs still wait for a label this stylist could give (some may be leased to others now)."""
-    from core.db.session import read_session
-
     with read_session(ws) as session:
         return q.remaining_for(session, ws.name, labeller)
 
 
 def queue_status(ws: Workspace) -> dict[str, int]:
-    from core.db.session import read_session
-
     with read_session(ws) as session:
         return q.queue_counts(session, ws.name)
 

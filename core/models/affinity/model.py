@@ -66,7 +66,8 @@ class AffinityModel:
     @classmethod
     def train(cls, data: AffinityData, params: AffinityParams, progress: Any = None) -> AffinityModel:
         """Validate per iteration (both directions) on a split of `data`, then refit on all of it; see `train.fit`."""
-        from core.models.affinity.train import fit  # train.py builds AffinityModel, so it is imported on use
+        # train.py builds AffinityModel, so it is imported on use
+        from core.models.affinity.train import fit  # noqa: PLC0415
 
         return fit(data, params, progress)
 

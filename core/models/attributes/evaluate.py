@@ -99,8 +99,8 @@ def tfidf_logistic(train_text: list[str], train_labels: np.ndarray, test_text: l
 
     train_labels: str (n,). Returns (predicted str (m,), probability float (m,)).
     """
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
+    from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: PLC0415 — sklearn only for this baseline
+    from sklearn.linear_model import LogisticRegression  # noqa: PLC0415
 
     vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2, token_pattern=r"(?u)\b\w+\b")
     x = vectorizer.fit_transform(train_text)

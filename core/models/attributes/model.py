@@ -79,7 +79,7 @@ class AttributeModel:
 
     def probabilities(self, catalogue: pd.DataFrame, image: np.ndarray | None = None, batch: int = 4096) -> dict[str, np.ndarray]:
         """{attribute: float32 (n, k_a) softmax probabilities}, rows in catalogue order."""
-        import torch
+        import torch  # noqa: PLC0415 — torch loads only where predictions are computed (seconds)
 
         torch.set_num_threads(self.params.threads)
         inputs = self.encoder.encode(catalogue, image)

@@ -15,8 +15,8 @@ from core.models.attributes.params import AttributeParams
 
 def build_network(encoder: Encoder, space: LabelSpace, params: AttributeParams) -> Any:
     """The untrained torch module for this encoder and label space."""
-    import torch
-    from torch import nn
+    import torch  # noqa: PLC0415 — torch: see the note above
+    from torch import nn  # noqa: PLC0415
 
     class AttributeNet(nn.Module):
         """Shared trunk: text bag ⊕ word convolution ⊕ type/brand/division embeddings ⊕ price ⊕ image → hidden;
@@ -65,7 +65,7 @@ def build_network(encoder: Encoder, space: LabelSpace, params: AttributeParams) 
 
 def tensors(inputs: Inputs) -> tuple:
     """The forward arguments (torch tensors) of a batch of inputs."""
-    import torch
+    import torch  # noqa: PLC0415
 
     indices, offsets, weights = bag_inputs(inputs.text)
     image = None if inputs.image is None else torch.from_numpy(np.ascontiguousarray(inputs.image, dtype=np.float32))

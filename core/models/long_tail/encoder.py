@@ -15,7 +15,8 @@ from core.models.long_tail.params import LongTailParams
 
 
 def _torch():  # noqa: ANN202 — the torch module
-    import torch  # seconds to import: loaded by training and prediction only, not by the pages that read vectors
+    # seconds to import: loaded by training and prediction only, not by the pages that read vectors
+    import torch  # noqa: PLC0415
 
     return torch
 
