@@ -117,7 +117,8 @@ def bench_encoder(quick: bool) -> dict:
     return {"name": "longtail.encoder_training", "metric": "items_per_s", "value": sparse_rate, "baseline": dense_rate,
             "ratio": sparse_rate / dense_rate, "unit": "items/s",
             "note": f"one epoch, {n:,} items, TF-IDF vocabulary {vocab:,}, batch {params.batch_size}, "
-                    f"{params.torch_threads} torch thread; baseline: dense TF-IDF through nn.Linear ({dense_n:,} items)"}
+                    f"{params.torch_threads} torch thread; baseline: dense TF-IDF through nn.Linear ({dense_n:,} "
+                    "items)"}
 
 
 def bench_umap(quick: bool) -> list[dict]:
@@ -174,8 +175,8 @@ if __name__ == "__main__":
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     # Printed as each part finishes, so a slow machine still shows the parts that are done.
-    parts = [lambda: [bench_als(args.quick)], lambda: [bench_encoder(args.quick)], lambda: [bench_neighbours(args.quick)],
-             lambda: bench_umap(args.quick)]
+    parts = [lambda: [bench_als(args.quick)], lambda: [bench_encoder(args.quick)],
+             lambda: [bench_neighbours(args.quick)], lambda: bench_umap(args.quick)]
     for part in parts:
         rows = part()
         if args.json:

@@ -155,7 +155,8 @@ class ArtifactStore:
             try:
                 manifest = json.loads((path / MANIFEST).read_bytes())
                 size = sum(entry["size"] for entry in manifest["files"].values())
-                infos.append(ArtifactInfo(kind, path.name, path, manifest["created_at"], manifest.get("meta", {}), size))
+                infos.append(ArtifactInfo(kind, path.name, path, manifest["created_at"],
+                                          manifest.get("meta", {}), size))
             except (ValueError, KeyError, TypeError):
                 continue  # unreadable manifests are reported by verify()/load(), not listed
         return sorted(infos, key=lambda info: (info.created_at, info.version))

@@ -52,7 +52,8 @@ SCHEMAS: dict[str, TableSchema] = {
     ),
     "catalogue": TableSchema(
         kind="catalogue",
-        columns=("item_id", "name", "description", "brand", "category", "category_group", "division", "price", "image_url"),
+        columns=("item_id", "name", "description", "brand", "category", "category_group", "division",
+                 "price", "image_url"),
         required=("item_id",),
         ids=("item_id", "brand"),
         keys=("item_id",),
@@ -90,7 +91,8 @@ def schema(kind: str) -> TableSchema:
 
 def allowed_column(kind: str, column: str) -> bool:
     s = schema(kind)
-    return column in s.columns or (s.allow_attributes and column.startswith(ATTRIBUTE_PREFIX) and len(column) > len(ATTRIBUTE_PREFIX))
+    return column in s.columns or (s.allow_attributes and column.startswith(ATTRIBUTE_PREFIX)
+                                   and len(column) > len(ATTRIBUTE_PREFIX))
 
 
 def conform(kind: str, frame: pd.DataFrame) -> pd.DataFrame:

@@ -84,7 +84,8 @@ def cluster_info(address: str | None = None) -> dict[str, Any]:
 
 
 def fan_out(fn: Callable[..., Any], args: Sequence[tuple], on_done: Callable[[int], None] | None = None,
-            shared: dict[str, Any] | None = None, name: str = "part", local_threads: int = 1) -> Iterator[tuple[int, Any]]:
+            shared: dict[str, Any] | None = None, name: str = "part",
+            local_threads: int = 1) -> Iterator[tuple[int, Any]]:
     """Run `fn(*args[i], **shared)` for every i and yield (i, result) as each finishes (any order).
 
     On a Dask cluster (inside a job task on it, or with ATELIER_DASK_SCHEDULER set) each call is a task and

@@ -1,4 +1,5 @@
-"""Attribute training: the job that evaluates, refits on every label, saves with predictions, registers and activates."""
+"""Attribute training: the job that evaluates, refits on every label, saves with predictions, registers and
+activates."""
 
 from __future__ import annotations
 
@@ -88,7 +89,8 @@ def train_attributes(ws: Workspace, job_params: dict[str, Any], progress: Any) -
     return {"version": version, "average": result["average"], "table": result["table"], "labels_from_reviews": reviewed}
 
 
-def prediction_arrays(model: AttributeModel, catalogue: pd.DataFrame, image: np.ndarray | None) -> dict[str, np.ndarray]:
+def prediction_arrays(model: AttributeModel, catalogue: pd.DataFrame,
+                      image: np.ndarray | None) -> dict[str, np.ndarray]:
     """Top-3 classes and probabilities per item and attribute, saved with the version so pages read them instantly.
 
     pred.item_ids str (n,); pred.<j>.top int32 (n, 3) class indices; pred.<j>.p float32 (n, 3).

@@ -178,7 +178,8 @@ def read_outcomes(data: bytes, file: str = "outcomes.csv") -> pd.DataFrame:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise ValidationError([Problem(file, None, None, f"not UTF-8 at byte {error.start}: save it as UTF-8")]) from None
+        raise ValidationError([Problem(file, None, None,
+                                       f"not UTF-8 at byte {error.start}: save it as UTF-8")]) from None
     rows = list(csv.reader(io.StringIO(text)))
     if not rows:
         raise ValidationError([Problem(file, None, None, "the file is empty")])

@@ -70,7 +70,8 @@ class ImportResult:
 
 # ---------------------------------------------------------------------------------------------- validation
 def validate_files(files: list[ImportFile]) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
-    """Validate every file; returns ({kind: table}, {kind: sha256}) or raises one ValidationError listing all problems."""
+    """Validate every file; returns ({kind: table}, {kind: sha256}) or raises one ValidationError listing all
+    problems."""
     problems: list[Problem] = []
     tables: dict[str, pd.DataFrame] = {}
     digests: dict[str, str] = {}
@@ -79,7 +80,8 @@ def validate_files(files: list[ImportFile]) -> tuple[dict[str, pd.DataFrame], di
         if item.kind not in KINDS:
             raise AtelierError(f"unknown table kind {item.kind!r}: use one of {', '.join(KINDS)}")
         if item.kind in seen:
-            problems.append(Problem(item.label, None, None, f"a second {item.kind} file in one import: give one per table"))
+            problems.append(Problem(item.label, None, None,
+                                    f"a second {item.kind} file in one import: give one per table"))
             continue
         seen.add(item.kind)
         data = _bytes(item.source)
@@ -221,7 +223,8 @@ def write_tables(workspace: str | Path, tables: dict[str, pd.DataFrame], sources
                 write_manifest(staging, manifest)
         except OSError as error:
             if target.exists():  # another import created the same name between our check and the rename
-                raise AtelierError(f"workspace {target.name!r} was created meanwhile: import again to replace its tables") from error
+                raise AtelierError(f"workspace {target.name!r} was created meanwhile: import again to replace its "
+                                   "tables") from error
             raise
         ws = Workspace.open(target)
         try:

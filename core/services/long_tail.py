@@ -1,4 +1,5 @@
-"""Long tail: the training job, sessions and the planted ceiling of a workspace, what the maps page asks of a version."""
+"""Long tail: the training job, sessions and the planted ceiling of a workspace, what the maps page asks of a
+version."""
 
 from __future__ import annotations
 
@@ -25,7 +26,8 @@ from core.services import models
 
 KIND = LongTailModel.kind
 
-__all__ = ["KIND", "LongTailParams", "SPACES", "KNOWN_BUCKETS", "MAP_SPACES", "LongTailModel", "train_long_tail", "submit_training",
+__all__ = ["KIND", "LongTailParams", "SPACES", "KNOWN_BUCKETS", "MAP_SPACES", "LongTailModel", "train_long_tail",
+           "submit_training",
            "evaluate_long_tail", "planted_ceiling", "sessions", "mango_tables", "outfits_as_sessions", "load_model",
            "items_frame", "neighbours", "neighbour_index", "evaluation_table"]
 
@@ -191,5 +193,6 @@ def evaluation_table(evaluation: dict[str, dict[str, dict[str, float]]], task: s
     for space, buckets in evaluation.items():
         for bucket, entry in buckets.items():
             rows.append({"space": space, "bucket": bucket, "ndcg@10": entry.get(f"{prefix}ndcg@10"),
-                         "ap": entry.get(f"{prefix}ap"), "n_items": entry.get(f"{prefix}n_items", entry.get("n_items"))})
+                         "ap": entry.get(f"{prefix}ap"),
+                         "n_items": entry.get(f"{prefix}n_items", entry.get("n_items"))})
     return pd.DataFrame(rows)

@@ -1,4 +1,5 @@
-"""Outfit-pair training: the job that splits outfits, trains with the stylists' labels, evaluates, saves and activates."""
+"""Outfit-pair training: the job that splits outfits, trains with the stylists' labels, evaluates, saves and
+activates."""
 
 from __future__ import annotations
 

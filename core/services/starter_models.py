@@ -51,7 +51,8 @@ def train_starter_models(ws: Workspace, params: dict[str, Any], progress: Any) -
     failed = [label for label, r in results.items() if "error" in r]
     if len(failed) == len(STEPS):
         raise RuntimeError("no model could be trained: " + "; ".join(f"{k}: {r['error']}" for k, r in results.items()))
-    summary = f"{len(STEPS) - len(failed)} of {len(STEPS)} models trained" + (f"; failed: {', '.join(failed)}" if failed else "")
+    summary = f"{len(STEPS) - len(failed)} of {len(STEPS)} models trained" + (f"; failed: {', '.join(failed)}"
+                                                                              if failed else "")
     progress.update(1.0, summary)
     return {**results, "summary": summary}
 

@@ -1,4 +1,5 @@
-"""CLI: evaluate on one catalogue file and score another; predict every item x attribute of a catalogue the model never saw."""
+"""CLI: evaluate on one catalogue file and score another; predict every item x attribute of a catalogue the model never
+saw."""
 
 from __future__ import annotations
 
@@ -58,8 +59,10 @@ def test_a_missing_file_is_refused_with_a_message(tmp_path, capsys) -> None:
 
 
 def test_train_saves_and_activates_a_version_and_prints_its_table(attr_ws, capsys) -> None:
-    # regression: the command trained and saved, then crashed reading the job id as a job ("'int' object has no attribute 'result'")
-    code = main(["train", "attributes", "--workspace", attr_ws.name, "--json", "--params", json.dumps({**FAST, "epochs": 2})])
+    # regression: the command trained and saved, then crashed reading the job id as a job ("'int' object has no
+    # attribute 'result'")
+    code = main(["train", "attributes", "--workspace", attr_ws.name, "--json", "--params",
+                 json.dumps({**FAST, "epochs": 2})])
     assert code == 0
     result = json.loads(capsys.readouterr().out)
     assert result["version"] and {row["attribute"] for row in result["table"]} == {"colour", "pattern", "sleeve_length"}

@@ -15,7 +15,8 @@ from core.services import roles
 from tests.auth.conftest import ISSUER, SECRETS, claims
 
 
-def identity(sub: str, email: str = "same@example.com", name: str = "Pat", groups: tuple[str, ...] = ()) -> roles.Identity:
+def identity(sub: str, email: str = "same@example.com", name: str = "Pat",
+             groups: tuple[str, ...] = ()) -> roles.Identity:
     return roles.Identity.from_claims({"iss": ISSUER, "sub": sub, "email": email, "name": name,
                                        "groups": list(groups)})
 

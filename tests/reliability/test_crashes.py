@@ -93,7 +93,8 @@ def test_writer_killed_mid_transaction_twenty_times(dialect: str, tmp_path: Path
     latest = {}
     for rid, row in sorted(stored.items(), key=lambda kv: kv[1].id):
         latest[row.item_id] = row.value
-    stale_values = sum(values[item].value != latest[item] or values[item].version_id != n for item, n in by_item.items())
+    stale_values = sum(values[item].value != latest[item] or values[item].version_id != n for item,
+                       n in by_item.items())
     report(f"writer SIGKILLed mid-transaction {KILLS} times [{dialect}]", kills=KILLS,
            surely_mid_transaction=len(in_flight), committed_before_kill=len(committed), stored=len(stored),
            missing=len(missing), in_flight_stored=len(resurrected), partial=partial,

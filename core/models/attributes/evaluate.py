@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 AVERAGED = ("weighted_f1", "accuracy", "majority_accuracy", "baseline_f1", "baseline_accuracy")
 
 
-def split_catalogue(catalogue: pd.DataFrame, test_fraction: float = 0.2, seed: int = 7) -> tuple[pd.DataFrame, pd.DataFrame]:
+def split_catalogue(catalogue: pd.DataFrame, test_fraction: float = 0.2,
+                    seed: int = 7) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(train, test) rows of the catalogue, a seeded random split of items (labels of test items are held out)."""
     rng = np.random.default_rng(seed)
     test = rng.random(len(catalogue)) < test_fraction
@@ -68,7 +69,8 @@ def held_out_table(model: "AttributeModel", train_catalogue: pd.DataFrame, test_
         if baseline and labelled.any():
             started = time.perf_counter()
             train_rows = train_catalogue[column].notna().to_numpy()
-            train_truth = model.space.canonical(name, train_catalogue.loc[train_rows, column].astype(str)).to_numpy(dtype=str)
+            train_truth = model.space.canonical(name, train_catalogue.loc[train_rows,
+                                                                          column].astype(str)).to_numpy(dtype=str)
             base, _ = tfidf_logistic([t for t, keep in zip(train_text, train_rows) if keep], train_truth,
                                      [t for t, keep in zip(test_text, labelled) if keep], seed=model.params.seed)
             baseline_s += time.perf_counter() - started

@@ -1,4 +1,5 @@
-"""The attribute network (torch): shared trunk over text, type/brand/division, price and image; one head per attribute."""
+"""The attribute network (torch): shared trunk over text, type/brand/division, price and image; one head per
+attribute."""
 
 from __future__ import annotations
 
@@ -46,7 +47,8 @@ def build_network(encoder: Encoder, space: LabelSpace, params: AttributeParams) 
 
         def phrases(self, words):  # noqa: ANN001, ANN202
             """Max over positions of the ReLU'd convolution over word ids (b, L) → (b, channels); PAD never wins."""
-            hits = torch.relu(self.conv(self.words(words).transpose(1, 2)))[..., : words.shape[1]]  # an even window adds one
+            # an even window adds one
+            hits = torch.relu(self.conv(self.words(words).transpose(1, 2)))[..., : words.shape[1]]
             # ReLU output is ≥ 0, so zeroing the padded positions keeps them out of the max.
             return (hits * (words != PAD).unsqueeze(1)).amax(dim=2)
 

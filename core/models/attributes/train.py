@@ -118,7 +118,8 @@ def _only(labels, task: int):  # noqa: ANN001, ANN202
     return masked
 
 
-def _schedule(labels: np.ndarray, params: AttributeParams, rng: np.random.Generator) -> list[list[tuple[int, np.ndarray]]]:
+def _schedule(labels: np.ndarray, params: AttributeParams,
+              rng: np.random.Generator) -> list[list[tuple[int, np.ndarray]]]:
     """Per epoch, the (task, row indices) mini-batches. masked: task -1 over items with ≥ 1 label;
     tasks: each attribute's labelled rows in its own batches, the tasks' batches interleaved in random order."""
     epochs = []
