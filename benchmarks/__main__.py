@@ -1,4 +1,5 @@
-"""Benchmark runner: `python -m benchmarks [name ...] [--quick] [--json FILE]` runs benchmarks/*.py and prints a table."""
+"""Benchmark runner: `python -m benchmarks [name ...] [--quick] [--json FILE]` runs benchmarks/*.py and prints a
+table."""
 
 from __future__ import annotations
 

@@ -48,15 +48,18 @@ def run_config(split, overrides: dict, iterations: int, base: dict | None = None
             metrics = evaluate_both(affinity_scorer(snapshot), split, with_auc=False)
         else:
             metrics = evaluate_both(affinity_scorer(trainer.model()), split, with_auc=False)
-        curve.append({"iteration": it, "user_p10": metrics["user_precision@10"], "brand_p10": metrics["brand_precision@10"],
+        curve.append({"iteration": it, "user_p10": metrics["user_precision@10"],
+                      "brand_p10": metrics["brand_precision@10"],
                       "user_r10": metrics["user_recall@10"], "brand_r10": metrics["brand_recall@10"]})
     best_user = max(curve, key=lambda r: r["user_p10"])
     best_brand = max(curve, key=lambda r: r["brand_p10"])
-    best_sum = max(curve, key=lambda r: r["user_p10"] / max(1e-9, best_user["user_p10"]) + r["brand_p10"] / max(1e-9, best_brand["brand_p10"]))
-    return {"params": overrides, "curve": curve, "best_user_p10": best_user["user_p10"], "best_user_iter": best_user["iteration"],
+    best_sum = max(curve, key=lambda r: r["user_p10"] / max(1e-9, best_user["user_p10"])
+                   + r["brand_p10"] / max(1e-9, best_brand["brand_p10"]))
+    return {"params": overrides, "curve": curve, "best_user_p10": best_user["user_p10"],
+            "best_user_iter": best_user["iteration"],
             "best_brand_p10": best_brand["brand_p10"], "best_brand_iter": best_brand["iteration"],
-            "balanced_iter": best_sum["iteration"], "balanced_user_p10": best_sum["user_p10"], "balanced_brand_p10": best_sum["brand_p10"],
-            "seconds": round(time.perf_counter() - start, 1)}
+            "balanced_iter": best_sum["iteration"], "balanced_user_p10": best_sum["user_p10"],
+            "balanced_brand_p10": best_sum["brand_p10"], "seconds": round(time.perf_counter() - start, 1)}
 
 
 def _polished_copy(trainer: AffinityTrainer, epochs: int):
@@ -89,7 +92,8 @@ def run(quick: bool = True) -> list[dict]:
     return out
 
 
-def experiment(quick: bool = True, configs: list[str] | None = None, iterations: int | None = None, seed: int = 0) -> list[dict]:
+def experiment(quick: bool = True, configs: list[str] | None = None, iterations: int | None = None,
+               seed: int = 0) -> list[dict]:
     """Rows: one per variant with best user/brand P@10 and the balanced iteration; quick = 200k interactions."""
     n_users, n_brands, n_inter = (20_000, 400, 200_000) if quick else (100_000, 1_000, 1_000_000)
     frame, _ = planted_interactions(n_users, n_brands, n_inter, seed=seed, with_timestamps=False)
@@ -112,7 +116,8 @@ def main() -> None:
     rows = experiment(args.quick, args.configs.split(",") if args.configs else None, args.iterations)
     print(f"{'config':22s} {'user P@10 best(it)':>20s} {'brand P@10 best(it)':>20s} {'balanced it: user / brand':>28s}")
     for r in rows:
-        print(f"{r['config']:22s} {r['best_user_p10']:14.4f} ({r['best_user_iter']:2d}) {r['best_brand_p10']:14.4f} ({r['best_brand_iter']:2d})"
+        print(f"{r['config']:22s} {r['best_user_p10']:14.4f} ({r['best_user_iter']:2d}) {r['best_brand_p10']:14.4f} "
+              f"({r['best_brand_iter']:2d})"
               f" {r['balanced_iter']:8d}: {r['balanced_user_p10']:.4f} / {r['balanced_brand_p10']:.4f}")
     if args.json:
         with open(args.json, "w") as fh:

@@ -108,7 +108,8 @@ def run(quick: bool = True, repeats: int = 3, n_users: int | None = None, n_bran
         print(f"affinity_table_scaling {leg}: wall {r['wall_s']:.1f} s, workers' CPU {r['worker_cpu_s']:.1f} s "
               f"(busiest {r['busiest_worker_cpu_s']:.1f} s), coordinator CPU {r['coordinator_cpu_s']:.1f} s, "
               f"load {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs", file=sys.stderr)
-    print(f"affinity_table_scaling local runner: wall {local[1]:.1f} s on 1 thread, {local[2]:.1f} s on 2", file=sys.stderr)
+    print(f"affinity_table_scaling local runner: wall {local[1]:.1f} s on 1 thread, {local[2]:.1f} s on 2",
+          file=sys.stderr)
     size = f"{n_users // 1000}k users × {n_brands:,} brands × 64"
     common = {"unit": "users/s", "users": n_users, "brands": n_brands, "factors": 64, "k_brands": 10, "k_users": 100,
               "partitions": one["partitions"], "cpus": os.cpu_count(), "load_average_1m": round(os.getloadavg()[0], 2)}

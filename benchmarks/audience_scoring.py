@@ -1,4 +1,5 @@
-"""Audience scoring at scale: one brand's audience vs naive pandas/NumPy and the memory-bandwidth bound; top-10 brands for all."""
+"""Audience scoring at scale: one brand's audience vs naive pandas/NumPy and the memory-bandwidth bound; top-10 brands
+for all."""
 
 # Run: nice -n 10 .venv/bin/python -m benchmarks.audience_scoring [--quick] [--json]
 # Random float32 factors stand in for a trained model (speed does not depend on the values). Every ratio is
@@ -20,7 +21,7 @@ from core.services.audience import AudienceData, AudienceSpec, Exclusions, build
 AUDIENCE = 50_000  # top-N asked for (a typical campaign)
 
 
-def _median(fn, repeats: int) -> tuple[float, float]:  # noqa: ANN001
+def _median(fn, repeats: int) -> tuple[float, float]:
     """(median wall s, median CPU s) over `repeats` calls after one warm-up call."""
     fn()
     walls, cpus = [], []
@@ -88,7 +89,8 @@ def run(quick: bool = True, repeats: int = 5) -> list[dict]:
     core, core_cpu = _median(lambda: top_k(model.scores_for_brand(brand), AUDIENCE), repeats)
     spec = AudienceSpec(["b0007"], value=AUDIENCE, control_percent=10, exclusions=Exclusions(suppressed=True))
     service, service_cpu = _median(lambda: build_audience(model, spec, data), repeats)
-    blend = AudienceSpec(["b0007", "b0100", "b2000"], blend="any", value=AUDIENCE, exclusions=Exclusions(suppressed=True))
+    blend = AudienceSpec(["b0007", "b0100", "b2000"], blend="any", value=AUDIENCE,
+                         exclusions=Exclusions(suppressed=True))
     blended, blended_cpu = _median(lambda: build_audience(model, blend, data), repeats)
     pandas_t, pandas_cpu = _median(lambda: naive_pandas(model, brand, AUDIENCE), max(1, repeats // 2))
     numpy_t, _ = _median(lambda: naive_numpy(model, brand, AUDIENCE), max(1, repeats // 2))
@@ -105,15 +107,17 @@ def run(quick: bool = True, repeats: int = 5) -> list[dict]:
     return [
         {"name": "audience.one_brand_core", "metric": "latency_ms", "value": core * 1e3, "baseline": pandas_t * 1e3,
          "ratio": pandas_t / core, "unit": "ms",
-         "note": f"{size}; U@v + argpartition top-{AUDIENCE:,} (exact, same set as a full sort: {same}); CPU {core_cpu * 1e3:.0f} ms"},
+         "note": f"{size}; U@v + argpartition top-{AUDIENCE:,} (exact, same set as a full sort: {same}); CPU "
+                 f"{core_cpu * 1e3:.0f} ms"},
         {"name": "audience.one_brand_vs_bandwidth_bound", "metric": "latency_ms", "value": core * 1e3,
          "baseline": bound * 1e3, "ratio": core / bound, "unit": "ms",
          "note": f"bound = {model.user_factors.nbytes / 2**20:.0f} MiB of user factors ÷ measured copy bandwidth "
                  f"{bw / 2**30:.1f} GiB/s (ratio = how many times the bound)"},
-        {"name": "audience.one_brand_naive_numpy", "metric": "latency_ms", "value": core * 1e3, "baseline": numpy_t * 1e3,
+        {"name": "audience.one_brand_naive_numpy", "metric": "latency_ms", "value": core * 1e3,
+         "baseline": numpy_t * 1e3,
          "ratio": numpy_t / core, "unit": "ms", "note": "naive: fresh temporaries + full argsort of all users"},
-        {"name": "audience.one_brand_service", "metric": "latency_ms", "value": service * 1e3, "baseline": pandas_t * 1e3,
-         "ratio": pandas_t / service, "unit": "ms",
+        {"name": "audience.one_brand_service", "metric": "latency_ms", "value": service * 1e3,
+         "baseline": pandas_t * 1e3, "ratio": pandas_t / service, "unit": "ms",
          "note": "build_audience end to end: scores, suppression, cut, ids, 10% control group, histogram + size curve; "
                  f"CPU {service_cpu * 1e3:.0f} ms (naive pandas CPU {pandas_cpu * 1e3:.0f} ms)"},
         {"name": "audience.three_brand_blend_service", "metric": "latency_ms", "value": blended * 1e3,
@@ -122,7 +126,8 @@ def run(quick: bool = True, repeats: int = 5) -> list[dict]:
         {"name": "audience.top10_brands_all_users", "metric": "seconds", "value": top10, "baseline": naive10,
          "ratio": naive10 / top10, "unit": "s",
          "note": f"chunks of 4,096 users, one reused score buffer, argpartition (CPU {top10_cpu:.1f} s); naive: fresh "
-                 f"arrays + full argsort per row, timed on {len(sample):,} users and scaled; top-10 agreement {agree:.4f}"},
+                 f"arrays + full argsort per row, timed on {len(sample):,} users and scaled; top-10 agreement "
+                 f"{agree:.4f}"},
     ]
 
 

@@ -36,7 +36,7 @@ def _naive_score(model: ComplementaryModel, a: int, b: int) -> float:
         return float(torch.sigmoid(model.scorer(z[:1], z[1:])))
 
 
-def _best_of(fn, repeat: int) -> float:  # noqa: ANN001
+def _best_of(fn, repeat: int) -> float:
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
@@ -68,10 +68,12 @@ def run(quick: bool = True) -> list[dict]:
     return [
         {"name": "complementary.pair_scoring", "metric": "pairs_per_s", "value": batched_rate, "baseline": naive_rate,
          "ratio": batched_rate / naive_rate, "unit": "pairs/s",
-         "note": f"{n_pairs:,} pairs, {n_items:,} items, embeddings computed once per call; naive: one pair per forward ({n_naive} pairs)"},
-        {"name": "complementary.complete_the_look", "metric": "latency_ms", "value": look * 1e3, "baseline": naive_look * 1e3,
-         "ratio": naive_look / look, "unit": "ms",
-         "note": f"one item against {len(others):,} candidates of other categories; naive loop timed on {min(n_naive, len(others))} and scaled"},
+         "note": f"{n_pairs:,} pairs, {n_items:,} items, embeddings computed once per call; naive: one pair per "
+                 f"forward ({n_naive} pairs)"},
+        {"name": "complementary.complete_the_look", "metric": "latency_ms", "value": look * 1e3,
+         "baseline": naive_look * 1e3, "ratio": naive_look / look, "unit": "ms",
+         "note": f"one item against {len(others):,} candidates of other categories; naive loop timed on "
+                 f"{min(n_naive, len(others))} and scaled"},
     ]
 
 

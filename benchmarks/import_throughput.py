@@ -1,4 +1,5 @@
-"""Import throughput: validating read of an interactions CSV (rows/s) against a plain `pandas.read_csv` of the same file."""
+"""Import throughput: validating read of an interactions CSV (rows/s) against a plain `pandas.read_csv` of the same
+file."""
 
 # Run: nice -n 10 .venv/bin/python -m benchmarks.import_throughput [--quick] [--json]
 # The file is generated (seeded) with ids that have leading zeros, so the plain read also shows what it loses.
@@ -38,7 +39,7 @@ def write_interactions_csv(path: Path, n_rows: int, seed: int = 0, chunk: int = 
     return n_rows
 
 
-def _time(fn) -> tuple[float, float, object]:  # noqa: ANN001
+def _time(fn) -> tuple[float, float, object]:
     wall, cpu = time.perf_counter(), time.process_time()
     out = fn()
     return time.perf_counter() - wall, time.process_time() - cpu, out
@@ -68,7 +69,8 @@ def run(quick: bool = True) -> list[dict]:
                  f"ratio < 1 = slower. Plain read mangled {lost:,} zero-padded item ids; ours kept all: {exact}"},
         {"name": "import.interactions_validated_vs_exact_text_read", "metric": "rows_per_s", "value": n_rows / ours,
          "baseline": n_rows / text, "ratio": text / ours, "unit": "rows/s", "cpu_ratio": text_cpu / ours_cpu,
-         "baseline_name": "pandas.read_csv(dtype=str, keep_default_na=False), no checks", "baseline_value": n_rows / text,
+         "baseline_name": "pandas.read_csv(dtype=str, keep_default_na=False), no checks",
+         "baseline_value": n_rows / text,
          "note": f"{size}; baseline read_csv(dtype=str, keep_default_na=False) {text:.1f} s (CPU {text_cpu:.1f} s): "
                  "the exact-text read a careful person would write by hand, without any of the checks"},
     ]

@@ -73,7 +73,7 @@ def bench_encoder(quick: bool) -> dict:
     params = LongTailParams(epochs=1)
     torch.set_num_threads(params.torch_threads)
     targets = torch.randn(n, 64)
-    from core.models.long_tail.encoder import _batch  # noqa: PLC2701 — the encoder's own batching, timed as used
+    from core.models.long_tail.encoder import _batch  # the encoder's own batching, timed as used
 
     def epoch(model: torch.nn.Module, make: Callable[[np.ndarray], tuple]) -> float:
         optimiser = torch.optim.Adam(model.parameters(), lr=1e-3)
@@ -98,7 +98,7 @@ def bench_encoder(quick: bool) -> dict:
             self.text = torch.nn.Linear(vocab, params.hidden)
             self.rest = make_encoder(features, 64, params)
 
-        def forward(self, dense, tokens, offsets, weights, codes, numeric, image=None):  # noqa: ANN001, ANN201
+        def forward(self, dense, tokens, offsets, weights, codes, numeric, image=None):
             parts = [self.text(dense)] + [emb(codes[:, j]) for j, emb in enumerate(self.rest.fields)] + [numeric]
             return self.rest.mlp(torch.cat(parts, dim=1))
 
@@ -117,7 +117,8 @@ def bench_encoder(quick: bool) -> dict:
     return {"name": "longtail.encoder_training", "metric": "items_per_s", "value": sparse_rate, "baseline": dense_rate,
             "ratio": sparse_rate / dense_rate, "unit": "items/s",
             "note": f"one epoch, {n:,} items, TF-IDF vocabulary {vocab:,}, batch {params.batch_size}, "
-                    f"{params.torch_threads} torch thread; baseline: dense TF-IDF through nn.Linear ({dense_n:,} items)"}
+                    f"{params.torch_threads} torch thread; baseline: dense TF-IDF through nn.Linear ({dense_n:,} "
+                    "items)"}
 
 
 def bench_umap(quick: bool) -> list[dict]:
@@ -174,8 +175,8 @@ if __name__ == "__main__":
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     # Printed as each part finishes, so a slow machine still shows the parts that are done.
-    parts = [lambda: [bench_als(args.quick)], lambda: [bench_encoder(args.quick)], lambda: [bench_neighbours(args.quick)],
-             lambda: bench_umap(args.quick)]
+    parts = [lambda: [bench_als(args.quick)], lambda: [bench_encoder(args.quick)],
+             lambda: [bench_neighbours(args.quick)], lambda: bench_umap(args.quick)]
     for part in parts:
         rows = part()
         if args.json:

@@ -155,7 +155,8 @@ class ArtifactStore:
             try:
                 manifest = json.loads((path / MANIFEST).read_bytes())
                 size = sum(entry["size"] for entry in manifest["files"].values())
-                infos.append(ArtifactInfo(kind, path.name, path, manifest["created_at"], manifest.get("meta", {}), size))
+                infos.append(ArtifactInfo(kind, path.name, path, manifest["created_at"],
+                                          manifest.get("meta", {}), size))
             except (ValueError, KeyError, TypeError):
                 continue  # unreadable manifests are reported by verify()/load(), not listed
         return sorted(infos, key=lambda info: (info.created_at, info.version))
@@ -173,7 +174,7 @@ class ArtifactStore:
 
 def torch_state_to_arrays(state_dict: Mapping[str, Any], prefix: str = "") -> dict[str, np.ndarray]:
     """A torch state_dict as numpy arrays (CPU copies; bfloat16 widened to float32) for ArtifactStore.save."""
-    import torch
+    import torch  # noqa: PLC0415 — torch loads only where a model's weights are saved or loaded (seconds)
 
     arrays = {}
     for name, tensor in state_dict.items():
@@ -186,7 +187,7 @@ def torch_state_to_arrays(state_dict: Mapping[str, Any], prefix: str = "") -> di
 
 def arrays_to_torch_state(arrays: Mapping[str, np.ndarray], prefix: str = "") -> dict[str, Any]:
     """The inverse of torch_state_to_arrays: tensors for `module.load_state_dict` (keys with `prefix` only)."""
-    import torch
+    import torch  # noqa: PLC0415
 
     return {name[len(prefix):]: torch.from_numpy(np.array(array, copy=True))
             for name, array in arrays.items() if name.startswith(prefix)}

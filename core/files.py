@@ -1,4 +1,5 @@
-"""Crash-safe writes: write beside the target, fsync, rename, fsync the folder; readers see the old or the new, never half."""
+"""Crash-safe writes: write beside the target, fsync, rename, fsync the folder; readers see the old or the new, never
+half."""
 
 # A rename is atomic only within one filesystem, so every temporary file and staging folder is made in the
 # target's own folder. The folder is fsynced after the rename, or a power cut can forget the rename itself.
@@ -64,7 +65,8 @@ def atomic_write_text(path: Path, text: str, encoding: str = "utf-8") -> None:
     atomic_write_bytes(path, text.encode(encoding))
 
 
-def atomic_write_json(path: Path, payload: Any, indent: int | None = 2, default: Callable[[Any], Any] | None = None) -> None:
+def atomic_write_json(path: Path, payload: Any, indent: int | None = 2,
+                      default: Callable[[Any], Any] | None = None) -> None:
     atomic_write_text(path, json.dumps(payload, indent=indent, default=default))
 
 

@@ -12,7 +12,7 @@ class NeighbourIndex:
 
     def __init__(self, vectors: np.ndarray, item_ids: np.ndarray | None = None) -> None:
         """vectors: float (n, d); item_ids: str (n,) (defaults to row numbers)."""
-        import faiss
+        import faiss  # noqa: PLC0415 — faiss loads only where an index is built
 
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)

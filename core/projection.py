@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 
@@ -17,9 +19,8 @@ def project(vectors: np.ndarray, seed: int = 42, n_neighbors: int = 15, min_dist
         return np.zeros((0, 2), np.float32)
     if n < 4:  # UMAP needs a neighbourhood; a handful of points is laid out on a line
         return np.stack([np.arange(n, dtype=np.float32), np.zeros(n, np.float32)], axis=1)
-    import warnings
 
-    import umap
+    import umap  # noqa: PLC0415 — umap costs seconds to import (see the docstring)
 
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     unit = vectors / np.maximum(norms, 1e-12)

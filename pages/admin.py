@@ -15,7 +15,8 @@ def main() -> None:
     guard(__file__)  # stops here unless the signed-in person's role may open this page
     st.title("Admin")
     st.caption("People are identified by their identity provider's issuer and subject, never by email. Roles come "
-               "from the provider's groups claim and from the grants below; a change applies on the person's next click.")
+               "from the provider's groups claim and from the grants below; a change applies on the person's next "
+               "click.")
     if not team_mode():
         st.info("Embedded mode: one local user holds every role and nobody signs in. Roles apply once sign-in is "
                 "configured (README, Team deployment).", icon=":material/info:")

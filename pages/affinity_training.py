@@ -110,7 +110,8 @@ def curve_figure(points: list[dict], side: str) -> go.Figure:
     figure = go.Figure()
     xs = [p.get("iteration", p["step"]) for p in points]
     for metric in ("precision@10", "recall@10"):
-        figure.add_trace(go.Scatter(x=xs, y=[p.get(f"{side}_{metric}") for p in points], mode="lines+markers", name=metric))
+        figure.add_trace(go.Scatter(x=xs, y=[p.get(f"{side}_{metric}") for p in points],
+                                    mode="lines+markers", name=metric))
     figure.update_layout(title=SIDES[side], height=280, margin=dict(l=10, r=10, t=40, b=10),
                          xaxis_title="iteration", legend=dict(orientation="h", y=-0.35))
     return figure

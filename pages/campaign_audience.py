@@ -72,8 +72,10 @@ def audience_form(brands: list[str]) -> AudienceSpec | None:
         suppressed = a.checkbox("Exclude suppressed", True, key="aud_supp",
                                 help="Unsubscribed, bounced and test accounts (from the customers file). Exports "
                                      "always remove them again, whatever this box says.")
-        bought = b.number_input("Leave out who bought the brand in the last N days (0 = keep)", 0, 3650, 0, key="aud_bought")
-        cap = c.number_input("Leave out who is in another campaign of the last N days (0 = off)", 0, 365, 0, key="aud_cap")
+        bought = b.number_input("Leave out who bought the brand in the last N days (0 = keep)", 0, 3650, 0,
+                                key="aud_bought")
+        cap = c.number_input("Leave out who is in another campaign of the last N days (0 = off)", 0, 365, 0,
+                             key="aud_cap")
         min_activity = a.number_input("Minimum interactions", 0, 10_000, 0, key="aud_minact")
         control = b.slider("Control group (% held out, not contacted)", 0.0, 50.0, key="aud_control", step=1.0)
         seed = c.number_input("Control group seed", 0, 2**31 - 1, key="aud_seed")
@@ -98,7 +100,8 @@ def show_audience(ws, model, audience) -> None:  # noqa: ANN001 — Workspace, A
     m[1].metric("Target (contacted)", f"{audience.n_target:,}")
     m[2].metric("Control (held out)", f"{audience.n_control:,}")
     m[3].metric("Cut-off score", "—" if audience.cutoff is None else f"{audience.cutoff:.4f}")
-    m[4].metric("Eligible", f"{audience.n_eligible:,}", help=f"customers left after exclusions, of {audience.n_scored:,} scored")
+    m[4].metric("Eligible", f"{audience.n_eligible:,}",
+                help=f"customers left after exclusions, of {audience.n_scored:,} scored")
     if audience.size == 0:
         st.warning("Nobody is left in this audience: lower the minimum score, raise N, or relax the exclusions.")
     if audience.excluded:

@@ -14,7 +14,8 @@ from ui.imports import (KIND_HELP, fingerprint, mapping_editor, result_message, 
                         workspace_overview)
 
 KINDS = ["interactions", "catalogue", "outfits", "customers"]
-PUBLIC_LABELS = {"fashion_product_images": "Fashion Product Images (Myntra styles)", "hm": "H&M articles + transactions",
+PUBLIC_LABELS = {"fashion_product_images": "Fashion Product Images (Myntra styles)",
+                 "hm": "H&M articles + transactions",
                  "myntra": "Myntra catalogue", "mango": "Mango curated outfits", "polyvore": "Polyvore outfits",
                  "tmall": "Tmall user → shop purchases"}
 
@@ -26,7 +27,8 @@ def _source() -> tuple[str, bytes] | None:
         uploaded = st.file_uploader("CSV or Parquet file", type=["csv", "parquet", "pq", "txt"], key="data_upload")
         return (uploaded.name, uploaded.getvalue()) if uploaded is not None else None
     path = st.text_input("Path of a CSV or Parquet file on this server", key="data_path",
-                         help="Inside ATELIER_HOME, the shared data folder or a folder listed in ATELIER_IMPORT_DIRS").strip()
+                         help="Inside ATELIER_HOME, the shared data folder or a folder listed in "
+                              "ATELIER_IMPORT_DIRS").strip()
     if not path:
         return None
     try:
@@ -95,8 +97,10 @@ def _public_tab() -> None:
     except WorkspaceError:
         default = ""
     folder = st.text_input("Folder with its files", value=default, key=f"data_public_folder_{dataset}").strip()
-    name = st.text_input("New workspace name", value=DEFAULT_FOLDERS[dataset], key=f"data_public_name_{dataset}").strip()
-    if st.button("Create workspace from it", icon=":material/dataset:", key="data_public_go", disabled=not (folder and name)):
+    name = st.text_input("New workspace name", value=DEFAULT_FOLDERS[dataset],
+                         key=f"data_public_name_{dataset}").strip()
+    if st.button("Create workspace from it", icon=":material/dataset:", key="data_public_go",
+                 disabled=not (folder and name)):
         try:
             with st.spinner(f"Reading and validating {PUBLIC_LABELS[dataset]}…"):
                 result = import_public(dataset, folder, name, by=current_user())

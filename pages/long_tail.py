@@ -91,7 +91,8 @@ def neighbours_section(model: long_tail.LongTailModel, items, other: str,  # noq
     if not options:
         st.info("No item matches the search.")
         return
-    labels = dict(zip(items["item_id"], items["name"] + " · " + items["brand"] + " · " + items["interactions"].astype(str)
+    labels = dict(zip(items["item_id"],
+                      items["name"] + " · " + items["brand"] + " · " + items["interactions"].astype(str)
                       + " interactions"))
     item_id = st.selectbox("Item", options, index=options.index(current) if current in options else 0,
                            format_func=lambda i: f"{labels.get(i, i)} ({i})", key="lt_item_pick")

@@ -24,7 +24,8 @@ def main() -> None:
         show_error(error)
         return
     # Only the open tab runs: the Y/N/U/Z shortcuts must not label an unseen pair from another tab.
-    label_tab, look_tab, team_tab, model_tab = st.tabs([outfit_ui.LABEL_VIEW, "Complete the look", "Agreement", "Model"],
+    label_tab, look_tab, team_tab, model_tab = st.tabs([outfit_ui.LABEL_VIEW, "Complete the look",
+                                                        "Agreement", "Model"],
                                                        key=outfit_ui.VIEW_KEY, on_change="rerun")
     if label_tab.open:
         with label_tab:

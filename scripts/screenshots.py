@@ -1,4 +1,5 @@
-"""Screenshot every page of the app in headless Chromium: `python scripts/screenshots.py [OUT_DIR] [--workspace DIR]`."""
+"""Screenshot every page of the app in headless Chromium: `python scripts/screenshots.py [OUT_DIR] [--workspace
+DIR]`."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Attribute review widgets: model quality, review queue cards, bulk accept, decisions with undo, export, confusion figure."""
+"""Attribute review widgets: model quality, review queue cards, bulk accept, decisions with undo, export, confusion
+figure."""
 
 from __future__ import annotations
 
@@ -54,17 +55,21 @@ def quality_panel(ws: Workspace, active: svc.ActiveModel) -> None:
     table["reviews"] = table["reviews"].fillna(0).astype(int)  # not reviewed yet is 0 reviews, not "None"
     # A number column shows a missing rate as "None": with no reviews yet there is no rate to show, so say so.
     table["acceptance_rate"] = [f"{rate:.0f}" if pd.notna(rate) else "—" for rate in table["acceptance_rate"]]
-    against = (f" vs TF-IDF + logistic regression {average['baseline_f1']:.3f} (better on {average.get('beats_baseline', '?')} "
+    against = (f" vs TF-IDF + logistic regression {average['baseline_f1']:.3f} (better on "
+               f"{average.get('beats_baseline', '?')} "
                f"of {average.get('attributes', len(table))})" if "baseline_f1" in average else "")
-    st.caption(f"Model {active.version} · held-out split ({int(100 * active.meta.get('test_fraction', 0.2))}% of items) · "
+    st.caption(f"Model {active.version} · held-out split ({int(100 * active.meta.get('test_fraction', 0.2))}% of "
+               "items) · "
                f"average weighted F1 {average.get('weighted_f1', float('nan')):.3f}{against} · "
                f"reviewed labels used in training: {active.meta.get('labels_from_reviews', 0)} · "
                "accept %: share of reviewed predictions accepted unchanged (the human-checked accuracy)")
-    # Held-out count and baseline accuracy stay in the CLI table: on the page they pushed the review columns out of view.
+    # Held-out count and baseline accuracy stay in the CLI table: on the page they pushed the review columns out of
+    # view.
     shown = [c for c in table.columns if c not in ("test_samples", "baseline_accuracy")]
     st.dataframe(table, hide_index=True, key="attr_quality", width="stretch", column_order=shown, column_config={
         "samples": st.column_config.NumberColumn("#samples", help="labelled items (train + held-out)"),
-        "test_samples": st.column_config.NumberColumn("#held-out", help="labelled items the model never saw, scored here"),
+        "test_samples": st.column_config.NumberColumn("#held-out",
+                                                      help="labelled items the model never saw, scored here"),
         "classes": st.column_config.NumberColumn("#classes"),
         "weighted_f1": st.column_config.NumberColumn("wF1", format="%.3f", help="weighted F1 on the held-out items"),
         "accuracy": st.column_config.NumberColumn("acc %", format="%.1f"),
@@ -107,7 +112,8 @@ def _decide(ws: Workspace, row: dict, attribute: str, decision: str, user: str, 
         st.session_state[MESSAGE_KEY] = ("error", str(error))
     else:
         verb = {"accept": "accepted", "correct": "set", "skip": "skipped"}[decision]
-        st.session_state[MESSAGE_KEY] = ("success", f"{row['item_id']}: {attribute} {verb}" + (f" = {chosen}" if chosen and decision != "skip" else ""))
+        st.session_state[MESSAGE_KEY] = ("success", f"{row['item_id']}: {attribute} {verb}"
+                                         + (f" = {chosen}" if chosen and decision != "skip" else ""))
 
 
 def show_message() -> None:
@@ -135,7 +141,8 @@ def product_card(row: dict, root: Path | None = None) -> None:
         left.image(source, width=110)
     else:  # no picture: the text gets the whole card instead of sitting beside an empty column
         right = st.container()
-    right.markdown(f"**{row.get('name') or row['item_id']}**  \n{row.get('brand') or '—'} · {row.get('category') or '—'}"
+    right.markdown(f"**{row.get('name') or row['item_id']}**  \n{row.get('brand') or '—'} · "
+                   f"{row.get('category') or '—'}"
                    f" · `{row['item_id']}`")
     text = row.get("description")
     if isinstance(text, str) and text:
@@ -148,7 +155,8 @@ def queue_panel(ws: Workspace, active: svc.ActiveModel, user: str) -> None:
     c1, c2, c3, c4 = st.columns(4)
     attribute = c1.selectbox("Attribute", active.attributes(), key="attr_attribute")
     which = c2.radio("Items", ["missing", "suspect", "all"], horizontal=True, key="attr_which",
-                     help="missing: no catalogue value · suspect: the catalogue value disagrees with a confident prediction")
+                     help="missing: no catalogue value · suspect: the catalogue value disagrees with a confident "
+                          "prediction")
     order = c3.radio("Order", ["confidence", "uncertainty"], horizontal=True, key="attr_order")
     limit = c4.number_input("Rows", 1, 100, 10, key="attr_limit")
     queue = svc.review_queue(ws, active, attribute, which, order, int(limit))
@@ -186,7 +194,8 @@ def bulk_panel(ws: Workspace, active: svc.ActiveModel, user: str) -> None:
     if preview.empty:
         best = svc.bulk_preview(ws, active, attribute, 0.0, which)
         st.caption(f"No {which} item has a prediction at {threshold:.2f} or above"
-                   + (f"; the most confident is {best['probability'].max():.2f}: lower the minimum probability to include it."
+                   + (f"; the most confident is {best['probability'].max():.2f}: lower the minimum probability to "
+                      "include it."
                       if not best.empty else f" and no {which} item is left to review for {attribute}."))
     else:
         st.dataframe(preview["predicted"].value_counts().rename_axis("value").reset_index(name="items"),
@@ -222,7 +231,8 @@ def decisions_panel(ws: Workspace, user: str) -> None:
     undoable = shown[shown["undoable"]]
     if undoable.empty:
         return
-    labels = {int(r.id): f"#{r.id} {r.item_id} · {r.attribute} · {r.decision} {r.value or ''}" for r in undoable.itertuples()}
+    labels = {int(r.id): f"#{r.id} {r.item_id} · {r.attribute} · {r.decision} {r.value or ''}"
+              for r in undoable.itertuples()}
     choice = st.selectbox("Undo a decision", list(labels), format_func=labels.get, key="dec_undo_choice")
     if st.button("Undo", key="dec_undo"):
         key = f"undo_req_{choice}"

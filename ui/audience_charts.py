@@ -125,7 +125,8 @@ def overlap_figure(table: pd.DataFrame) -> go.Figure:
     """Bars: how many of this audience each saved campaign already holds (Jaccard in the hover)."""
     fig = go.Figure(go.Bar(x=table["overlap"], y=table["campaign"], orientation="h", marker_color=ACCENT,
                            customdata=np.stack([table["jaccard"], table["size"]], axis=1),
-                           hovertemplate="%{y}: %{x} shared of %{customdata[1]}<br>Jaccard %{customdata[0]:.3f}<extra></extra>"))
+                           hovertemplate="%{y}: %{x} shared of %{customdata[1]}<br>Jaccard "
+                                         "%{customdata[0]:.3f}<extra></extra>"))
     fig.update_layout(height=max(160, 40 * len(table) + 60), margin=dict(l=10, r=10, t=30, b=10),
                       xaxis_title="users also in that campaign", title="Overlap with saved campaigns")
     return fig

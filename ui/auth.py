@@ -7,11 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import streamlit as st
+from streamlit.auth_util import is_authlib_installed
 
 from core import auth
 from core.auth import ROLE_HELP, ROLES  # noqa: F401 — re-exported: pages read role names through ui
 from core.config import REPO_ROOT
 from core.errors import AtelierError
+from core.services import roles
 from ui import pages
 
 USER_KEY = "atelier_user"  # ui.context.current_user() reads the acting person's key from here
@@ -122,8 +124,6 @@ def _signed_in() -> auth.Actor | None:
 
 
 def _record_sign_in() -> auth.Actor:
-    from core.services import roles
-
     settings = _atelier_settings()
     identity = roles.Identity.from_claims(st.user.to_dict(), settings.get("group_roles") or None,
                                           str(settings.get("groups_claim") or auth.DEFAULT_GROUPS_CLAIM))
@@ -181,8 +181,6 @@ def _option(name: str) -> Any:
 
 
 def _authlib_ok() -> bool:
-    from streamlit.auth_util import is_authlib_installed
-
     return is_authlib_installed()
 
 

@@ -17,8 +17,10 @@ from core.services.uploads import suggest_mapping, table_columns
 
 IGNORE = "(ignore)"
 KIND_HELP = {
-    "interactions": "who did what: user_id, item_id and/or brand_id, event (view, click, wishlist, add_to_bag, order) or weight, timestamp",
-    "catalogue": "one row per item: item_id, name, description, brand, category, category_group, division, price, image_url, attr_<name>",
+    "interactions": "who did what: user_id, item_id and/or brand_id, event (view, click, wishlist, add_to_bag, order) "
+                    "or weight, timestamp",
+    "catalogue": "one row per item: item_id, name, description, brand, category, category_group, division, price, "
+                 "image_url, attr_<name>",
     "outfits": "curated outfits: one row per (outfit_id, item_id)",
     "customers": "one row per user_id with consent flags: unsubscribed, bounced, test_account",
 }

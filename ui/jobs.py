@@ -36,7 +36,8 @@ def current_job_id(ws: Workspace, kind: str | None = None) -> int | None:
     return None if latest is None else latest.id
 
 
-def job_panel(ws: Workspace, job_id: int | None = None, kind: str | None = None, refresh_s: float = 1.0) -> jobs.JobInfo | None:
+def job_panel(ws: Workspace, job_id: int | None = None, kind: str | None = None,
+              refresh_s: float = 1.0) -> jobs.JobInfo | None:
     """Show one job (given, in the URL, or the newest active one of `kind`); polls while it runs.
 
     Returns the job as first read (None when there is none), so a page can show the result once it is done.

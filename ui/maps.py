@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -77,7 +78,6 @@ def map_figure(frame: pd.DataFrame, layout: np.ndarray, colour_by: str, highligh
 def _palette(order: list[str], colour_by: str) -> dict[str, str]:
     if colour_by == "bucket":
         return BUCKET_COLOURS
-    import plotly.express as px
 
     # Up to MAX_GROUPS hues must stay apart: the house palette has 8, so the groups take plotly's 24.
     colours = px.colors.qualitative.Dark24

@@ -39,14 +39,17 @@ def product_card(item: dict, score: float | None = None) -> None:
             st.image(image, width=160)
         st.markdown(f"**{item.get('name') or item.get('item_id')}**")
         facts = [("Brand", item.get("brand")), ("Category", item.get("category")),
-                 ("Group", item.get("category_group")), ("Division", item.get("division")), ("Colour", item.get("colour")),
-                 ("Price", f"{item['price']:.2f}" if isinstance(item.get("price"), (int, float)) and pd.notna(item.get("price")) else None)]
+                 ("Group", item.get("category_group")), ("Division", item.get("division")),
+                 ("Colour", item.get("colour")),
+                 ("Price", f"{item['price']:.2f}" if isinstance(item.get("price"), (int, float))
+                  and pd.notna(item.get("price")) else None)]
         st.caption(" · ".join(f"{k}: {v}" for k, v in facts if _shown(v)))
         st.caption(f"id `{item.get('item_id')}`" + (f" · score {score:.2f}" if score is not None else ""))
 
 
 def _shown(value: object) -> bool:
-    return value is not None and not (isinstance(value, float) and pd.isna(value)) and str(value) not in ("", "nan", "<NA>")
+    return value is not None and not (isinstance(value, float)
+                                      and pd.isna(value)) and str(value) not in ("", "nan", "<NA>")
 
 
 def _decide(ws: Workspace, pair_id: int, labeller: str, label: str, request_id: str) -> None:
@@ -116,7 +119,8 @@ def _empty_queue_message(ws: Workspace, labeller: str) -> str:
     """Why there is nothing to label, and what to do about it."""
     if outfits.remaining_for(ws, labeller):
         return ("The pairs still waiting are being labelled by other stylists right now; one comes back to the "
-                f"queue if its {int(outfits.DEFAULT_LEASE.total_seconds() // 60)}-minute lease runs out. Or queue more below.")
+                f"queue if its {int(outfits.DEFAULT_LEASE.total_seconds() // 60)}-minute lease runs out. Or queue "
+                "more below.")
     if versions.active_version(ws, outfits.KIND) is None:
         return ("No pair is waiting for you. Queue pairs below: random pairs across categories until a model is "
                 "trained (Model tab), then the pairs the model is least sure about.")
@@ -158,7 +162,8 @@ def version_comparison(ws: Workspace) -> None:
         return
     new = table.iloc[0]
     old = table.iloc[1] if len(table) > 1 else None
-    st.markdown(f"**Newest version** `{new['version']}`" + (f" against the previous `{old['version']}`" if old is not None else
+    st.markdown(f"**Newest version** `{new['version']}`"
+                + (f" against the previous `{old['version']}`" if old is not None else
                                                               " (the first one: nothing to compare with yet)"))
     for col, (key, label, fmt) in zip(st.columns(len(COMPARED)), COMPARED):
         value = new.get(key)
@@ -167,7 +172,8 @@ def version_comparison(ws: Workspace) -> None:
             continue
         before = None if old is None else old.get(key)
         delta = None if before is None or pd.isna(before) else (fmt.replace("{:", "{:+")).format(value - before)
-        col.metric(label, fmt.format(value), delta, delta_color="off" if key in ("labels_used", "prior_pair_auc") else "normal")
+        col.metric(label, fmt.format(value), delta,
+                   delta_color="off" if key in ("labels_used", "prior_pair_auc") else "normal")
 
 
 def agreement_panel(ws: Workspace) -> None:
@@ -179,7 +185,8 @@ def agreement_panel(ws: Workspace) -> None:
     c2.metric("Fleiss' kappa", "—" if pd.isna(kappa) else f"{kappa:.2f}",
               help="1 = full agreement, 0 = what chance gives; queue pairs with k > 1 to measure it")
     if not agree["cohen"].empty:
-        st.dataframe(agree["cohen"], hide_index=True, column_config={"kappa": st.column_config.NumberColumn(format="%.2f")})
+        st.dataframe(agree["cohen"], hide_index=True,
+                     column_config={"kappa": st.column_config.NumberColumn(format="%.2f")})
     st.dataframe(outfits.labeller_counts(ws), hide_index=True)
 
 

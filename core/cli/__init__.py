@@ -8,6 +8,7 @@ import json
 import sys
 from typing import Any, Callable
 
+from core.errors import AtelierError
 from core.jsonable import json_default
 
 # One module per area; each defines `register(subparsers: argparse._SubParsersAction) -> None`
@@ -62,8 +63,6 @@ def print_result(result: Any, as_json: bool, render: Callable[[Any], str] | None
 
 
 def main(argv: list[str] | None = None) -> int:
-    from core.errors import AtelierError
-
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

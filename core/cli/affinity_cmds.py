@@ -20,12 +20,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_workspace_arg(evaluate)
     evaluate.add_argument("--interactions", default=None,
                           help="a generic interactions file (CSV/Parquet) or a Tmall folder, instead of a workspace")
-    evaluate.add_argument("--models", default=None, help="comma-separated subset of popularity,warp,warp_transposed,bidirectional,als")
+    evaluate.add_argument("--models", default=None,
+                          help="comma-separated subset of popularity,warp,warp_transposed,bidirectional,als")
     evaluate.add_argument("--test-fraction", type=float, default=0.2)
     evaluate.add_argument("--split", choices=("auto", "time", "random"), default="auto")
     evaluate.add_argument("--seed", type=int, default=42, help="seeds the random split (when used) and the models")
     evaluate.add_argument("--no-tune", action="store_true",
-                          help="use --iterations as given instead of choosing them on an inner split of the training pairs")
+                          help="use --iterations as given instead of choosing them on an inner split of the training "
+                               "pairs")
     _add_model_args(evaluate)
     add_json_arg(evaluate)
     evaluate.set_defaults(func=_evaluate)
@@ -82,10 +84,12 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 def _render(result: dict[str, Any]) -> str:
     lines = [f"split: {result['split']}", ""]
-    header = f"{'model':16s}" + "".join(f"{'user ' + m:>19s}" for m in _METRICS) + "".join(f"{'brand ' + m:>19s}" for m in _METRICS)
+    header = f"{'model':16s}" + "".join(f"{'user ' + m:>19s}"
+                                        for m in _METRICS) + "".join(f"{'brand ' + m:>19s}" for m in _METRICS)
     lines.append(header + f"{'users':>8s}{'brands':>8s}  chosen")
     for name, row in result["models"].items():
-        cells = "".join(f"{row[f'user_{m}']:19.4f}" for m in _METRICS) + "".join(f"{row[f'brand_{m}']:19.4f}" for m in _METRICS)
+        cells = "".join(f"{row[f'user_{m}']:19.4f}"
+                        for m in _METRICS) + "".join(f"{row[f'brand_{m}']:19.4f}" for m in _METRICS)
         chosen = ", ".join(f"{k}={row[k]}" for k in ("iterations", "regularization") if k in row)
         lines.append(f"{name:16s}{cells}{row['n_users']:8d}{row['n_brands']:8d}  {chosen}")
     return "\n".join(lines)

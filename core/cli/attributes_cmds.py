@@ -14,16 +14,20 @@ PUBLIC = ("fashion_product_images", "hm")
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     evaluate = group(subparsers, "evaluate").add_parser(
-        "attributes", help="Table 2 per attribute (weighted F1, accuracy, majority class, TF-IDF + logistic regression) "
+        "attributes", help="Table 2 per attribute (weighted F1, accuracy, majority class, TF-IDF + logistic "
+                           "regression) "
                            "on a seeded held-out split")
     add_workspace_arg(evaluate)
-    evaluate.add_argument("--train-catalogue", type=Path, help="catalogue CSV/Parquet to train on (attr_<name> columns are targets)")
+    evaluate.add_argument("--train-catalogue", type=Path,
+                          help="catalogue CSV/Parquet to train on (attr_<name> columns are targets)")
     evaluate.add_argument("--test-catalogue", type=Path, help="catalogue CSV/Parquet whose labels are scored")
     evaluate.add_argument("--public", choices=PUBLIC, help="a public data set read from --folder (split seeded)")
     evaluate.add_argument("--folder", type=Path, help="folder of the --public data set")
     evaluate.add_argument("--category-as-attribute", default=None, metavar="NAME",
-                          help="predict the product type (category) as attribute NAME; category_group becomes the type input")
-    evaluate.add_argument("--sample", type=int, default=None, help="evaluate on a seeded random sample of this many items")
+                          help="predict the product type (category) as attribute NAME; category_group becomes the "
+                               "type input")
+    evaluate.add_argument("--sample", type=int, default=None,
+                          help="evaluate on a seeded random sample of this many items")
     evaluate.add_argument("--test-fraction", type=float, default=0.2)
     evaluate.add_argument("--seed", type=int, default=7, help="seed of the held-out split")
     evaluate.add_argument("--no-baseline", action="store_true", help="skip the TF-IDF + logistic-regression baseline")
@@ -33,7 +37,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     evaluate.set_defaults(func=_evaluate)
 
     train = group(subparsers, "train").add_parser(
-        "attributes", help="evaluate, train on every label (review decisions override the catalogue), save and activate")
+        "attributes", help="evaluate, train on every label (review decisions override the catalogue), save and "
+                           "activate")
     add_workspace_arg(train)
     _add_params(train)
     train.add_argument("--no-reviews", action="store_true", help="ignore the merchandisers' decisions")
@@ -41,9 +46,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.set_defaults(func=_train)
 
     attrs = group(subparsers, "attributes", help="attribute model: predict")
-    predict = attrs.add_parser("predict", help="write item_id,attribute,predicted,probability for every item x attribute")
+    predict = attrs.add_parser("predict",
+                               help="write item_id,attribute,predicted,probability for every item x attribute")
     add_workspace_arg(predict)
-    predict.add_argument("--train-catalogue", type=Path, help="train a model on this catalogue (else the workspace's active model)")
+    predict.add_argument("--train-catalogue", type=Path,
+                         help="train a model on this catalogue (else the workspace's active model)")
     predict.add_argument("--catalogue", type=Path, help="catalogue to predict (default: the workspace catalogue)")
     predict.add_argument("--out", type=Path, required=True, help="CSV to write")
     _add_params(predict)
@@ -51,7 +58,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _add_params(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--attributes", default=None, help="comma-separated attribute names (default: every attr_* column)")
+    parser.add_argument("--attributes", default=None,
+                        help="comma-separated attribute names (default: every attr_* column)")
     parser.add_argument("--epochs", type=int, default=None)
     parser.add_argument("--mode", choices=("masked", "tasks"), default=None,
                         help="masked joint loss (default) or ASOS per-attribute datasets in random task order")
@@ -135,7 +143,8 @@ def _train(args: argparse.Namespace) -> int:
 
     ws = Workspace.open(args.workspace)
     run = {"attributes": _names(args)} if _names(args) else {}
-    job_id = attribute_training.submit_training(ws, AttributeParams.from_dict(_params(args)), os.environ.get("USER", "cli"),
+    job_id = attribute_training.submit_training(ws, AttributeParams.from_dict(_params(args)),
+                                                os.environ.get("USER", "cli"),
                                                 inline=True, use_reviews=not args.no_reviews, **run)
     info = jobs.get(ws, job_id)
     result = info.result or {}
@@ -177,7 +186,6 @@ def _predict(args: argparse.Namespace) -> int:
     frame = model.predict(catalogue)
     columns = ["item_id", "attribute", "predicted", "probability", "applicable", "has_value", "suspect"]
     from core.files import atomic_write_bytes
-    from core.services.exports import to_csv_bytes
 
     # All or nothing: a reader never sees half a file.
     atomic_write_bytes(args.out, to_csv_bytes(pd.DataFrame(frame[columns]), blank_all_missing=True))

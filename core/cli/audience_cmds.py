@@ -19,7 +19,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--brand", action="append", required=True, help="brand id; repeat for several brands")
     parser.add_argument("--blend", choices=("any", "weighted"), default="any",
                         help="several brands: best standardised score (any) or weighted sum (weighted)")
-    parser.add_argument("--weight", action="append", type=float, default=None, help="one per --brand with --blend weighted")
+    parser.add_argument("--weight", action="append", type=float, default=None,
+                        help="one per --brand with --blend weighted")
     size = parser.add_mutually_exclusive_group(required=True)
     size.add_argument("--size", type=int, help="the N best users")
     size.add_argument("--top-percent", type=float, help="the best P%% of eligible users")

@@ -1,4 +1,5 @@
-"""CLI of the complementary model: `evaluate complementary`, `train complementary`, `complementary score|candidates|look`."""
+"""CLI of the complementary model: `evaluate complementary`, `train complementary`, `complementary
+score|candidates|look`."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ if TYPE_CHECKING:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     evaluate = group(subparsers, "evaluate").add_parser(
-        "complementary", help="pair AUC, fill-in-the-blank and outfit AUC of model, prior and random on held-out outfits")
+        "complementary", help="pair AUC, fill-in-the-blank and outfit AUC of model, prior and random on held-out "
+                              "outfits")
     add_workspace_arg(evaluate)
     evaluate.add_argument("--train-outfits", type=Path, help="outfits CSV/Parquet (outfit_id,item_id) to train on")
     evaluate.add_argument("--test-outfits", type=Path, help="outfits CSV/Parquet to evaluate on (no outfit id in both)")
@@ -28,7 +30,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_json_arg(evaluate)
     evaluate.set_defaults(func=_evaluate)
 
-    train = group(subparsers, "train").add_parser("complementary", help="train, evaluate, save and activate a pair model (uses stylist labels)")
+    train = group(subparsers, "train").add_parser("complementary",
+                                                  help="train, evaluate, save and activate a pair model (uses stylist "
+                                                       "labels)")
     add_workspace_arg(train)
     _add_params(train)
     train.add_argument("--no-labels", action="store_true", help="ignore stylist labels")
@@ -38,18 +42,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     comp = group(subparsers, "complementary", help="complementary pairs: score, labelling queue, complete the look")
     score = comp.add_parser("score", help="write item_a,item_b,score for every pair of --pairs")
     add_workspace_arg(score)
-    score.add_argument("--train-outfits", type=Path, help="train a model on these outfits (else the workspace's active model)")
+    score.add_argument("--train-outfits", type=Path,
+                       help="train a model on these outfits (else the workspace's active model)")
     score.add_argument("--products", type=Path, help="catalogue file for --train-outfits")
     score.add_argument("--pairs", type=Path, required=True, help="CSV with item_a,item_b")
     score.add_argument("--out", type=Path, required=True, help="CSV to write item_a,item_b,score to")
     _add_params(score)
     score.set_defaults(func=_score)
 
-    cand = comp.add_parser("candidates", help="queue pairs for stylists (least-sure pairs spread over categories + confident ones)")
+    cand = comp.add_parser("candidates",
+                           help="queue pairs for stylists (least-sure pairs spread over categories + confident ones)")
     add_workspace_arg(cand)
     cand.add_argument("-n", type=int, default=200, help="pairs to queue")
     cand.add_argument("--confident-share", type=float, default=0.2)
-    cand.add_argument("--labels-per-pair", type=int, default=1, help="k > 1 lets k stylists label the same pair (agreement)")
+    cand.add_argument("--labels-per-pair", type=int, default=1,
+                      help="k > 1 lets k stylists label the same pair (agreement)")
     add_json_arg(cand)
     cand.set_defaults(func=_candidates)
 
@@ -63,7 +70,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _add_params(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--epochs", type=int, default=None)
-    parser.add_argument("--params", default=None, help='JSON of model parameters, e.g. \'{"dim": 32, "use_item_ids": false}\'')
+    parser.add_argument("--params", default=None,
+                        help='JSON of model parameters, e.g. \'{"dim": 32, "use_item_ids": false}\'')
 
 
 def _params(args: argparse.Namespace) -> "ComplementaryParams":
@@ -90,7 +98,8 @@ def _read(path: Path, kind: str):  # noqa: ANN202 — DataFrame, pandas imported
 
 
 def _render(result: dict) -> str:
-    lines = [f"{'':10} {'pair_auc':>9} {'fitb':>7} {'outfit_auc':>10}" + ("  compat_auc" if "compatibility_auc" in result["model"] else "")]
+    lines = [f"{'':10} {'pair_auc':>9} {'fitb':>7} {'outfit_auc':>10}"
+             + ("  compat_auc" if "compatibility_auc" in result["model"] else "")]
     for name in ("model", "prior", "popularity", "random"):
         if name not in result:
             continue
@@ -160,7 +169,6 @@ def _score(args: argparse.Namespace) -> int:
         model = outfits.require_model(Workspace.open(args.workspace))
     scored = outfits.score_pairs(model, pairs)  # raises before anything is written when an id is unknown
     from core.files import atomic_write_bytes
-    from core.services.exports import to_csv_bytes  # a file people open in spreadsheets: formula cells escaped
 
     atomic_write_bytes(args.out, to_csv_bytes(scored))
     print(f"wrote {len(scored)} scored pairs to {args.out}")

@@ -15,12 +15,14 @@ PUBLIC_CHOICES = ("fashion_product_images", "hm", "myntra", "mango", "polyvore",
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    validate = subparsers.add_parser("validate", help="check a CSV/Parquet file against a table's rules (writes nothing)")
+    validate = subparsers.add_parser("validate",
+                                     help="check a CSV/Parquet file against a table's rules (writes nothing)")
     validate.add_argument("file", help="path of the CSV or Parquet file")
     validate.add_argument("--kind", required=True, choices=KIND_CHOICES, help="which table the file fills")
     validate.add_argument("--map", nargs="*", default=[], metavar="SRC=DST",
                           help="map a source column to ours (DST empty = ignore the column)")
-    validate.add_argument("--event", choices=EVENTS, help="interactions without an event column: this event on every row")
+    validate.add_argument("--event", choices=EVENTS,
+                          help="interactions without an event column: this event on every row")
     add_json_arg(validate)
     validate.set_defaults(func=_validate)
 
@@ -86,7 +88,9 @@ def _validate(args: argparse.Namespace) -> int:
         return 1
     result = {"file": args.file, "kind": args.kind, "valid": True, "rows": int(len(frame)),
               "columns": [str(c) for c in frame.columns]}
-    print_result(result, args.json, lambda r: f"{r['file']}: valid {r['kind']} file, {r['rows']:,} rows, columns {', '.join(r['columns'])}")
+    print_result(result, args.json,
+                 lambda r: f"{r['file']}: valid {r['kind']} file, {r['rows']:,} rows, columns "
+                           f"{', '.join(r['columns'])}")
     return 0
 
 
@@ -105,7 +109,8 @@ def _import(args: argparse.Namespace) -> int:
                                 default_event=args.event if kind == "interactions" else None)
                      for kind in KIND_CHOICES if getattr(args, kind)]
             if not files:
-                raise AtelierError("nothing to import: give --interactions, --catalogue, --outfits, --customers or --public")
+                raise AtelierError("nothing to import: give --interactions, --catalogue, --outfits, --customers or "
+                                   "--public")
             result = import_files(args.workspace, files, by=args.by)
     except ValidationError as error:
         if args.json:

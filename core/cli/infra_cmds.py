@@ -80,7 +80,8 @@ def _db_current(args: argparse.Namespace) -> int:
         "head": migrate.head_revision(),
         "state": migrate.schema_state(engine),
     }
-    print_result(result, args.json, lambda r: f"{r['database']}: at {r['current']} (code head {r['head']}, {r['state']})")
+    print_result(result, args.json,
+                 lambda r: f"{r['database']}: at {r['current']} (code head {r['head']}, {r['state']})")
     return 0 if result["state"] in ("current", "empty") else 1
 
 
@@ -139,7 +140,8 @@ def _jobs_cancel(args: argparse.Namespace) -> int:
     from core.services import jobs
 
     info = jobs.cancel(_open(args), args.job_id)
-    print(f"job {info.id}: {info.status}" + (" (cancel asked; it stops at its next progress update)" if info.status == "running" else ""))
+    print(f"job {info.id}: {info.status}"
+          + (" (cancel asked; it stops at its next progress update)" if info.status == "running" else ""))
     return 0
 
 

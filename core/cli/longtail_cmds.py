@@ -21,13 +21,15 @@ if TYPE_CHECKING:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     evaluate = group(subparsers, "evaluate").add_parser(
-        "long-tail", help="cold-start NDCG@10/AP per popularity bucket: ALS vs predicted vs blended vs content vs popularity")
+        "long-tail", help="cold-start NDCG@10/AP per popularity bucket: ALS vs predicted vs blended vs content vs "
+                          "popularity")
     add_workspace_arg(evaluate)
     evaluate.add_argument("--interactions", type=Path, help="interactions CSV/Parquet (generic schema)")
     evaluate.add_argument("--catalogue", type=Path, help="catalogue CSV/Parquet (generic schema)")
     evaluate.add_argument("--mango", type=Path, help="folder of the Mango outfits data set (outfits as sessions)")
     _add_params(evaluate)
-    evaluate.add_argument("--eval", default=None, help='JSON of protocol parameters, e.g. \'{"holdout_fraction": 0.2}\'')
+    evaluate.add_argument("--eval", default=None,
+                          help='JSON of protocol parameters, e.g. \'{"holdout_fraction": 0.2}\'')
     add_json_arg(evaluate)
     evaluate.set_defaults(func=_evaluate)
 

@@ -1,4 +1,5 @@
-"""CLI: `scaleout score-table` (full affinity table to Parquet), `scaleout status` (the Dask cluster), `scaleout show`."""
+"""CLI: `scaleout score-table` (full affinity table to Parquet), `scaleout status` (the Dask cluster), `scaleout
+show`."""
 
 from __future__ import annotations
 

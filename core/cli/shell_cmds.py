@@ -1,4 +1,5 @@
-"""CLI for the demo workspace: `python -m core demo [--out DIR] [--size small|large] [--seed N] [--force] [--train-models]`."""
+"""CLI for the demo workspace: `python -m core demo [--out DIR] [--size small|large] [--seed N] [--force]
+[--train-models]`."""
 
 from __future__ import annotations
 

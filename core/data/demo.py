@@ -161,7 +161,8 @@ def make_brands(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
     has2 = second >= 0
     factors[np.flatnonzero(has2), second[has2]] += 0.9
     popularity = rng.lognormal(0.0, 1.0, n)
-    tier_logits = np.log([0.3, 0.4, 0.2, 0.1]) + np.outer(np.isin(style, [STYLES.index("classic"), STYLES.index("glam")]),
+    tier_logits = np.log([0.3, 0.4, 0.2,
+                          0.1]) + np.outer(np.isin(style, [STYLES.index("classic"), STYLES.index("glam")]),
                                                            [-0.5, -0.2, 0.5, 1.0])
     tier = _gumbel_argmax(rng, tier_logits)
     ids = _brand_names(rng, n)
@@ -362,7 +363,8 @@ def make_customers(rng: np.random.Generator, users: dict) -> pd.DataFrame:
 
 
 def make_image_features(rng: np.random.Generator, items: dict, content: dict) -> tuple[np.ndarray, np.ndarray]:
-    """32-d 'image embeddings' (float32, (I, 32)): a linear projection of the latent vector + category + colour + noise."""
+    """32-d 'image embeddings' (float32, (I, 32)): a linear projection of the latent vector + category + colour +
+    noise."""
     n = len(items["ids"])
     projection = rng.standard_normal((K, IMAGE_DIM)) / np.sqrt(K)
     cat_emb = 0.6 * rng.standard_normal((len(CATEGORIES), IMAGE_DIM))
@@ -554,7 +556,8 @@ def _manifest(name: str, size: str, seed: int, spec: DemoSize, catalogue: pd.Dat
     events = interactions["event"].value_counts(normalize=True)
     return {
         "name": name,
-        "description": f"Synthetic demo ({size}, seed {seed}): fashion shoppers, brands and items with planted structure.",
+        "description": f"Synthetic demo ({size}, seed {seed}): fashion shoppers, brands and items with planted "
+                       "structure.",
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "source": "demo",
         "size": size,
@@ -566,10 +569,12 @@ def _manifest(name: str, size: str, seed: int, spec: DemoSize, catalogue: pd.Dat
             "file": PLANTED,
             "factors": K,
             "styles": list(STYLES),
-            "item_popularity": f"rank^-{ZIPF_EXPONENT} for the top {HEAD_SHARE:.0%} of items, rank^-{TAIL_EXPONENT} beyond",
+            "item_popularity": f"rank^-{ZIPF_EXPONENT} for the top {HEAD_SHARE:.0%} of items, rank^-{TAIL_EXPONENT} "
+                               "beyond",
             "event_shares": {e: round(float(events.get(e, 0.0)), 4) for e in EVENTS},
             "period": {"start": START.isoformat(), "days": DAYS},
-            "attribute_missing_rate": {a: round(float(r), 3) for a, r in zip(ATTRIBUTES, attr_truth["attr_missing_rate"])},
+            "attribute_missing_rate": {a: round(float(r), 3) for a,
+                                       r in zip(ATTRIBUTES, attr_truth["attr_missing_rate"])},
             "attribute_applies_to": {a: list(s["groups"]) for a, s in ATTRIBUTES.items()},
             "catalogue_errors": int(len(attr_truth["error_item"])),
             "outfit_rule": "one item per category group; all items share the outfit's style and division; "

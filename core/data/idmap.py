@@ -43,7 +43,8 @@ class IdMap:
         try:
             return self._lookup[external_id]
         except KeyError:
-            raise UnknownIdError(f"unknown {what} {external_id!r}: it is not in this model's data; check the id or retrain") from None
+            raise UnknownIdError(f"unknown {what} {external_id!r}: it is not in this model's data; check the id or "
+                                 "retrain") from None
 
     def to_index(self, external_ids: Sequence[str] | pd.Series, what: str = "id", missing: str = "raise") -> np.ndarray:
         """Indices (int64) of ids; missing='raise' raises on an unknown id, missing='mask' gives -1 for it."""

@@ -25,7 +25,8 @@ def _need(folder: Path, *names: str) -> list[Path]:
     paths = [folder / n for n in names]
     missing = [p.name for p in paths if not p.is_file()]
     if missing:
-        raise WorkspaceError(f"{folder} lacks {', '.join(missing)}: point at the folder that holds the data set's files")
+        raise WorkspaceError(f"{folder} lacks {', '.join(missing)}: point at the folder that holds the data set's "
+                             "files")
     return paths
 
 
@@ -219,7 +220,8 @@ def read_mango(folder: str | Path) -> Tables:
     for source, column in MANGO_ATTRIBUTES.items():
         frame[column] = _blank_to_na(raw[source])
     outfits = _csv(outfits_path)
-    outfits = pd.DataFrame({"outfit_id": outfits["cod_outfit"].str.strip(), "item_id": outfits["cod_modelo_color"].str.strip()})
+    outfits = pd.DataFrame({"outfit_id": outfits["cod_outfit"].str.strip(),
+                            "item_id": outfits["cod_modelo_color"].str.strip()})
     return {"catalogue": conform("catalogue", frame), "outfits": conform("outfits", outfits.drop_duplicates())}
 
 
@@ -252,7 +254,8 @@ def read_polyvore(folder: str | Path) -> Tables:
     position = {(o, str(i)): item for o, item, i in rows}
     item_category: dict[str, str] = {}
     if (folder / POLYVORE_ITEM_CATEGORIES).is_file():
-        item_category = {str(k): str(v) for k, v in json.loads((folder / POLYVORE_ITEM_CATEGORIES).read_text(encoding="utf-8")).items()}
+        item_category = {str(k): str(v) for k,
+                         v in json.loads((folder / POLYVORE_ITEM_CATEGORIES).read_text(encoding="utf-8")).items()}
     names: dict[str, tuple[str, str]] = {}
     if (folder / POLYVORE_CATEGORIES).is_file():
         categories = _csv(folder / POLYVORE_CATEGORIES, header=None, names=["id", "fine", "semantic"])

@@ -194,7 +194,8 @@ def _csv_frame(data: bytes, tab: TableSchema, mapping: dict[str, str | None], re
         text = body.decode("utf-8")
     except UnicodeDecodeError as error:
         offset = error.start + (len(data) - len(body))
-        report.add(None, None, f"not UTF-8 at byte {offset}: save the file as UTF-8", repr(body[error.start:error.start + 4]))
+        report.add(None, None, f"not UTF-8 at byte {offset}: save the file as UTF-8",
+                   repr(body[error.start:error.start + 4]))
         return None
     try:  # the header is within the first MiB (a header with quoted newlines is still read whole)
         header = next(csv.reader(io.StringIO(text[: 1 << 20], newline=""), strict=True))

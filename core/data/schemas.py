@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from core.columns import ATTRIBUTE_PREFIX, DEFAULT_EVENT_WEIGHTS, EVENTS, SUPPRESSION_FLAGS
+from core.errors import AtelierError
 
 KINDS: tuple[str, ...] = ("interactions", "catalogue", "outfits", "customers")
 
@@ -51,7 +52,8 @@ SCHEMAS: dict[str, TableSchema] = {
     ),
     "catalogue": TableSchema(
         kind="catalogue",
-        columns=("item_id", "name", "description", "brand", "category", "category_group", "division", "price", "image_url"),
+        columns=("item_id", "name", "description", "brand", "category", "category_group", "division",
+                 "price", "image_url"),
         required=("item_id",),
         ids=("item_id", "brand"),
         keys=("item_id",),
@@ -84,14 +86,13 @@ def schema(kind: str) -> TableSchema:
     try:
         return SCHEMAS[kind]
     except KeyError:
-        from core.errors import AtelierError
-
         raise AtelierError(f"unknown table kind {kind!r}: use one of {', '.join(KINDS)}") from None
 
 
 def allowed_column(kind: str, column: str) -> bool:
     s = schema(kind)
-    return column in s.columns or (s.allow_attributes and column.startswith(ATTRIBUTE_PREFIX) and len(column) > len(ATTRIBUTE_PREFIX))
+    return column in s.columns or (s.allow_attributes and column.startswith(ATTRIBUTE_PREFIX)
+                                   and len(column) > len(ATTRIBUTE_PREFIX))
 
 
 def conform(kind: str, frame: pd.DataFrame) -> pd.DataFrame:
@@ -148,8 +149,8 @@ def parse_timestamps(values: pd.Series) -> pd.Series:
 
 def event_weights(events: pd.Series) -> pd.Series:
     """float64 weight of each event by DEFAULT_EVENT_WEIGHTS (NaN for a missing or unknown event), vectorised."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
+    import pyarrow as pa  # noqa: PLC0415 — pyarrow only for the vectorised event weights
+    import pyarrow.compute as pc  # noqa: PLC0415
 
     table = np.array([DEFAULT_EVENT_WEIGHTS[e] for e in EVENTS] + [np.nan])
     codes = pc.index_in(pa.array(events.astype(TEXT)), value_set=pa.array(list(EVENTS)))

@@ -17,7 +17,8 @@ from core.errors import WorkspaceError
 
 # File layout of a workspace folder; readers write these only after validation, atomically.
 INTERACTIONS = "interactions.parquet"  # user_id, item_id, brand_id, event, weight, timestamp
-CATALOGUE = "catalogue.parquet"  # item_id, name, description, brand, category, category_group, division, price, image_url, attr_*
+# item_id, name, description, brand, category, category_group, division, price, image_url, attr_*
+CATALOGUE = "catalogue.parquet"
 OUTFITS = "outfits.parquet"  # outfit_id, item_id
 CUSTOMERS = "customers.parquet"  # user_id, unsubscribed, bounced, test_account
 IMAGE_FEATURES = "image_features.npz"  # item_ids (str), vectors (float32, (n, d))

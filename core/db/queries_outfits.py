@@ -32,7 +32,8 @@ def add_candidates(session: Session, workspace: str, rows: list[dict], labels_ne
 
 def queued_pairs(session: Session, workspace: str) -> set[tuple[str, str]]:
     """(item_a, item_b) of every pair ever queued in the workspace (item_a < item_b, as stored)."""
-    return {(a, b) for a, b in session.execute(sa.select(_PC.c.item_a, _PC.c.item_b).where(_PC.c.workspace == workspace))}
+    return {(a, b) for a,
+            b in session.execute(sa.select(_PC.c.item_a, _PC.c.item_b).where(_PC.c.workspace == workspace))}
 
 
 def _claimable(workspace: str, labeller: str, now: datetime) -> sa.Select:
@@ -69,7 +70,8 @@ def current_claim(session: Session, workspace: str, labeller: str, now: datetime
     return dict(row) if row else None
 
 
-def claim_next(session: Session, workspace: str, labeller: str, lease: timedelta, now: datetime | None = None) -> dict | None:
+def claim_next(session: Session, workspace: str, labeller: str, lease: timedelta,
+               now: datetime | None = None) -> dict | None:
     """Lease the next open pair to `labeller` in one statement (the row as in current_claim); None when the
     queue is empty for them.
 
@@ -90,7 +92,8 @@ def claim_next(session: Session, workspace: str, labeller: str, lease: timedelta
     return dict(row) if row else None
 
 
-def write_label(session: Session, pair_id: int, labeller: str, label: str, request_id: str, now: datetime | None = None) -> bool:
+def write_label(session: Session, pair_id: int, labeller: str, label: str, request_id: str,
+                now: datetime | None = None) -> bool:
     """Insert one label (ON CONFLICT DO NOTHING) and, when it is new, count it and free the pair's lease.
 
     Returns False for a replay (same request id) or a second label by the same person on the same pair.
@@ -99,7 +102,8 @@ def write_label(session: Session, pair_id: int, labeller: str, label: str, reque
     """
     now = now or utcnow()
     replay = session.execute(sa.select(_PL.c.id).where(
-        sa.or_(_PL.c.request_id == request_id, sa.and_(_PL.c.pair_id == pair_id, _PL.c.labeller == labeller))).limit(1)).first()
+        sa.or_(_PL.c.request_id == request_id,
+               sa.and_(_PL.c.pair_id == pair_id, _PL.c.labeller == labeller))).limit(1)).first()
     if replay is not None:
         return False
     held_by_other = sa.and_(_PC.c.claimed_by.is_not(None), _PC.c.claimed_by != labeller, _PC.c.claim_expires_at >= now)
@@ -113,7 +117,8 @@ def write_label(session: Session, pair_id: int, labeller: str, label: str, reque
     if row.held_by_other or row.full:
         raise StaleEditError(f"pair {pair_id} went to another stylist after your lease ran out, so this label was "
                              "not saved: carry on with the next pair")
-    inserted = insert_ignore(session, PairLabel, {"pair_id": pair_id, "labeller": labeller, "label": label, "request_id": request_id})
+    inserted = insert_ignore(session, PairLabel,
+                             {"pair_id": pair_id, "labeller": labeller, "label": label, "request_id": request_id})
     if not inserted:
         return False
     count = _PC.c.labels_count + 1
@@ -147,7 +152,8 @@ def expire_claims(session: Session, workspace: str, now: datetime | None = None)
     return int(result.rowcount or 0)
 
 
-def undo_last(session: Session, workspace: str, labeller: str, lease: timedelta, now: datetime | None = None) -> int | None:
+def undo_last(session: Session, workspace: str, labeller: str, lease: timedelta,
+              now: datetime | None = None) -> int | None:
     """Delete this person's most recent label, uncount it and lease the pair back to them; its pair id or None."""
     now = now or utcnow()
     row = session.execute(

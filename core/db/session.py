@@ -9,7 +9,7 @@ from typing import Any, Iterator
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from core.data.workspace import Workspace
@@ -155,6 +155,7 @@ def check_version(obj: Any, expected_version: int) -> None:
     """Refuse an edit made on a stale view: the row's version_id moved on since the person saw it."""
     if obj.version_id != expected_version:
         raise StaleEditError(
-            f"{type(obj).__name__} {getattr(obj, 'id', '')} was changed by {getattr(obj, 'updated_by', None) or 'someone else'} "
+            f"{type(obj).__name__} {getattr(obj, 'id', '')} was changed by "
+            f"{getattr(obj, 'updated_by', None) or 'someone else'} "
             "since you opened it: reload it and decide again"
         )

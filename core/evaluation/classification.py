@@ -45,8 +45,10 @@ def weighted_f1(truth: np.ndarray | list, predicted: np.ndarray | list) -> float
     return total / len(t)
 
 
-def majority_accuracy(truth: np.ndarray | list, train_truth: np.ndarray | list | None = None) -> tuple[float, str | None]:
-    """Accuracy of always predicting the most frequent class (of `train_truth` when given, else of `truth`), and that class.
+def majority_accuracy(truth: np.ndarray | list,
+                      train_truth: np.ndarray | list | None = None) -> tuple[float, str | None]:
+    """Accuracy of always predicting the most frequent class (of `train_truth` when given, else of `truth`), and that
+    class.
 
     ASOS reports the majority class's frequency in the test set: the default (no train_truth) does that.
     """

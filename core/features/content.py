@@ -105,7 +105,8 @@ def build_content_features(catalogue: pd.DataFrame, image_features: tuple[np.nda
     catalogue: generic schema (item_id, name, description, brand, category, ..., price, attr_*).
     image_features: optional (item_ids, float32 (m, D)); items without a vector get zeros.
     """
-    from sklearn.feature_extraction.text import TfidfVectorizer
+    # sklearn loads only where content features are fitted
+    from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: PLC0415
 
     if Columns.item not in catalogue.columns:
         raise ValidationError([Problem("catalogue", None, Columns.item, "column is required")])

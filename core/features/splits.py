@@ -1,4 +1,5 @@
-"""Train/test splits of interactions: last period held out when timestamps exist, else seeded random pairs; leave-one-out."""
+"""Train/test splits of interactions: last period held out when timestamps exist, else seeded random pairs;
+leave-one-out."""
 
 from __future__ import annotations
 
@@ -71,7 +72,8 @@ def split_interactions(
         later = frame[~before]
         return _with_test(train, later[Columns.user].astype(str), later[column].astype(str), "time", str(cutoff))
     if method != "random":
-        raise ValidationError([Problem("split", None, None, f"unknown split method {method!r}; use auto, time or random")])
+        raise ValidationError([Problem("split", None, None,
+                                       f"unknown split method {method!r}; use auto, time or random")])
     pairs = frame[Columns.user].astype(str) + "\x1f" + frame[column].astype(str)
     codes, unique_pairs = pd.factorize(pairs)
     rng = np.random.default_rng(seed)
@@ -103,7 +105,8 @@ def _with_test(train, users: pd.Series, columns: pd.Series, method: str, cutoff:
     return Split(train.matrix, test, train.user_ids, train.column_ids, method, cutoff, unseen)
 
 
-def random_pair_split(matrix: sp.csr_matrix, test_fraction: float = 0.2, seed: int = 42) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+def random_pair_split(matrix: sp.csr_matrix, test_fraction: float = 0.2,
+                      seed: int = 42) -> tuple[sp.csr_matrix, sp.csr_matrix]:
     """Split the non-zeros of a CSR matrix: (train with the weights, test with 1.0), both float32 CSR."""
     coo = sp.coo_matrix(matrix)
     held = np.random.default_rng(seed).random(coo.nnz) < test_fraction
@@ -112,7 +115,8 @@ def random_pair_split(matrix: sp.csr_matrix, test_fraction: float = 0.2, seed: i
     return train, test
 
 
-def leave_one_out(matrix: sp.csr_matrix, seed: int = 42, order: sp.csr_matrix | None = None) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+def leave_one_out(matrix: sp.csr_matrix, seed: int = 42,
+                  order: sp.csr_matrix | None = None) -> tuple[sp.csr_matrix, sp.csr_matrix]:
     """Hold out one positive per row that has at least two: (train, test) float32 CSR of the same shape.
 
     With `order` (same sparsity, e.g. last-interaction timestamps as floats) the row's largest is held out
@@ -127,9 +131,10 @@ def leave_one_out(matrix: sp.csr_matrix, seed: int = 42, order: sp.csr_matrix | 
         order = sp.csr_matrix(order)
         order.sort_indices()
         if order.shape != matrix.shape or not np.array_equal(order.indptr, matrix.indptr):
-            raise ValidationError([Problem("leave_one_out", None, None, "order must have the same non-zeros as matrix")])
-        picks = np.array([matrix.indptr[r] + int(np.argmax(order.data[order.indptr[r]:order.indptr[r + 1]])) for r in rows],
-                         dtype=np.int64)
+            raise ValidationError([Problem("leave_one_out", None, None,
+                                           "order must have the same non-zeros as matrix")])
+        picks = np.array([matrix.indptr[r] + int(np.argmax(order.data[order.indptr[r]:order.indptr[r + 1]]))
+                          for r in rows], dtype=np.int64)
     else:
         picks = matrix.indptr[rows] + (rng.random(len(rows)) * counts[rows]).astype(np.int64)
     held = np.zeros(matrix.nnz, dtype=bool)

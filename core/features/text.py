@@ -84,7 +84,8 @@ class TextHasher:
         norms[norms == 0] = 1.0
         weighted = sp.csr_matrix(sp.diags(1.0 / norms) @ weighted, dtype=np.float32)
         weighted.indices = self.remap[weighted.indices].astype(weighted.indices.dtype)  # every kept bucket has idf > 0
-        weighted = sp.csr_matrix((weighted.data, weighted.indices, weighted.indptr), shape=(weighted.shape[0], self.n_features))
+        weighted = sp.csr_matrix((weighted.data, weighted.indices, weighted.indptr),
+                                 shape=(weighted.shape[0], self.n_features))
         weighted.sort_indices()
         return weighted
 
@@ -95,7 +96,8 @@ class TextHasher:
     @classmethod
     def from_arrays(cls, arrays: dict[str, np.ndarray], prefix: str = "text.") -> "TextHasher":
         sizes = arrays[f"{prefix}buckets"]
-        return cls(buckets=int(sizes[0]), min_df=int(sizes[1]), idf=np.asarray(arrays[f"{prefix}idf"], dtype=np.float32),
+        return cls(buckets=int(sizes[0]), min_df=int(sizes[1]),
+                   idf=np.asarray(arrays[f"{prefix}idf"], dtype=np.float32),
                    remap=np.asarray(arrays[f"{prefix}remap"], dtype=np.int64))
 
 

@@ -29,7 +29,8 @@ def scheduler_address() -> str | None:
 
 def get_client(address: str | None = None) -> Client:
     """A Client for `address` (default: the configured one), one per process; inside a Dask task, the worker's."""
-    from distributed import Client, get_client as worker_get_client
+    # distributed only on a Dask cluster: the local runner never needs it
+    from distributed import Client, get_client as worker_get_client  # noqa: PLC0415
 
     if in_worker():
         return worker_get_client()
@@ -59,7 +60,7 @@ def close_clients() -> None:
 def in_worker() -> bool:
     """Whether this code runs inside a Dask worker's task."""
     try:
-        from distributed import get_worker
+        from distributed import get_worker  # noqa: PLC0415
 
         get_worker()
         return True
@@ -83,7 +84,8 @@ def cluster_info(address: str | None = None) -> dict[str, Any]:
 
 
 def fan_out(fn: Callable[..., Any], args: Sequence[tuple], on_done: Callable[[int], None] | None = None,
-            shared: dict[str, Any] | None = None, name: str = "part", local_threads: int = 1) -> Iterator[tuple[int, Any]]:
+            shared: dict[str, Any] | None = None, name: str = "part",
+            local_threads: int = 1) -> Iterator[tuple[int, Any]]:
     """Run `fn(*args[i], **shared)` for every i and yield (i, result) as each finishes (any order).
 
     On a Dask cluster (inside a job task on it, or with ATELIER_DASK_SCHEDULER set) each call is a task and
@@ -110,7 +112,7 @@ def fan_out(fn: Callable[..., Any], args: Sequence[tuple], on_done: Callable[[in
 
 def _fan_out_dask(fn: Callable[..., Any], args: Sequence[tuple], on_done: Callable[[int], None] | None,
                   shared: dict[str, Any], name: str) -> Iterator[tuple[int, Any]]:
-    from distributed import as_completed as dask_completed, worker_client
+    from distributed import as_completed as dask_completed, worker_client  # noqa: PLC0415
 
     # Inside a task, worker_client secedes from the worker's thread pool, so the parts can use that slot.
     with (worker_client() if in_worker() else nullcontext(get_client())) as client:

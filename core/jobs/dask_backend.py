@@ -32,7 +32,8 @@ class Dask:
         self.address = address
 
     def start(self, ws: Workspace, job_id: int, catalog: Catalog) -> None:
-        from distributed import fire_and_forget
+        # distributed only on a Dask cluster: the local runner never needs it
+        from distributed import fire_and_forget  # noqa: PLC0415
 
         try:
             client = get_client(self.address)
@@ -48,7 +49,7 @@ class Dask:
 
 def run_job_task(workspace_path: str, job_id: int, fingerprint: str, catalog: Catalog) -> str:
     """The Dask task of a job: re-queue it if an earlier attempt's worker died, then run it like the local runner."""
-    from distributed import get_worker
+    from distributed import get_worker  # noqa: PLC0415
 
     ws = Workspace.open(workspace_path)
     if database_fingerprint(ws) != fingerprint:

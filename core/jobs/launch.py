@@ -1,4 +1,5 @@
-"""Submit a job by kind to a backend (Dask when ATELIER_DASK_SCHEDULER is set, else a worker process), or run it inline."""
+"""Submit a job by kind to a backend (Dask when ATELIER_DASK_SCHEDULER is set, else a worker process), or run it
+inline."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Job records in the database: create, read, list, ask to cancel, claim and finish (queued, running, done, failed, cancelled)."""
+"""Job records in the database: create, read, list, ask to cancel, claim and finish (queued, running, done, failed,
+cancelled)."""
 
 from __future__ import annotations
 

@@ -36,7 +36,8 @@ def function_for(catalog: Catalog, kind: str) -> JobFunction:
     try:
         return catalog[kind]
     except KeyError:
-        raise AtelierError(f"no job kind {kind!r}: the known kinds are {', '.join(sorted(catalog)) or 'none'}") from None
+        raise AtelierError(f"no job kind {kind!r}: the known kinds are "
+                           f"{', '.join(sorted(catalog)) or 'none'}") from None
 
 
 def execute(ws: Workspace, job_id: int, catalog: Catalog, echo: bool = False, raise_errors: bool = False,
@@ -48,7 +49,8 @@ def execute(ws: Workspace, job_id: int, catalog: Catalog, echo: bool = False, ra
         return job  # already running elsewhere, finished, or cancelled before it started
     done = threading.Event()
     if watchdog:
-        threading.Thread(target=_watch, args=(ws, job_id, done, stop), name=f"job-{job_id}-watchdog", daemon=True).start()
+        threading.Thread(target=_watch, args=(ws, job_id, done, stop), name=f"job-{job_id}-watchdog",
+                         daemon=True).start()
     progress = EchoProgress(ws, job_id) if echo else Progress(ws, job_id)
     try:
         result = function_for(catalog, job.kind)(ws, dict(job.params), progress)
@@ -57,7 +59,7 @@ def execute(ws: Workspace, job_id: int, catalog: Catalog, echo: bool = False, ra
         records.finish(ws, job_id, "done", result=to_plain(result), message=result.get("summary"))
     except JobCancelled:
         records.finish(ws, job_id, "cancelled", message="cancelled")
-    except BaseException as error:  # noqa: BLE001 — any failure is recorded with its text
+    except BaseException as error:  # any failure is recorded with its text
         records.finish(ws, job_id, "failed", error=_error_text(error))
         if raise_errors or not isinstance(error, Exception):
             raise

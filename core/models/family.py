@@ -13,7 +13,7 @@ from typing import Any, ClassVar, Mapping, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
 
-from core.errors import ParamsError, Problem
+from core.errors import ArtifactError, ParamsError, Problem
 
 P = TypeVar("P", bound="FamilyParams")
 
@@ -87,8 +87,6 @@ class ModelFamily(Protocol):
 
 def require_arrays(kind: str, arrays: Mapping[str, np.ndarray], names: typing.Iterable[str]) -> None:
     """Raise ArtifactError naming the arrays a stored version lacks (a truncated or foreign artifact)."""
-    from core.errors import ArtifactError
-
     missing = sorted(set(names) - set(arrays))
     if missing:
         raise ArtifactError(f"this {kind} version lacks the arrays {missing}: it was not written by this family "

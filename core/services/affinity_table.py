@@ -1,4 +1,5 @@
-"""Full user×brand affinity table: top brands per user and top users per brand, scored in user partitions, as Parquet."""
+"""Full user×brand affinity table: top brands per user and top users per brand, scored in user partitions, as
+Parquet."""
 
 # Layout: <workspace>/affinity_table/<model version>/
 #   user_top_brands/part-00000.parquet ...  user_id, rank, brand_id, score   (one file per user partition)
@@ -30,6 +31,8 @@ from core.data.workspace import Workspace
 from core.errors import AtelierError
 from core.models.affinity import AffinityModel
 from core.jobs.cluster import fan_out, in_worker, scheduler_address
+from core.services import models as versions
+from core.services.affinity_training import load_model
 
 KIND = "affinity_table"
 FOLDER = "affinity_table"
@@ -111,14 +114,12 @@ def score_partition(part: int, offset: int, user_ids: np.ndarray, user_factors: 
         cand_users, cand_scores = _top_k_columns(cand_users, cand_scores, ku)
     path = Path(staging) / "user_top_brands" / f"part-{part:05d}.parquet"
     rows = _write_atomic(_user_side_table(user_ids, brand_ids, top_idx, top_scores), path)
-    return {"file": path.name, "sha256": file_sha256(path), "rows": rows, "cand_users": cand_users, "cand_scores": cand_scores}
+    return {"file": path.name, "sha256": file_sha256(path), "rows": rows, "cand_users": cand_users,
+            "cand_scores": cand_scores}
 
 
 def score_table(ws: Workspace, params: dict[str, Any] | None = None, progress: Any = None) -> TableSummary:
     """Score the full table for the active (or a given) affinity version; replaces that version's table whole."""
-    from core.services import models as versions
-    from core.services.affinity_training import load_model
-
     p = table_params(params)
     version = p["version"] or versions.active_version(ws, AffinityModel.kind)
     if version is None:
@@ -141,7 +142,8 @@ def score_table(ws: Workspace, params: dict[str, Any] | None = None, progress: A
 
     def done(i: int) -> None:
         if progress is not None:
-            progress.update(0.9 * (len(results) + 1) / len(ranges), f"scored user partition {len(results) + 1}/{len(ranges)}")
+            progress.update(0.9 * (len(results) + 1) / len(ranges),
+                            f"scored user partition {len(results) + 1}/{len(ranges)}")
 
     threads = int(p["local_threads"] or os.cpu_count() or 1)
     # One BLAS thread per partition, here as on a Dask worker: float32 sums then round the same way in both
@@ -161,7 +163,8 @@ def score_table(ws: Workspace, params: dict[str, Any] | None = None, progress: A
                                min(int(p["k_brands"]), model.n_brands), k_users,
                                len(ranges), runner, round(seconds, 3), round(model.n_users / max(seconds, 1e-9), 1))
         manifest = {**asdict(summary), "files": {f"user_top_brands/{results[i]['file']}": results[i]["sha256"]
-                                                 for i in range(len(ranges))} | {brand_file.name: file_sha256(brand_file)}}
+                                                 for i in range(len(ranges))}
+                    | {brand_file.name: file_sha256(brand_file)}}
         (staging / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
         _publish(staging, root / version)
     except BaseException:
@@ -181,7 +184,8 @@ def score_table_job(ws: Workspace, params: dict[str, Any], progress: Any) -> dic
 
 def submit_scoring(ws: Workspace, params: dict[str, Any], by: str = "local") -> int:
     """Start table scoring as a background job (on the Dask cluster when one is configured); returns the job id."""
-    from core.services import jobs  # here, not at the top: the facade reads the catalog, which lists this module
+    # here, not at the top: the facade reads the catalog, which lists this module
+    from core.services import jobs  # noqa: PLC0415
 
     table_params(params)  # reject bad parameters now, not in the worker
     return jobs.submit(ws, KIND, {**params, "by": by}, submitted_by=by)
@@ -189,8 +193,6 @@ def submit_scoring(ws: Workspace, params: dict[str, Any], by: str = "local") -> 
 
 def read_manifest(ws: Workspace, version: str | None = None) -> dict[str, Any]:
     """The manifest of a scored table (default: the active model version's), its files' checksums verified."""
-    from core.services import models as versions
-
     version = version or versions.active_version(ws, AffinityModel.kind)
     folder = ws.path / FOLDER / str(version)
     if version is None or not (folder / "manifest.json").is_file():
@@ -224,7 +226,8 @@ def brand_top_users(ws: Workspace, version: str | None = None, brand_id: str | N
 def _top_k_rows(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Per row, the k best columns best first (ties: lower column first): int32 (m, k), float32 (m, k)."""
     n = scores.shape[1]
-    top = np.argpartition(scores, n - k, axis=1)[:, n - k:] if k < n else np.broadcast_to(np.arange(n), scores.shape).copy()
+    top = np.argpartition(scores, n - k,
+                          axis=1)[:, n - k:] if k < n else np.broadcast_to(np.arange(n), scores.shape).copy()
     vals = np.take_along_axis(scores, top, axis=1)
     order = np.lexsort((top, -vals), axis=1)
     return np.take_along_axis(top, order, axis=1).astype(np.int32), np.take_along_axis(vals, order, axis=1)
@@ -246,7 +249,8 @@ def _user_side_table(user_ids: np.ndarray, brand_ids: np.ndarray, idx: np.ndarra
 
 def _brand_side_table(user_ids: np.ndarray, brand_ids: np.ndarray, idx: np.ndarray, scores: np.ndarray) -> pa.Table:
     k, n_brands = idx.shape
-    brands = pa.DictionaryArray.from_arrays(pa.array(np.repeat(np.arange(n_brands, dtype=np.int32), k)), pa.array(brand_ids))
+    brands = pa.DictionaryArray.from_arrays(pa.array(np.repeat(np.arange(n_brands, dtype=np.int32), k)),
+                                            pa.array(brand_ids))
     users = pa.array(user_ids[idx.T.ravel()])
     return pa.table({"brand_id": brands, "rank": pa.array(np.tile(np.arange(1, k + 1, dtype=np.int32), n_brands)),
                      "user_id": users, "score": pa.array(scores.T.ravel())})

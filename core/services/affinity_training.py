@@ -43,7 +43,7 @@ def submit_training(ws: Workspace, params: AffinityParams, by: str = "local", ac
     instead (the CLI, tests; `echo` prints its progress) and returns when it is done.
     """
     job_params = {**params.to_dict(), "by": by, "activate": True if activate else "if_none"}
-    from core.services import jobs  # the job facade lists this module in its catalog
+    from core.services import jobs  # noqa: PLC0415 — the job facade lists this module in its catalog
 
     if wait:
         return jobs.run_inline(ws, KIND, job_params, submitted_by=by, echo=echo)

@@ -27,11 +27,13 @@ VALUE_DECISIONS = ("accept", "correct")
 # -- catalogue with the reviewers' decisions ------------------------------------------------------------------
 
 def decided_values(ws: Workspace) -> pd.DataFrame:
-    """Current decided values: item_id, attribute, value, source, updated_by, updated_at, version (CatalogueValue rows)."""
+    """Current decided values: item_id, attribute, value, source, updated_by, updated_at, version (CatalogueValue
+    rows)."""
     with read_session(ws) as session:
         rows = session.execute(sa.select(CatalogueValue).where(CatalogueValue.workspace == ws.name)).scalars().all()
         return pd.DataFrame([{"item_id": r.item_id, "attribute": r.attribute, "value": r.value, "source": r.source,
-                              "updated_by": r.updated_by, "updated_at": r.updated_at, "version": r.version_id} for r in rows],
+                              "updated_by": r.updated_by, "updated_at": r.updated_at, "version": r.version_id}
+                             for r in rows],
                             columns=["item_id", "attribute", "value", "source", "updated_by", "updated_at", "version"])
 
 
@@ -50,7 +52,8 @@ def effective_catalogue(ws: Workspace, use_reviews: bool = True) -> pd.DataFrame
             catalogue[column] = pd.Series(pd.NA, index=catalogue.index, dtype=object)
         known = group[group["item_id"].isin(row_of.index)]
         catalogue[column] = catalogue[column].astype(object)
-        catalogue.iloc[row_of[known["item_id"]].to_numpy(), catalogue.columns.get_loc(column)] = known["value"].to_numpy()
+        catalogue.iloc[row_of[known["item_id"]].to_numpy(),
+                       catalogue.columns.get_loc(column)] = known["value"].to_numpy()
     return catalogue
 
 
@@ -62,12 +65,14 @@ def review_queue(ws: Workspace, active: ActiveModel, attribute: str, which: str 
     suspect threshold) or "all"; applicable types only, items with an active decision left out.
 
     order: "confidence" (most probable first) or "uncertainty" (least first). Columns: item_id, name, brand, category,
-    description, image_url, current, predicted, probability, alternatives, alt_values, kind, version (what the reviewer saw).
+    description, image_url, current, predicted, probability, alternatives, alt_values, kind, version (what the reviewer
+    saw).
     """
     if which not in ("missing", "suspect", "all"):
         raise ValidationError([Problem("queue", None, "which", "must be missing, suspect or all", which)])
     if attribute not in active.attributes():
-        raise UnknownIdError(f"attribute '{attribute}' is not predicted by model {active.version}: pick one of {active.attributes()}")
+        raise UnknownIdError(f"attribute '{attribute}' is not predicted by model {active.version}: pick one of "
+                             f"{active.attributes()}")
     catalogue = effective_catalogue(ws)
     preds = active.predictions(attribute)
     column = ATTRIBUTE_PREFIX + attribute
@@ -108,8 +113,8 @@ class Decision:
     duplicate: bool = False
 
 
-def decide(ws: Workspace, item_id: str, attribute: str, decision: str, value: str | None, reviewer: str, request_id: str,
-           seen_version: int = 0, predicted: str | None = None, probability: float | None = None,
+def decide(ws: Workspace, item_id: str, attribute: str, decision: str, value: str | None, reviewer: str,
+           request_id: str, seen_version: int = 0, predicted: str | None = None, probability: float | None = None,
            model_version: str | None = None) -> Decision:
     """Store one review at once: accept (value = prediction), correct (value picked) or skip.
 
@@ -126,7 +131,8 @@ def decide(ws: Workspace, item_id: str, attribute: str, decision: str, value: st
             return _decide(session, ws, item_id, attribute, decision, value, reviewer, request_id, seen_version,
                            predicted, probability, model_version)
     except IntegrityError as error:  # another reviewer created the value row first
-        raise StaleEditError(f"item {item_id} ({attribute}) was just decided by someone else: reload it and decide again") from error
+        raise StaleEditError(f"item {item_id} ({attribute}) was just decided by someone else: reload it and decide "
+                             "again") from error
 
 
 def _decide(session: sa.orm.Session, ws: Workspace, item_id: str, attribute: str, decision: str, value: str | None,
@@ -189,7 +195,8 @@ def reviews(ws: Workspace, attribute: str | None = None, reviewer: str | None = 
     with read_session(ws) as session:
         query = sa.select(AttributeReview).where(AttributeReview.workspace == ws.name).order_by(AttributeReview.id)
         rows = session.execute(query).scalars().all()
-        frame = pd.DataFrame([{c: getattr(r, c) for c in ("id", "item_id", "attribute", "decision", "value", "predicted",
+        frame = pd.DataFrame([{c: getattr(r, c)
+                               for c in ("id", "item_id", "attribute", "decision", "value", "predicted",
                                                             "probability", "model_version", "reviewer", "created_at")}
                               for r in rows], columns=["id", "item_id", "attribute", "decision", "value", "predicted",
                                                        "probability", "model_version", "reviewer", "created_at"])
@@ -223,7 +230,8 @@ def active_decisions(ws: Workspace, attribute: str | None = None) -> pd.DataFram
 
 
 def undo(ws: Workspace, review_id: int, by: str, request_id: str) -> Decision:
-    """Take back a review (the latest standing one of its item and attribute): the value returns to what it was before."""
+    """Take back a review (the latest standing one of its item and attribute): the value returns to what it was
+    before."""
     auth.require_action(by, "attribute.review")
     standing = reviews(ws)
     match = standing[standing["id"] == review_id]
@@ -244,7 +252,8 @@ def undo(ws: Workspace, review_id: int, by: str, request_id: str) -> Decision:
             AttributeReview.workspace == ws.name, AttributeReview.item_id == target["item_id"],
             AttributeReview.attribute == target["attribute"]).order_by(AttributeReview.id)).all()
         if _standing(history)[-1:] != [review_id]:
-            raise StaleEditError(f"{target['item_id']} ({target['attribute']}) changed since you looked: reload and undo again")
+            raise StaleEditError(f"{target['item_id']} ({target['attribute']}) changed since you looked: reload and "
+                                 "undo again")
         row = _value_row(session, ws, target["item_id"], target["attribute"])
         if target["decision"] in VALUE_DECISIONS and row is not None:
             if previous is None:
@@ -272,7 +281,8 @@ def bulk_preview(ws: Workspace, active: ActiveModel, attribute: str, min_probabi
 
 def bulk_accept(ws: Workspace, active: ActiveModel, attribute: str, min_probability: float, reviewer: str,
                 request_id: str, which: str = "missing") -> int:
-    """Accept every prediction of the preview in one transaction; items decided meanwhile are left out. Returns rows written."""
+    """Accept every prediction of the preview in one transaction; items decided meanwhile are left out. Returns rows
+    written."""
     auth.require_action(reviewer, "attribute.review")
     rows = bulk_preview(ws, active, attribute, min_probability, which)
     written = 0
@@ -297,8 +307,8 @@ def _count(session: sa.orm.Session) -> int:
 # -- human-checked accuracy ----------------------------------------------------------------------------------
 
 def acceptance(ws: Workspace, active: ActiveModel | None = None) -> pd.DataFrame:
-    """Per attribute: accepted, corrected, skipped (standing reviews), acceptance rate = accepted / (accepted + corrected),
-    and the offline accuracy of the active version beside it."""
+    """Per attribute: accepted, corrected, skipped (standing reviews), acceptance rate = accepted / (accepted +
+    corrected), and the offline accuracy of the active version beside it."""
     frame = reviews(ws)
     frame = frame[~frame["undone"]]
     counts = frame.pivot_table(index="attribute", columns="decision", values="id", aggfunc="count", fill_value=0) \
@@ -306,7 +316,8 @@ def acceptance(ws: Workspace, active: ActiveModel | None = None) -> pd.DataFrame
     for column in ("accept", "correct", "skip"):
         if column not in counts:
             counts[column] = 0
-    counts = counts[["accept", "correct", "skip"]].rename(columns={"accept": "accepted", "correct": "corrected", "skip": "skipped"})
+    counts = counts[["accept", "correct",
+                     "skip"]].rename(columns={"accept": "accepted", "correct": "corrected", "skip": "skipped"})
     judged = counts["accepted"] + counts["corrected"]
     counts["acceptance_rate"] = np.where(judged > 0, counts["accepted"] / judged.where(judged > 0, 1), np.nan)
     if active is not None:

@@ -1,4 +1,5 @@
-"""Attribute training: the job that evaluates, refits on every label, saves with predictions, registers and activates."""
+"""Attribute training: the job that evaluates, refits on every label, saves with predictions, registers and
+activates."""
 
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ def submit_training(ws: Workspace, params: AttributeParams, by: str, inline: boo
     (train again on every label after the held-out score), use_reviews, evaluate, test_fraction, eval_seed, activate.
     """
     job_params = {"params": params.to_dict(), **_run_options(run), "by": by}
-    from core.services import jobs  # the job facade lists this module in its catalog
+    from core.services import jobs  # noqa: PLC0415 — the job facade lists this module in its catalog
 
     if inline:
         return jobs.run_inline(ws, KIND, job_params, submitted_by=by, echo=echo)
@@ -88,7 +89,8 @@ def train_attributes(ws: Workspace, job_params: dict[str, Any], progress: Any) -
     return {"version": version, "average": result["average"], "table": result["table"], "labels_from_reviews": reviewed}
 
 
-def prediction_arrays(model: AttributeModel, catalogue: pd.DataFrame, image: np.ndarray | None) -> dict[str, np.ndarray]:
+def prediction_arrays(model: AttributeModel, catalogue: pd.DataFrame,
+                      image: np.ndarray | None) -> dict[str, np.ndarray]:
     """Top-3 classes and probabilities per item and attribute, saved with the version so pages read them instantly.
 
     pred.item_ids str (n,); pred.<j>.top int32 (n, 3) class indices; pred.<j>.p float32 (n, 3).

@@ -40,11 +40,13 @@ class ActiveModel:
         return self.model.attributes
 
     def predictions(self, attribute: str) -> pd.DataFrame:
-        """item_id, predicted, probability, alternatives (str), alt_values (list) for every item of the training catalogue."""
+        """item_id, predicted, probability, alternatives (str), alt_values (list) for every item of the training
+        catalogue."""
         j = self.model.attribute_index(attribute)
         classes = self.model.space.classes[attribute]
         top, p = self.arrays[f"pred.{j}.top"], self.arrays[f"pred.{j}.p"]
-        alternatives = ["; ".join(f"{classes[c]} ({q:.2f})" for c, q in zip(row[1:], prob[1:])) for row, prob in zip(top, p)]
+        alternatives = ["; ".join(f"{classes[c]} ({q:.2f})" for c, q in zip(row[1:], prob[1:])) for row,
+                        prob in zip(top, p)]
         return pd.DataFrame({"item_id": self.arrays["pred.item_ids"].astype(str), "predicted": classes[top[:, 0]],
                              "probability": p[:, 0], "alternatives": alternatives})
 
@@ -67,8 +69,8 @@ def require_active(ws: Workspace) -> ActiveModel:
 
 
 def quality_table(active: ActiveModel) -> pd.DataFrame:
-    """Table 2 of the active version (held-out split): attribute, #samples, #classes, weighted F1, accuracy %, majority %,
-    TF-IDF+LR weighted F1 / accuracy %."""
+    """Table 2 of the active version (held-out split): attribute, #samples, #classes, weighted F1, accuracy %, majority
+    %, TF-IDF+LR weighted F1 / accuracy %."""
     frame = pd.DataFrame(active.meta.get("table", []))
     for column in ("accuracy", "majority_accuracy", "baseline_accuracy"):
         if column in frame:
@@ -92,7 +94,8 @@ def consolidated_catalogue(ws: Workspace) -> pd.DataFrame:
         name = column[len(ATTRIBUTE_PREFIX):]
         reviewed = set(decided.loc[decided["attribute"] == name, "item_id"])
         source = np.where(merged["item_id"].astype(str).isin(reviewed), "review",
-                          np.where(original[column].notna().to_numpy() if column in original else False, "catalogue", ""))
+                          np.where(original[column].notna().to_numpy() if column in original else False,
+                                   "catalogue", ""))
         merged[f"source_{name}"] = source
     return merged
 

@@ -1,4 +1,5 @@
-"""Campaign audiences from brand affinity: score every user for the chosen brands, exclude, cut, split a control group."""
+"""Campaign audiences from brand affinity: score every user for the chosen brands, exclude, cut, split a control
+group."""
 
 # Scores of one brand are one matrix-vector product over all users (memory-bandwidth bound); the cut-off
 # uses argpartition, so only the audience itself is ever sorted. Blends of several brands compare brands
@@ -168,7 +169,8 @@ def indexer(ids: IdMap, values: Sequence[str] | pd.Series | np.ndarray) -> np.nd
     return pd.Index(ids.external).get_indexer(pd.Index(np.asarray(values, dtype=object))).astype(np.int64)
 
 
-def prepare_data(model: AffinityModel, interactions: pd.DataFrame | None, customers: pd.DataFrame | None) -> AudienceData:
+def prepare_data(model: AffinityModel, interactions: pd.DataFrame | None,
+                 customers: pd.DataFrame | None) -> AudienceData:
     """Align suppression flags, activity counts and orders with the model's users (O(rows), vectorised).
 
     One hash table of the model's ids serves every lookup, and each interaction row's user is looked up once
@@ -441,7 +443,8 @@ def similar_brands(model: AffinityModel, brands: Sequence[str], k: int = 5) -> l
     return [str(b) for b in model.brand_ids.to_external(best)]
 
 
-def explain(interactions: pd.DataFrame | None, user_ids: Sequence[str], brands: set[str], chosen: set[str]) -> list[str]:
+def explain(interactions: pd.DataFrame | None, user_ids: Sequence[str], brands: set[str],
+            chosen: set[str]) -> list[str]:
     """Per user, e.g. "order ×2, view ×5 on Acme; click ×1 on Beta (similar)" — events on the explaining brands."""
     if interactions is None or not len(user_ids):
         return ["" for _ in user_ids]

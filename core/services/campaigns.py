@@ -7,7 +7,6 @@ import io
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
@@ -22,6 +21,7 @@ from core.models.affinity import AffinityModel
 from core.services.affinity_training import KIND as ARTIFACT_KIND
 from core.services.audience import (NO_MODEL_HELP, Audience, AudienceData, AudienceSpec, Lift, NoModelError,
                                     build_audience, lift, prepare_data)
+from core.services.models import load_active
 
 OUTCOMES = ("opened", "clicked", "bought")
 _TRUE = {"1", "true", "yes", "y", "t"}
@@ -52,8 +52,6 @@ class CampaignRecord:
 
 def load_model(ws: Workspace) -> tuple[AffinityModel, str]:
     """The active affinity model and its version; NoModelError says how to train one."""
-    from core.services.models import load_active
-
     artifact = load_active(ws, ARTIFACT_KIND)
     if artifact is None:
         raise NoModelError(f"workspace '{ws.name}' has no trained affinity model yet: {NO_MODEL_HELP}")
@@ -180,7 +178,8 @@ def read_outcomes(data: bytes, file: str = "outcomes.csv") -> pd.DataFrame:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise ValidationError([Problem(file, None, None, f"not UTF-8 at byte {error.start}: save it as UTF-8")]) from None
+        raise ValidationError([Problem(file, None, None,
+                                       f"not UTF-8 at byte {error.start}: save it as UTF-8")]) from None
     rows = list(csv.reader(io.StringIO(text)))
     if not rows:
         raise ValidationError([Problem(file, None, None, "the file is empty")])

@@ -12,6 +12,9 @@ from pathlib import Path
 from typing import Any, Callable
 
 import pandas as pd
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import sqlalchemy as sa
 
 from core import auth
 from core.columns import SUPPRESSION_FLAGS
@@ -22,6 +25,9 @@ from core.data.readers import Source, read_table, validate_frame
 from core.data.schemas import KINDS, SCHEMAS, TEXT
 from core.files import staged_folder, staging_folder, swap_files
 from core.data.workspace import Workspace, is_workspace, list_workspaces, write_manifest, write_table_files
+from core.db.audit import record
+from core.db.models import ImportRun
+from core.db.session import read_session, transaction
 from core.errors import AtelierError, Problem, ValidationError, WorkspaceError
 
 WORKSPACE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -64,7 +70,8 @@ class ImportResult:
 
 # ---------------------------------------------------------------------------------------------- validation
 def validate_files(files: list[ImportFile]) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
-    """Validate every file; returns ({kind: table}, {kind: sha256}) or raises one ValidationError listing all problems."""
+    """Validate every file; returns ({kind: table}, {kind: sha256}) or raises one ValidationError listing all
+    problems."""
     problems: list[Problem] = []
     tables: dict[str, pd.DataFrame] = {}
     digests: dict[str, str] = {}
@@ -73,7 +80,8 @@ def validate_files(files: list[ImportFile]) -> tuple[dict[str, pd.DataFrame], di
         if item.kind not in KINDS:
             raise AtelierError(f"unknown table kind {item.kind!r}: use one of {', '.join(KINDS)}")
         if item.kind in seen:
-            problems.append(Problem(item.label, None, None, f"a second {item.kind} file in one import: give one per table"))
+            problems.append(Problem(item.label, None, None,
+                                    f"a second {item.kind} file in one import: give one per table"))
             continue
         seen.add(item.kind)
         data = _bytes(item.source)
@@ -215,7 +223,8 @@ def write_tables(workspace: str | Path, tables: dict[str, pd.DataFrame], sources
                 write_manifest(staging, manifest)
         except OSError as error:
             if target.exists():  # another import created the same name between our check and the rename
-                raise AtelierError(f"workspace {target.name!r} was created meanwhile: import again to replace its tables") from error
+                raise AtelierError(f"workspace {target.name!r} was created meanwhile: import again to replace its "
+                                   "tables") from error
             raise
         ws = Workspace.open(target)
         try:
@@ -228,8 +237,6 @@ def write_tables(workspace: str | Path, tables: dict[str, pd.DataFrame], sources
     staging = staging_folder(ws.path)
     try:
         names = write_table_files(staging, {**tables, **extra})
-        from core.db.session import transaction  # late import: reading files must not need the database
-
         undo: Callable[[], None] | None = None
         try:
             with transaction(ws) as session:
@@ -274,17 +281,12 @@ def _new_path(workspace: str | Path) -> Path:
 
 def _record(ws: Workspace, tables: dict[str, pd.DataFrame], sources: dict[str, dict[str, Any]],
             rows: dict[str, int], notes: list[str], by: str, created: bool) -> list[int]:
-    from core.db.session import transaction
-
     with transaction(ws) as session:
         return _record_in(session, ws, tables, sources, rows, notes, by, created)
 
 
 def _record_in(session: Any, ws: Workspace, tables: dict[str, pd.DataFrame], sources: dict[str, dict[str, Any]],
                rows: dict[str, int], notes: list[str], by: str, created: bool) -> list[int]:
-    from core.db.audit import record
-    from core.db.models import ImportRun
-
     now = datetime.now(timezone.utc)
     runs = []
     for kind in tables:
@@ -325,9 +327,6 @@ def workspace_summary(ws: Workspace) -> dict[str, Any]:
 def table_details(ws: Workspace) -> dict[str, int]:
     """What the row counts alone hide: distinct outfits (a table row is one outfit item) and customers per
     suppression flag (they are never exported). Reads only the columns it needs."""
-    import pyarrow.compute as pc
-    import pyarrow.parquet as pq
-
     details: dict[str, int] = {}
     outfits, customers = ws.table_path("outfits"), ws.table_path("customers")
     try:
@@ -345,8 +344,6 @@ def table_details(ws: Workspace) -> dict[str, int]:
 
 
 def _parquet_rows(path: Path) -> int | None:
-    import pyarrow.parquet as pq
-
     try:
         return int(pq.ParquetFile(path).metadata.num_rows)
     except (OSError, ValueError):
@@ -355,8 +352,6 @@ def _parquet_rows(path: Path) -> int | None:
 
 def table_preview(ws: Workspace, kind: str, rows: int = 20) -> pd.DataFrame | None:
     """The first rows of one stored table, read without loading the whole file (None if the table is absent)."""
-    import pyarrow.parquet as pq
-
     path = ws.table_path(kind)
     if not path.is_file():
         return None
@@ -381,11 +376,6 @@ def table_checksums(ws_path: Path) -> dict[str, str]:
 
 def recent_imports(ws: Workspace, limit: int = 20) -> pd.DataFrame:
     """The workspace's latest import runs (at, by, kind, source, rows, status), newest first."""
-    import sqlalchemy as sa
-
-    from core.db.models import ImportRun
-    from core.db.session import read_session
-
     with read_session(ws) as session:
         runs = session.scalars(sa.select(ImportRun).where(ImportRun.workspace == ws.name)
                                .order_by(ImportRun.id.desc()).limit(limit)).all()

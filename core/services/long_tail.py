@@ -1,4 +1,5 @@
-"""Long tail: the training job, sessions and the planted ceiling of a workspace, what the maps page asks of a version."""
+"""Long tail: the training job, sessions and the planted ceiling of a workspace, what the maps page asks of a
+version."""
 
 from __future__ import annotations
 
@@ -20,11 +21,13 @@ from core.models.long_tail.als import session_matrix
 from core.models.long_tail.data import unique_items
 from core.models.long_tail.evaluate import (KNOWN_BUCKETS, SPACES, evaluate_long_tail, planted_ceiling_scores,
                                             summary_metrics)
+from core.projection import project
 from core.services import models
 
 KIND = LongTailModel.kind
 
-__all__ = ["KIND", "LongTailParams", "SPACES", "KNOWN_BUCKETS", "MAP_SPACES", "LongTailModel", "train_long_tail", "submit_training",
+__all__ = ["KIND", "LongTailParams", "SPACES", "KNOWN_BUCKETS", "MAP_SPACES", "LongTailModel", "train_long_tail",
+           "submit_training",
            "evaluate_long_tail", "planted_ceiling", "sessions", "mango_tables", "outfits_as_sessions", "load_model",
            "items_frame", "neighbours", "neighbour_index", "evaluation_table"]
 
@@ -101,8 +104,6 @@ def train_long_tail(ws: Workspace, params: dict[str, Any], progress: Any) -> dic
     layouts: dict[str, np.ndarray] = {}
     timings = dict(trained.meta["timings"])
     if run_projection:
-        from core.projection import project  # umap compiles its numba kernels on import: only for the maps
-
         for i, name in enumerate(MAP_SPACES):
             progress.update(0.76 + 0.07 * i, f"UMAP of the {name} space", None)
             started = time.perf_counter()
@@ -125,7 +126,7 @@ def submit_training(ws: Workspace, params: LongTailParams, by: str = "local", ev
     """Start training as a background job and return its id; wait=True runs it here (the CLI, tests)."""
     job_params = {**params.to_dict(), "evaluate": evaluate, "projection": projection,
                   "eval": (protocol or EvalParams()).to_dict(), "by": by}
-    from core.services import jobs  # the job facade lists this module in its catalog
+    from core.services import jobs  # noqa: PLC0415 — the job facade lists this module in its catalog
 
     if wait:
         return jobs.run_inline(ws, KIND, job_params, submitted_by=by, echo=echo)
@@ -192,5 +193,6 @@ def evaluation_table(evaluation: dict[str, dict[str, dict[str, float]]], task: s
     for space, buckets in evaluation.items():
         for bucket, entry in buckets.items():
             rows.append({"space": space, "bucket": bucket, "ndcg@10": entry.get(f"{prefix}ndcg@10"),
-                         "ap": entry.get(f"{prefix}ap"), "n_items": entry.get(f"{prefix}n_items", entry.get("n_items"))})
+                         "ap": entry.get(f"{prefix}ap"),
+                         "n_items": entry.get(f"{prefix}n_items", entry.get("n_items"))})
     return pd.DataFrame(rows)

@@ -28,8 +28,8 @@ def evaluate(
 ) -> dict:
     """Train on `train_outfits` (unless a model is given) and compare model, prior and random on `test_outfits`.
 
-    Returns {"model"|"prior"|"popularity"|"random": {pair_auc, fitb_accuracy, outfit_auc}, "counts": {...}, "history": [...],
-    "trained_model": ComplementaryModel}.
+    Returns {"model"|"prior"|"popularity"|"random": {pair_auc, fitb_accuracy, outfit_auc}, "counts": {...}, "history":
+    [...], "trained_model": ComplementaryModel}.
     """
     check_split(train_outfits, test_outfits)
     data = ComplementaryData(catalogue, train_outfits, labels, image, test_outfits)
@@ -46,7 +46,8 @@ def evaluate(
 
 # -- public data sets -------------------------------------------------------------------------------------------
 
-def evaluate_polyvore(folder, params: ComplementaryParams | None = None, test_fraction: float = 0.2, seed: int = 42) -> dict:
+def evaluate_polyvore(folder, params: ComplementaryParams | None = None, test_fraction: float = 0.2,
+                      seed: int = 42) -> dict:
     """Polyvore (categories only): the three metrics on an outfit split of valid.json, plus the AUC on the
     dataset's labelled compatibility rows (positives from test outfits only, every negative row)."""
     data = read_polyvore(folder)
@@ -66,7 +67,8 @@ def evaluate_polyvore(folder, params: ComplementaryParams | None = None, test_fr
                 rows.append((label, items))
         prior = CooccurrencePrior(model.feats, outfit_pairs(train_outfits, model.feats))
         for name, fn in (("model", model.score_rows), ("prior", prior),
-                         ("popularity", popularity_scorer(model.feats, train_outfits)), ("random", random_scorer(seed))):
+                         ("popularity", popularity_scorer(model.feats, train_outfits)),
+                         ("random", random_scorer(seed))):
             result[name]["compatibility_auc"] = compatibility_auc(fn, model.feats, rows)
         result["counts"]["compatibility_rows"] = len(rows)
     return result

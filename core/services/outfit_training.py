@@ -1,4 +1,5 @@
-"""Outfit-pair training: the job that splits outfits, trains with the stylists' labels, evaluates, saves and activates."""
+"""Outfit-pair training: the job that splits outfits, trains with the stylists' labels, evaluates, saves and
+activates."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ def submit_training(ws: Workspace, params: ComplementaryParams, by: str, inline:
     run: RUN_OPTIONS — test_fraction (outfits held out), use_labels (stylist labels), activate, eval_seed.
     """
     job_params = {"params": params.to_dict(), **_run_options(run), "by": by}
-    from core.services import jobs  # the job facade lists this module in its catalog
+    from core.services import jobs  # noqa: PLC0415 — the job facade lists this module in its catalog
 
     if inline:
         return jobs.run_inline(ws, KIND, job_params, submitted_by=by, echo=echo)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -14,8 +15,9 @@ from sqlalchemy.exc import IntegrityError
 from core import auth
 from core.columns import Columns
 from core.data.workspace import Workspace
-from core.db import queries_outfits as q
+from core.db import audit, queries_outfits as q
 from core.db.models import PAIR_LABELS
+from core.db.session import read_session, transaction
 from core.errors import AtelierError, Problem, UnknownIdError, ValidationError
 from core.evaluation.agreement import rater_agreement
 from core.models.complementary import params as complementary_params
@@ -33,7 +35,8 @@ DEFAULT_LEASE = timedelta(minutes=15)
 
 def load_model(ws: Workspace) -> "ComplementaryModel | None":
     """The active complementary model of the workspace, or None when none was trained."""
-    from core.models.complementary.model import ComplementaryModel
+    # torch loads only where a model is used (see TYPE_CHECKING)
+    from core.models.complementary.model import ComplementaryModel  # noqa: PLC0415
 
     artifact = versions.load_active(ws, KIND)
     return None if artifact is None else ComplementaryModel.from_artifact(artifact.arrays, artifact.meta)
@@ -49,14 +52,13 @@ def require_model(ws: Workspace) -> "ComplementaryModel":
 
 def read_pairs(path) -> pd.DataFrame:
     """A CSV of item_a,item_b (ids kept as text); raises ValidationError naming what is wrong."""
-    from pathlib import Path
-
     if not Path(path).is_file():
         raise AtelierError(f"{path}: file not found (a CSV with columns item_a,item_b)")
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     missing = [c for c in ("item_a", "item_b") if c not in frame.columns]
     if missing:
-        raise ValidationError([Problem(str(path), None, c, "required column missing (expected item_a,item_b)") for c in missing])
+        raise ValidationError([Problem(str(path), None, c, "required column missing (expected item_a,item_b)")
+                               for c in missing])
     return frame[["item_a", "item_b"]]
 
 
@@ -66,7 +68,8 @@ def score_pairs(model: "ComplementaryModel", pairs: pd.DataFrame) -> pd.DataFram
     return pd.DataFrame({"item_a": pairs["item_a"], "item_b": pairs["item_b"], Columns.score: scores})
 
 
-def complete_the_look(ws: Workspace, item_id: str, per_slot: int = 3, model: "ComplementaryModel | None" = None) -> tuple[pd.DataFrame, float]:
+def complete_the_look(ws: Workspace, item_id: str, per_slot: int = 3,
+                      model: "ComplementaryModel | None" = None) -> tuple[pd.DataFrame, float]:
     """Best items of each other category for `item_id` with catalogue details, and the outfit score of the
     look made of the item plus each category's best pick."""
     model = model or require_model(ws)
@@ -90,7 +93,8 @@ def _cards(ws: Workspace) -> dict[str, Any]:
     key = (str(path), path.stat().st_mtime_ns if path.exists() else 0)
     if _CARD_CACHE.get("key") != key:
         cat = ws.catalogue()
-        cols = [c for c in ("name", "brand", "category", "category_group", "division", "price", "image_url") if c in cat.columns]
+        cols = [c for c in ("name", "brand", "category", "category_group", "division", "price", "image_url")
+                if c in cat.columns]
         colour = [c for c in cat.columns if c.startswith("attr_colo")]
         frame = cat[[Columns.item] + cols + colour[:1]].rename(columns={colour[0]: "colour"} if colour else {})
         frame = frame.assign(**{Columns.item: frame[Columns.item].astype(str)}).drop_duplicates(Columns.item)
@@ -116,11 +120,10 @@ def propose_candidates(ws: Workspace, n: int = 200, confident_share: float = 0.2
     plus `confident_share` of its most confident ones (to check). Without a model, random cross-category pairs.
     Both sides of a pair are of one division (or one side has none). Pairs already queued are not drawn again,
     so asking twice queues new pairs. Returns how many new pairs were queued."""
-    from core.db.session import read_session, transaction
-
     auth.require_current(auth.ACTION_ROLES["outfit.propose"])
     if n < 1 or not 0 <= confident_share <= 1 or labels_needed < 1:
-        raise ValidationError([Problem("candidates", None, None, "n >= 1, 0 <= confident_share <= 1, labels_needed >= 1")])
+        raise ValidationError([Problem("candidates", None, None,
+                                       "n >= 1, 0 <= confident_share <= 1, labels_needed >= 1")])
     model = model if model is not None else load_model(ws)
     with read_session(ws) as session:
         queued = q.queued_pairs(session, ws.name)
@@ -155,7 +158,8 @@ def _candidate_rows(ws: Workspace, model: "ComplementaryModel | None", n: int, c
     first = np.sort(first)  # one question per pair, in draw order
     a, b = a[first], b[first]
     if model is None:
-        return [{"item_a": ids[i], "item_b": ids[j], "score": None, "reason": "random (no model yet)"} for i, j in zip(a[:n], b[:n])]
+        return [{"item_a": ids[i], "item_b": ids[j], "score": None, "reason": "random (no model yet)"} for i,
+                j in zip(a[:n], b[:n])]
     p = model.score_rows(a, b)
     frame = pd.DataFrame({"a": a, "b": b, "p": p, "slots": [" + ".join(sorted(x)) for x in zip(slots[a], slots[b])]})
     n_conf = int(round(n * confident_share))
@@ -163,9 +167,11 @@ def _candidate_rows(ws: Workspace, model: "ComplementaryModel | None", n: int, c
     unsure["turn"] = unsure.groupby("slots").cumcount()
     picked = unsure.sort_values(["turn", "u"]).head(n - n_conf).assign(reason="model unsure")
     rest = frame.drop(picked.index)
-    conf = pd.concat([rest.nlargest(n_conf - n_conf // 2, "p"), rest.nsmallest(n_conf // 2, "p")]).assign(reason="model confident")
+    conf = pd.concat([rest.nlargest(n_conf - n_conf // 2, "p"),
+                      rest.nsmallest(n_conf // 2, "p")]).assign(reason="model confident")
     out = pd.concat([picked, conf])
-    return [{"item_a": ids[r.a], "item_b": ids[r.b], "score": float(r.p), "reason": f"{r.reason} ({r.slots})"} for r in out.itertuples()]
+    return [{"item_a": ids[r.a], "item_b": ids[r.b], "score": float(r.p), "reason": f"{r.reason} ({r.slots})"}
+            for r in out.itertuples()]
 
 
 @dataclass
@@ -182,8 +188,6 @@ class PairView:
 
 def claim_pair(ws: Workspace, labeller: str, lease: timedelta = DEFAULT_LEASE) -> PairView | None:
     """The pair this stylist holds, or lease them the next one (atomic); None when nothing is left for them."""
-    from core.db.session import transaction
-
     auth.require_action(labeller, "outfit.label")
     with transaction(ws) as session:
         row = q.current_claim(session, ws.name, labeller) or q.claim_next(session, ws.name, labeller, lease)
@@ -191,20 +195,20 @@ def claim_pair(ws: Workspace, labeller: str, lease: timedelta = DEFAULT_LEASE) -
         return None
     cards = _cards(ws)
     card = lambda i: {Columns.item: i, **cards.get(i, {})}  # noqa: E731
-    return PairView(row["id"], card(row["item_a"]), card(row["item_b"]), row["score"], row["reason"], row["claim_expires_at"])
+    return PairView(row["id"], card(row["item_a"]), card(row["item_b"]), row["score"], row["reason"],
+                    row["claim_expires_at"])
 
 
 def label_pair(ws: Workspace, pair_id: int, labeller: str, label: str, request_id: str) -> bool:
     """Write one decision at once; False when it was already written (same request id or same person).
 
     StaleEditError when this stylist's lease ran out and the pair went to someone else (or has all its labels)."""
-    from core.db.session import transaction
-
     auth.require_action(labeller, "outfit.label")
     if label not in PAIR_LABELS:
         raise ValidationError([Problem("label", None, "label", f"must be one of {PAIR_LABELS}", label)])
     if not request_id:
-        raise ValidationError([Problem("label", None, "request_id", "missing: make one with new_request_id() when the form renders")])
+        raise ValidationError([Problem("label", None, "request_id",
+                                       "missing: make one with new_request_id() when the form renders")])
     try:
         with transaction(ws) as session:
             return q.write_label(session, pair_id, labeller, label, request_id)
@@ -214,9 +218,6 @@ def label_pair(ws: Workspace, pair_id: int, labeller: str, label: str, request_i
 
 def undo_last_label(ws: Workspace, labeller: str, lease: timedelta = DEFAULT_LEASE) -> int | None:
     """Take back this stylist's last decision; the pair is leased back to them. Returns its id or None."""
-    from core.db import audit
-    from core.db.session import transaction
-
     auth.require_action(labeller, "outfit.label")
     with transaction(ws) as session:
         pair_id = q.undo_last(session, ws.name, labeller, lease)
@@ -226,16 +227,12 @@ def undo_last_label(ws: Workspace, labeller: str, lease: timedelta = DEFAULT_LEA
 
 
 def expire_claims(ws: Workspace) -> int:
-    from core.db.session import transaction
-
     with transaction(ws) as session:
         return q.expire_claims(session, ws.name)
 
 
 def all_labels(ws: Workspace) -> pd.DataFrame:
     """pair_id, item_a, item_b, labeller, label, created_at: one row per decision."""
-    from core.db.session import read_session
-
     with read_session(ws) as session:
         rows = q.labels(session, ws.name)
     return pd.DataFrame(rows, columns=["pair_id", "item_a", "item_b", "labeller", "label", "created_at"])
@@ -261,22 +258,19 @@ def labeller_counts(ws: Workspace, today: date | None = None) -> pd.DataFrame:
         return pd.DataFrame(columns=cols)
     today = today or datetime.now(timezone.utc).date()
     when = pd.to_datetime(frame["created_at"], utc=True).dt.date
-    out = frame.assign(today=(when == today).astype(int)).groupby("labeller").agg(total=("label", "size"), today=("today", "sum"))
+    out = frame.assign(today=(when == today).astype(int)).groupby("labeller").agg(total=("label", "size"),
+                                                                                  today=("today", "sum"))
     out = out.join(pd.crosstab(frame["labeller"], frame["label"]).reindex(columns=list(PAIR_LABELS), fill_value=0))
     return out.reset_index().sort_values("total", ascending=False)[cols].reset_index(drop=True)
 
 
 def remaining_for(ws: Workspace, labeller: str) -> int:
     """How many pairs still wait for a label this stylist could give (some may be leased to others now)."""
-    from core.db.session import read_session
-
     with read_session(ws) as session:
         return q.remaining_for(session, ws.name, labeller)
 
 
 def queue_status(ws: Workspace) -> dict[str, int]:
-    from core.db.session import read_session
-
     with read_session(ws) as session:
         return q.queue_counts(session, ws.name)
 
@@ -284,7 +278,8 @@ def queue_status(ws: Workspace) -> dict[str, int]:
 def agreement(ws: Workspace, labels: pd.DataFrame | None = None) -> dict[str, Any]:
     """Agreement on pairs labelled by several stylists: Fleiss' kappa over all, Cohen's kappa per two stylists.
 
-    Returns {"pairs": overlapping pairs, "fleiss_kappa": float, "cohen": DataFrame(labeller_a, labeller_b, pairs, kappa)}.
+    Returns {"pairs": overlapping pairs, "fleiss_kappa": float, "cohen": DataFrame(labeller_a, labeller_b, pairs,
+    kappa)}.
     """
     frame = all_labels(ws) if labels is None else labels
     result = rater_agreement(frame, PAIR_LABELS, item="pair_id", rater="labeller", label="label")

@@ -23,7 +23,7 @@ from core.config import get_settings
 from core.db import audit, migrate
 from core.db.engine import get_engine, sqlite_url
 from core.db.session import check_schema
-from core.db.models import Person, RoleGrant, utcnow
+from core.db.models import AuditLog, Person, RoleGrant, utcnow
 from core.errors import AtelierError, UnknownIdError
 
 DIRECTORY = "*"  # the `workspace` of audit rows about people and roles (they belong to no workspace)
@@ -186,8 +186,6 @@ def set_roles(by: str, key: str, roles: Iterable[str]) -> tuple[list[str], list[
 
 def role_audit(limit: int = 50) -> pd.DataFrame:
     """The latest people/roles audit rows (who, action, target, details)."""
-    from core.db.models import AuditLog
-
     with _session() as session:
         rows = session.scalars(sa.select(AuditLog).where(AuditLog.workspace == DIRECTORY)
                                .order_by(AuditLog.id.desc()).limit(limit)).all()

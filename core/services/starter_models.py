@@ -51,13 +51,15 @@ def train_starter_models(ws: Workspace, params: dict[str, Any], progress: Any) -
     failed = [label for label, r in results.items() if "error" in r]
     if len(failed) == len(STEPS):
         raise RuntimeError("no model could be trained: " + "; ".join(f"{k}: {r['error']}" for k, r in results.items()))
-    summary = f"{len(STEPS) - len(failed)} of {len(STEPS)} models trained" + (f"; failed: {', '.join(failed)}" if failed else "")
+    summary = f"{len(STEPS) - len(failed)} of {len(STEPS)} models trained" + (f"; failed: {', '.join(failed)}"
+                                                                              if failed else "")
     progress.update(1.0, summary)
     return {**results, "summary": summary}
 
 
 def submit(ws: Workspace, by: str = "local") -> int:
     """Queue the job (a detached worker process); returns its id."""
-    from core.services import jobs  # here, not at the top: the facade reads the catalog, which lists this module
+    # here, not at the top: the facade reads the catalog, which lists this module
+    from core.services import jobs  # noqa: PLC0415
 
     return jobs.submit(ws, KIND, {"by": by}, submitted_by=by)

@@ -6,9 +6,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import sqlalchemy as sa
 
 from core.columns import attribute_columns, attribute_name
 from core.data.workspace import Workspace
+from core.db.models import ModelVersion
+from core.db.session import read_session
 from core.errors import AtelierError
 
 CURVE_POINTS = 201  # points of a popularity curve (top 0%, 0.5%, ..., 100%)
@@ -134,11 +137,6 @@ def active_models(ws: Workspace) -> pd.DataFrame:
     """Active model version per kind (kind, version, activated_at, activated_by); empty without a database."""
     columns = ["kind", "version", "activated_at", "activated_by"]
     try:
-        import sqlalchemy as sa
-
-        from core.db.models import ModelVersion
-        from core.db.session import read_session
-
         with read_session(ws) as session:
             rows = session.execute(sa.select(ModelVersion.kind, ModelVersion.version, ModelVersion.activated_at,
                                              ModelVersion.activated_by)

@@ -35,8 +35,8 @@ def test_event_weights_sum_per_pair():
 
 def test_time_decay_halves_weight_per_half_life():
     frame = _frame()
-    w = interaction_weights(frame, {"view": 1, "click": 1, "wishlist": 1, "add_to_bag": 1, "order": 1}, half_life_days=1.0,
-                            now=pd.Timestamp("2024-01-12", tz="UTC"))
+    w = interaction_weights(frame, {"view": 1, "click": 1, "wishlist": 1, "add_to_bag": 1, "order": 1},
+                            half_life_days=1.0, now=pd.Timestamp("2024-01-12", tz="UTC"))
     np.testing.assert_allclose(w, 0.5 ** np.array([11, 10, 9, 1, 1, 0]), rtol=1e-5)
 
 
@@ -55,7 +55,8 @@ def test_time_split_holds_out_new_pairs_of_the_last_period():
 
 
 def test_random_split_is_seeded_and_disjoint():
-    frame = pd.DataFrame({"user_id": [f"u{i % 50}" for i in range(1000)], "brand_id": [f"b{i % 37}" for i in range(1000)],
+    frame = pd.DataFrame({"user_id": [f"u{i % 50}" for i in range(1000)],
+                          "brand_id": [f"b{i % 37}" for i in range(1000)],
                           "event": "view", "weight": 1.0, "timestamp": pd.NaT})
     a = split_interactions(frame, seed=7)
     b = split_interactions(frame, seed=7)

@@ -50,7 +50,7 @@ def synthetic_catalogue(n: int = 300, seed: int = 0, missing: float = 0.4) -> pd
     })
 
 
-def run_training_job(ws: Workspace, **values) -> jobs.JobInfo:  # noqa: ANN003 — params and run options
+def run_training_job(ws: Workspace, **values) -> jobs.JobInfo:  # params and run options
     """Run the training job in this process: model parameters become AttributeParams, run options stay options."""
     run = {k: values.pop(k) for k in list(values) if k in attribute_training.RUN_OPTIONS}
     return jobs.get(ws, attribute_training.submit_training(ws, AttributeParams.from_dict(values), "local", inline=True,

@@ -38,7 +38,7 @@ def test_training_never_reads_a_missing_label(mode: str, monkeypatch: pytest.Mon
     real = torch.nn.functional.cross_entropy
     seen: list[int] = []
 
-    def guarded(input, target, *args, **kwargs):  # noqa: A002, ANN001, ANN202
+    def guarded(input, target, *args, **kwargs):  # noqa: A002
         assert bool((target >= 0).all()), "a missing label (-1) reached the loss"
         seen.append(int(target.numel()))
         return real(input, target, *args, **kwargs)
@@ -82,7 +82,8 @@ def test_predict_gives_one_row_per_item_and_attribute() -> None:
     model = train(catalogue, None, AttributeParams.from_dict({**FAST, "epochs": 2}))
     frame = model.predict(catalogue)
     assert len(frame) == len(catalogue) * 3
-    assert set(frame.columns) >= {"item_id", "attribute", "predicted", "probability", "alternatives", "has_value", "suspect"}
+    assert set(frame.columns) >= {"item_id", "attribute", "predicted", "probability", "alternatives",
+                                  "has_value", "suspect"}
     assert frame["has_value"].sum() == sum(catalogue[f"attr_{a}"].notna().sum() for a in model.attributes)
 
 
@@ -148,7 +149,8 @@ def test_a_version_saved_before_the_word_convolution_still_loads() -> None:
 def test_an_even_word_window_trains_and_a_zero_width_is_refused() -> None:
     catalogue = synthetic_catalogue(100, seed=8)
     model = train(catalogue, None, AttributeParams.from_dict({**FAST, "epochs": 1, "word_window": 4}))
-    assert all(p.shape == (len(catalogue), len(model.space.classes[a])) for a, p in model.probabilities(catalogue).items())
+    assert all(p.shape == (len(catalogue), len(model.space.classes[a])) for a,
+               p in model.probabilities(catalogue).items())
     with pytest.raises(ValidationError, match="word_window"):
         AttributeParams.from_dict({"word_window": 0})
     assert AttributeParams.from_dict({"word_channels": 0, "word_window": 0}).word_channels == 0

@@ -1,4 +1,5 @@
-"""Real catalogue (Fashion Product Images): the model beats the majority class on every attribute and holds TF-IDF + LR."""
+"""Real catalogue (Fashion Product Images): the model beats the majority class on every attribute and holds TF-IDF +
+LR."""
 
 from __future__ import annotations
 
@@ -23,7 +24,8 @@ def test_fashion_product_images_sample_beats_majority_everywhere_and_the_baselin
     result = evaluate(train, test, ATTRIBUTES, AttributeParams())
     rows = {row["attribute"]: row for row in result["table"]}
     print("\n" + "\n".join(f"{a}: model {r['weighted_f1']:.3f} TF-IDF+LR {r['baseline_f1']:.3f} "
-                           f"acc {r['accuracy']:.3f} majority acc {r['majority_accuracy']:.3f}" for a, r in rows.items()))
+                           f"acc {r['accuracy']:.3f} majority acc {r['majority_accuracy']:.3f}" for a,
+                           r in rows.items()))
     assert set(rows) == set(ATTRIBUTES)
     for name, row in rows.items():
         assert row["accuracy"] > row["majority_accuracy"] + 0.05, (name, row)

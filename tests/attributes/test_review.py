@@ -1,4 +1,5 @@
-"""Review decisions: stored at once and idempotent, stale edits refused, undo, bulk accept, labels feed the next model."""
+"""Review decisions: stored at once and idempotent, stale edits refused, undo, bulk accept, labels feed the next
+model."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from core.services import attributes as svc
 from tests.attributes.conftest import FAST, make_workspace, run_training_job, synthetic_catalogue
 
 
-def _train(ws: Workspace, **extra) -> dict:  # noqa: ANN003
+def _train(ws: Workspace, **extra) -> dict:
     info = run_training_job(ws, **{**FAST, "baseline": False, **extra})
     assert info.status == "done", info.error
     return info.result
@@ -38,7 +39,8 @@ def test_queue_lists_missing_applicable_items_in_confidence_order(attr_ws: Works
 
 def test_decisions_are_stored_idempotent_and_undoable(attr_ws: Workspace, trained: svc.ActiveModel) -> None:
     row = svc.review_queue(attr_ws, trained, "colour", "missing", limit=1).iloc[0]
-    first = svc.decide(attr_ws, row.item_id, "colour", "accept", row.predicted, "ann", "req-1", 0, row.predicted, row.probability)
+    first = svc.decide(attr_ws, row.item_id, "colour", "accept", row.predicted, "ann", "req-1", 0, row.predicted,
+                       row.probability)
     again = svc.decide(attr_ws, row.item_id, "colour", "accept", row.predicted, "ann", "req-1", 0)
     assert again.duplicate and again.review_id == first.review_id
     assert len(svc.reviews(attr_ws)) == 1
@@ -65,7 +67,8 @@ def test_second_reviewer_on_a_stale_view_is_told(attr_ws: Workspace, trained: sv
     assert len(svc.reviews(attr_ws)) == 1
 
 
-def test_concurrent_reviews_of_one_item_leave_one_value_and_a_message(attr_ws: Workspace, trained: svc.ActiveModel) -> None:
+def test_concurrent_reviews_of_one_item_leave_one_value_and_a_message(attr_ws: Workspace,
+                                                                      trained: svc.ActiveModel) -> None:
     row = svc.review_queue(attr_ws, trained, "colour", "missing", limit=1).iloc[0]
     values = ["black", "white", "red", "navy"]
     barrier, outcomes = threading.Barrier(len(values)), []
@@ -113,7 +116,7 @@ def test_export_marks_sources_and_escapes_formulas(attr_ws: Workspace, trained: 
     assert "'=HYPERLINK(1)" in text and ",=HYPERLINK" not in text
 
 
-def test_a_corrected_label_changes_the_next_training_set_and_prediction(atelier_home) -> None:  # noqa: ANN001
+def test_a_corrected_label_changes_the_next_training_set_and_prediction(atelier_home) -> None:
     # Two new items named by a word no other item has, colour missing: only a reviewed label can teach it.
     catalogue = synthetic_catalogue(200, seed=6)
     extra = catalogue.iloc[:2].copy()
@@ -131,7 +134,8 @@ def test_a_corrected_label_changes_the_next_training_set_and_prediction(atelier_
     assert _train(ws, **params)["labels_from_reviews"] == 2
     after = svc.require_active(ws).predictions("colour").set_index("item_id").loc["z1"]
     assert after.predicted == new_value, (old.to_dict(), after.to_dict())
-    assert svc.effective_catalogue(ws, use_reviews=False).set_index("item_id").loc[["z1", "z2"], "attr_colour"].isna().all()
+    assert svc.effective_catalogue(ws, use_reviews=False).set_index("item_id").loc[["z1", "z2"],
+                                                                                   "attr_colour"].isna().all()
 
 
 def test_concurrent_corrections_of_a_decided_value_leave_one_value_and_tell_the_rest(attr_ws: Workspace) -> None:

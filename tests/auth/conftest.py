@@ -62,7 +62,7 @@ def module_home(tiny_demo: Path, tmp_path_factory: pytest.TempPathFactory) -> It
 def clean_auth_state() -> Iterator[None]:
     """Team mode marks the process as serving people; undo it so other tests' local calls stay allowed."""
     yield
-    auth._SERVING_TEAM.clear()  # noqa: SLF001 — process state this package owns
+    auth._SERVING_TEAM.clear()  # process state this package owns
     auth.forget()
 
 

@@ -49,10 +49,10 @@ class LoopbackProvider:
         provider = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 — http.server's naming
+            def do_GET(self) -> None:  # http.server's naming
                 provider._get(self)
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 provider._post(self)
 
             def log_message(self, *args: Any) -> None:  # keep pytest output clean

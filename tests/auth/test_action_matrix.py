@@ -1,4 +1,5 @@
-"""Every role × every action in the services: allowed ones write, denied ones raise PermissionDenied and write nothing."""
+"""Every role × every action in the services: allowed ones write, denied ones raise PermissionDenied and write
+nothing."""
 
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ from core.services import attributes, campaigns, exports, imports, jobs, models,
 from core.services.audience import Audience, AudienceSpec
 from tests.auth.conftest import SECRETS, claims
 
-ADMIN = auth.Actor(key="admin~0", iss="https://idp.test", sub="admin-0", name="Setup Admin", roles=frozenset(auth.ROLES))
+ADMIN = auth.Actor(key="admin~0", iss="https://idp.test", sub="admin-0", name="Setup Admin",
+                   roles=frozenset(auth.ROLES))
 
 
 def person(role: str) -> auth.Actor:
@@ -44,7 +46,8 @@ class QueueOnly:
 
 def audience(ws: Workspace, n: int = 5) -> Audience:
     users = pd.read_parquet(ws.path / "customers.parquet")["user_id"].astype(str).head(n).to_numpy(object)
-    return Audience(spec=AudienceSpec(brands=("b1",), value=n), user_ids=users, scores=np.linspace(1, 0, n, dtype=np.float32),
+    return Audience(spec=AudienceSpec(brands=("b1",), value=n), user_ids=users,
+                    scores=np.linspace(1, 0, n, dtype=np.float32),
                     ranks=np.arange(1, n + 1), groups=np.array(["target"] * n, dtype=object), cutoff=None, n_scored=n,
                     n_eligible=n, excluded={}, excluded_above_cutoff={}, histogram=(np.zeros(1), np.zeros(2)),
                     curve=pd.DataFrame({"cutoff": [], "size": []}), score_kind="model score")
@@ -78,7 +81,8 @@ ACTIONS: dict[str, tuple[Callable[[dict, str], object], Callable[[dict], int]]] 
                           lambda s: count(s["ws"], CampaignOutcome)),
     "audience.export": (lambda s, k: exports.export_campaign(s["ws"], s["campaign"], k),
                         lambda s: _exports(s["ws"], "export") - _exports(s["ws"], "attribute.export")),
-    "attribute.review": (lambda s, k: attributes.decide(s["ws"], s["item"], "colour", "skip", None, k, uuid.uuid4().hex),
+    "attribute.review": (lambda s, k: attributes.decide(s["ws"], s["item"], "colour", "skip", None, k,
+                                                        uuid.uuid4().hex),
                          lambda s: count(s["ws"], AttributeReview)),
     "catalogue.export": (lambda s, k: attributes.export_catalogue(s["ws"], k),
                          lambda s: _exports(s["ws"], "attribute.export")),
@@ -86,7 +90,8 @@ ACTIONS: dict[str, tuple[Callable[[dict, str], object], Callable[[dict], int]]] 
                        lambda s: count(s["ws"], PairCandidate)),
     "outfit.label": (lambda s, k: outfits.label_pair(s["ws"], outfits.claim_pair(s["ws"], k).pair_id, k, "yes",
                                                      uuid.uuid4().hex),
-                     lambda s: count(s["ws"], PairLabel) + count(s["ws"], PairCandidate, PairCandidate.claimed_by.is_not(None))),
+                     lambda s: count(s["ws"], PairLabel)
+                     + count(s["ws"], PairCandidate, PairCandidate.claimed_by.is_not(None))),
     "training.submit": (lambda s, k: jobs.submit(s["ws"], "complementary", {}, submitted_by=k, backend=QueueOnly()),
                         lambda s: count(s["ws"], Job)),
     # a queued job of its own each time (no worker is started): a finished one would need no cancel
@@ -136,7 +141,8 @@ def test_model_activation_needs_a_training_role(stage: dict) -> None:
 
 
 def test_a_page_without_its_guard_still_cannot_write(stage: dict, team_options: dict) -> None:
-    """A UI bug (a stylist reaches a merchandiser action): the service refuses, the page shows why, nothing is written."""
+    """A UI bug (a stylist reaches a merchandiser action): the service refuses, the page shows why, nothing is
+    written."""
 
     def buggy_page() -> None:
         import streamlit as st

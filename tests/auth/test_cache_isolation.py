@@ -21,7 +21,7 @@ def rendered_text(at: AppTest) -> str:
     """Everything a session was sent: every element's protobuf (text, labels, table bytes) and table cells."""
     parts: list[str] = [frame.value.to_csv() for frame in at.dataframe]
 
-    def walk(node) -> None:  # noqa: ANN001 — AppTest tree nodes
+    def walk(node) -> None:  # AppTest tree nodes
         children = getattr(node, "children", None)
         if children:
             for child in children.values():
@@ -30,7 +30,7 @@ def rendered_text(at: AppTest) -> str:
         if proto is not None:
             parts.append(str(proto))
 
-    walk(at._tree)  # noqa: SLF001 — AppTest's element tree is the session's whole output
+    walk(at._tree)  # AppTest's element tree is the session's whole output
     return "\n".join(parts)
 
 

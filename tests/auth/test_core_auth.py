@@ -62,11 +62,11 @@ def test_training_roles_by_kind() -> None:
     (["atelier-crm"], {"Marketing": "crm"}, set()),  # an explicit mapping is the only source of truth
     (["atelier-root"], None, set()),
 ])
-def test_roles_from_groups_claim(groups, mapping, expected) -> None:  # noqa: ANN001
+def test_roles_from_groups_claim(groups, mapping, expected) -> None:
     assert auth.roles_from_claims({"groups": groups}, mapping) == frozenset(expected)
 
 
-def test_team_mode_from_env_or_secrets(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+def test_team_mode_from_env_or_secrets(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
     secrets = tmp_path / "secrets.toml"
     monkeypatch.delenv(auth.AUTH_ENV, raising=False)
     assert not auth.team_mode(secrets)

@@ -48,7 +48,7 @@ def team_url(team_home: Path, provider: LoopbackProvider) -> Iterator[str]:
 
 
 @pytest.fixture
-def tab(browser):  # noqa: ANN001, ANN201 — playwright objects; a fresh cookie jar per test
+def tab(browser):  # playwright objects; a fresh cookie jar per test
     context = browser.new_context(viewport={"width": 1440, "height": 900})
     page = context.new_page()
     page.set_default_timeout(60_000)
@@ -58,14 +58,14 @@ def tab(browser):  # noqa: ANN001, ANN201 — playwright objects; a fresh cookie
         context.close()
 
 
-def round_trip(tab, url: str, button: str) -> None:  # noqa: ANN001
+def round_trip(tab, url: str, button: str) -> None:
     """Click `button` and wait until the redirects through the provider land back on the app, idle."""
     with tab.expect_navigation(url=f"{url}/", wait_until="load", timeout=90_000):
         tab.get_by_role("button", name=button).click()
     wait_idle(tab)
 
 
-def sign_in(tab, url: str) -> None:  # noqa: ANN001
+def sign_in(tab, url: str) -> None:
     tab.goto(url)
     wait_idle(tab)
     round_trip(tab, url, "Sign in")
@@ -81,7 +81,7 @@ def people(home: Path) -> list[tuple[str, str, str]]:
 
 
 def test_sign_in_shows_the_roles_pages_and_records_iss_sub(tab, team_url: str, team_home: Path,
-                                                            provider: LoopbackProvider) -> None:  # noqa: ANN001
+                                                            provider: LoopbackProvider) -> None:
     provider.mode, provider.calls[:] = "success", []
     provider.claims = {"sub": "alice-0001", "name": "Alice Crm", "email": "shared@example.com",
                        "groups": ["atelier-crm"]}
@@ -100,7 +100,7 @@ def test_sign_in_shows_the_roles_pages_and_records_iss_sub(tab, team_url: str, t
 
 @pytest.mark.slow
 def test_same_email_from_another_subject_is_another_person(tab, team_url: str, team_home: Path,
-                                                           provider: LoopbackProvider) -> None:  # noqa: ANN001
+                                                           provider: LoopbackProvider) -> None:
     provider.mode = "success"
     provider.claims = {"sub": "bob-0002", "name": "Bob Stylist", "email": "shared@example.com",
                        "groups": ["atelier-stylist"]}
@@ -111,7 +111,7 @@ def test_same_email_from_another_subject_is_another_person(tab, team_url: str, t
     assert (provider.issuer, "bob-0002", "Bob Stylist") in people(team_home)
 
 
-def test_access_denied_leaves_the_person_signed_out(tab, team_url: str, provider: LoopbackProvider) -> None:  # noqa: ANN001
+def test_access_denied_leaves_the_person_signed_out(tab, team_url: str, provider: LoopbackProvider) -> None:
     provider.mode, provider.calls[:] = "access_denied", []
     sign_in(tab, team_url)
     tab.get_by_role("button", name="Sign in").wait_for()
@@ -120,7 +120,7 @@ def test_access_denied_leaves_the_person_signed_out(tab, team_url: str, provider
 
 
 def test_forged_state_is_refused_before_the_code_is_exchanged(tab, team_url: str,
-                                                              provider: LoopbackProvider) -> None:  # noqa: ANN001
+                                                              provider: LoopbackProvider) -> None:
     provider.mode, provider.calls[:] = "forged_state", []
     provider.claims = {"sub": "mallory-0003", "name": "Mallory", "groups": ["atelier-admin"]}
     sign_in(tab, team_url)
@@ -130,7 +130,7 @@ def test_forged_state_is_refused_before_the_code_is_exchanged(tab, team_url: str
 
 
 @pytest.mark.slow
-def test_logout_ends_the_session_at_the_provider_too(tab, team_url: str, provider: LoopbackProvider) -> None:  # noqa: ANN001
+def test_logout_ends_the_session_at_the_provider_too(tab, team_url: str, provider: LoopbackProvider) -> None:
     provider.mode, provider.calls[:] = "success", []
     provider.claims = {"sub": "carol-0004", "name": "Carol Analyst", "groups": ["atelier-analyst"]}
     sign_in(tab, team_url)

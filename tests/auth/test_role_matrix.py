@@ -26,7 +26,7 @@ def team_app(script: str, user: dict) -> AppTest:
 
 def navigation(at: AppTest) -> set[str]:
     """Pages the last run registered in st.navigation (AppTest keeps them for switch_page)."""
-    registered = at._registered_pages.values()  # noqa: SLF001 — AppTest has no public list of them
+    registered = at._registered_pages.values()  # AppTest has no public list of them
     return {Path(info["script_path"]).relative_to(REPO_ROOT).as_posix() for info in registered
             if "url_pathname" in info and info.get("script_path")}
 

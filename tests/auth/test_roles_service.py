@@ -15,7 +15,8 @@ from core.services import roles
 from tests.auth.conftest import ISSUER, SECRETS, claims
 
 
-def identity(sub: str, email: str = "same@example.com", name: str = "Pat", groups: tuple[str, ...] = ()) -> roles.Identity:
+def identity(sub: str, email: str = "same@example.com", name: str = "Pat",
+             groups: tuple[str, ...] = ()) -> roles.Identity:
     return roles.Identity.from_claims({"iss": ISSUER, "sub": sub, "email": email, "name": name,
                                        "groups": list(groups)})
 
@@ -88,7 +89,7 @@ def test_admin_page_grants_a_role_that_takes_effect_on_the_next_click(home: Path
 
     first.run()
     assert not first.warning and "pages/attribute_review.py" in {
-        Path(i["script_path"]).relative_to(REPO_ROOT).as_posix() for i in first._registered_pages.values()  # noqa: SLF001
+        Path(i["script_path"]).relative_to(REPO_ROOT).as_posix() for i in first._registered_pages.values()
         if i.get("script_path")}
 
 

@@ -38,7 +38,7 @@ def review_url(review_home: Path) -> Iterator[str]:
         yield url
 
 
-def _shot(page, name: str) -> None:  # noqa: ANN001 — playwright Page
+def _shot(page, name: str) -> None:  # playwright Page
     """Keep a screenshot when ATELIER_SCREENSHOTS names a folder (for looking at the page, not for asserting)."""
     folder = os.environ.get("ATELIER_SCREENSHOTS")
     if folder:
@@ -46,13 +46,13 @@ def _shot(page, name: str) -> None:  # noqa: ANN001 — playwright Page
         page.screenshot(path=str(Path(folder) / f"attribute_review_{name}.png"), full_page=True)
 
 
-def _open(page, url: str) -> None:  # noqa: ANN001
+def _open(page, url: str) -> None:
     page.goto(f"{url}/attribute_review")
     wait_idle(page)
     page.get_by_text("Nothing to review").or_(page.get_by_role("button", name="Accept", exact=True).first).wait_for()
 
 
-def _first_card_item(page) -> str:  # noqa: ANN001
+def _first_card_item(page) -> str:
     """The item id shown on the first queue card (the `code` span beside brand and type)."""
     return page.locator('[class*="st-key-card_pattern_"]').first.locator("code").first.inner_text().strip()
 

@@ -42,7 +42,8 @@ def test_bad_then_good_upload(page, data_app: tuple[str, Path]) -> None:
     main = page.locator('[data-testid="stMain"]')
     assert page.locator('[data-testid="stException"]').count() == 0
 
-    page.set_input_files('[data-testid="stFileUploader"] input[type=file]', str(CORPUS / "malformed" / "formula_at_sum.csv"))
+    page.set_input_files('[data-testid="stFileUploader"] input[type=file]',
+                         str(CORPUS / "malformed" / "formula_at_sum.csv"))
     wait_idle(page)
     main.get_by_role("button", name="Validate").click()
     wait_idle(page)

@@ -18,7 +18,7 @@ from tests.browser.conftest import streamlit_server, wait_idle
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-def _step(main) -> int:  # noqa: ANN001 — a Playwright locator
+def _step(main) -> int:  # a Playwright locator
     found = re.findall(r"step (\d+)", main.locator('[data-testid="stProgress"]').first.inner_text())
     return int(found[0]) if found else 0
 

@@ -11,12 +11,12 @@ from tests.browser.conftest import wait_idle
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-def _labels_today(page) -> str:  # noqa: ANN001 — playwright Page
+def _labels_today(page) -> str:  # playwright Page
     metric = page.locator('[data-testid="stMetric"]').filter(has_text="Your labels today")
     return metric.locator('[data-testid="stMetricValue"]').inner_text().strip()
 
 
-def _press(page, key: str, expect_today: str) -> None:  # noqa: ANN001
+def _press(page, key: str, expect_today: str) -> None:
     page.keyboard.press(key)
     page.wait_for_function(
         """([want]) => [...document.querySelectorAll('[data-testid="stMetric"]')]

@@ -41,7 +41,8 @@ def synthetic_outfits(n_items: int = 400, n_outfits: int = 600, seed: int = 0) -
     return catalogue, outfits
 
 
-def make_workspace(root: Path, name: str = "w", catalogue: pd.DataFrame | None = None, outfits: pd.DataFrame | None = None) -> Workspace:
+def make_workspace(root: Path, name: str = "w", catalogue: pd.DataFrame | None = None,
+                   outfits: pd.DataFrame | None = None) -> Workspace:
     ws = make_empty_workspace(root, name)
     path = ws.path
     if catalogue is not None:

@@ -67,13 +67,15 @@ def _queue(ws: Workspace, pairs: int, labels_needed: int) -> None:
     pd.DataFrame({"item_id": items, "name": items, "category": ["top", "shoe"] * pairs,
                   "category_group": ["tops", "shoes"] * pairs}).to_parquet(ws.path / "catalogue.parquet", index=False)
     with transaction(ws) as session:
-        q.add_candidates(session, ws.name, [{"item_a": items[2 * k], "item_b": items[2 * k + 1]} for k in range(pairs)], labels_needed)
+        q.add_candidates(session, ws.name, [{"item_a": items[2 * k], "item_b": items[2 * k + 1]} for k in range(pairs)],
+                         labels_needed)
 
 
 def _run_workers(ws: Workspace, n: int) -> list[dict]:
     dispose_engines()  # no pooled connection crosses into the labellers
     results = _CTX.Queue()
-    procs = [_CTX.Process(target=_labeller, args=(str(ws.path), f"stylist{k:02d}", os.environ.get("DATABASE_URL"), results))
+    procs = [_CTX.Process(target=_labeller,
+                          args=(str(ws.path), f"stylist{k:02d}", os.environ.get("DATABASE_URL"), results))
              for k in range(n)]
     for proc in procs:
         proc.start()
@@ -99,7 +101,8 @@ def test_labellers_at_once_no_double_no_loss_no_duplicate(dialect: str, tmp_path
     claims = [pid for r in results for pid in r["claimed"]]
     with read_session(ws) as session:
         labels = session.execute(sa.select(PairLabel.pair_id, PairLabel.labeller)).all()
-        counts = dict(session.execute(sa.select(PairCandidate.status, sa.func.count()).group_by(PairCandidate.status)).all())
+        counts = dict(session.execute(sa.select(PairCandidate.status,
+                                                sa.func.count()).group_by(PairCandidate.status)).all())
     per_pair = pd.Series([p for p, _ in labels]).value_counts()
     double_assigned = len(claims) - len(set(claims))
     lost = PAIRS - per_pair.size

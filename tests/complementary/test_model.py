@@ -81,7 +81,8 @@ def test_a_does_not_go_label_lowers_that_pairs_score() -> None:
     pair = outfits.groupby("outfit_id")["item_id"].apply(list).iloc[0][:2]
     params = ComplementaryParams(epochs=4, dim=32, hidden=64, batch_size=512, label_weight=30.0)
     base, _ = train(catalogue, outfits, None, params)
-    labelled, _ = train(catalogue, outfits, pd.DataFrame({"item_a": [pair[0]], "item_b": [pair[1]], "label": [0]}), params)
+    labelled, _ = train(catalogue, outfits,
+                        pd.DataFrame({"item_a": [pair[0]], "item_b": [pair[1]], "label": [0]}), params)
     assert labelled.score_pairs([pair[0]], [pair[1]])[0] < base.score_pairs([pair[0]], [pair[1]])[0] - 0.05
 
 

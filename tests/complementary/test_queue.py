@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from core.data.workspace import Workspace
@@ -20,7 +19,8 @@ def _queue(ws: Workspace, n: int = 6, labels_needed: int = 1) -> list[str]:
     ensure_schema(ws)
     ids = ws.catalogue()["item_id"].tolist()
     with transaction(ws) as session:
-        q.add_candidates(session, ws.name, [{"item_a": ids[2 * k], "item_b": ids[2 * k + 1], "score": 0.5} for k in range(n)], labels_needed)
+        q.add_candidates(session, ws.name, [{"item_a": ids[2 * k], "item_b": ids[2 * k + 1], "score": 0.5}
+                                            for k in range(n)], labels_needed)
     return ids
 
 
@@ -91,7 +91,8 @@ def test_agreement_counts_and_training_rows(outfit_ws: Workspace) -> None:
     for who, labels in votes.items():
         for _ in labels:
             view = outfits.claim_pair(outfit_ws, who)
-            outfits.label_pair(outfit_ws, view.pair_id, who, votes[who][view.pair_id - 1 if view.pair_id <= 4 else 0], outfits.new_request_id())
+            outfits.label_pair(outfit_ws, view.pair_id, who, votes[who][view.pair_id - 1 if view.pair_id <= 4 else 0],
+                               outfits.new_request_id())
     frame = outfits.all_labels(outfit_ws)
     agree = outfits.agreement(outfit_ws)
     wide = frame.pivot(index="pair_id", columns="labeller", values="label")
@@ -121,7 +122,8 @@ def test_candidates_spread_over_category_pairs_with_confident_share(outfit_ws: W
     ensure_schema(outfit_ws)
     added = outfits.propose_candidates(outfit_ws, n=60, confident_share=0.2, model=model)
     assert added == 60
-    assert outfits.propose_candidates(outfit_ws, n=60, confident_share=0.2, model=model) == 60  # asking again: 60 new ones
+    # asking again: 60 new ones
+    assert outfits.propose_candidates(outfit_ws, n=60, confident_share=0.2, model=model) == 60
     from core.db.session import read_session
     import sqlalchemy as sa
     from core.db.models import PairCandidate

@@ -16,7 +16,8 @@ from core.services import outfit_eval
 def test_mango_model_beats_the_prior_on_pair_auc_and_fitb(shared_data: Path) -> None:
     result = outfit_eval.evaluate_mango(shared_data / "mango-outfits-2023", ComplementaryParams(epochs=4))
     model, prior, rand = result["model"], result["prior"], result["random"]
-    print(f"\nMango (4 epochs): model {model}\nprior {prior}\npopularity {result['popularity']}\nrandom {rand}\ncounts {result['counts']}")
+    print(f"\nMango (4 epochs): model {model}\nprior {prior}\npopularity {result['popularity']}\nrandom "
+          f"{rand}\ncounts {result['counts']}")
     assert model["pair_auc"] > prior["pair_auc"] + 0.05
     assert model["fitb_accuracy"] > prior["fitb_accuracy"] + 0.05
     popular = result["popularity"]  # "was it styled before": the shortcut a same-type swap leaves open

@@ -46,7 +46,8 @@ def test_top_percent_and_min_score(model, data) -> None:
 def test_user_bias_counts_when_ranking_users(model, data) -> None:
     bias = np.zeros(model.n_users, np.float32)
     bias[150] = 10.0
-    biased = type(model)(model.user_ids, model.brand_ids, model.user_factors, model.brand_factors, bias, model.brand_bias)
+    biased = type(model)(model.user_ids, model.brand_ids, model.user_factors, model.brand_factors, bias,
+                         model.brand_bias)
     audience = build_audience(biased, AudienceSpec(["acme"], value=2, exclusions=NO_EXCLUSIONS), data)
     assert audience.user_ids.tolist() == ids(150, 0)
 

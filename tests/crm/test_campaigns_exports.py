@@ -15,7 +15,7 @@ from core.db.session import read_session
 from core.errors import AtelierError, UnknownIdError, ValidationError
 from core.services import campaigns, exports
 from core.services.audience import AudienceSpec, Exclusions, NoModelError
-from tests.crm.conftest import make_crm_workspace, user_id
+from tests.crm.conftest import make_crm_workspace
 
 
 def audit_rows(ws, action: str = "export_audience") -> list[AuditLog]:
@@ -135,7 +135,8 @@ def test_export_escapes_ids_and_keeps_ids_only_by_default(atelier_home) -> None:
     hostile[0], hostile[1] = "=1+2", "@SUM(A1)"
     save_model(ws, type(model)(IdMap(hostile), model.brand_ids, model.user_factors, model.brand_factors,
                                model.user_bias, model.brand_bias))
-    audience = campaigns.build_for_workspace(ws, AudienceSpec(["acme"], value=3, exclusions=Exclusions(suppressed=False)))
+    audience = campaigns.build_for_workspace(ws, AudienceSpec(["acme"], value=3,
+                                                              exclusions=Exclusions(suppressed=False)))
     result = exports.export_audience(ws, audience, None, by="ana")
     assert read_csv(result.data) == [["user_id"], ["'=1+2"], ["'@SUM(A1)"], ["u002"]]
     scored = exports.export_audience(ws, audience, None, by="ana", columns=["score", "rank"])

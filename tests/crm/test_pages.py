@@ -101,7 +101,8 @@ def test_outcomes_upload_shows_lift(crm_ws: Workspace) -> None:
     cid = campaigns.save_campaign(crm_ws, "measured", campaigns.build_for_workspace(crm_ws, spec), None, "x")
     record = campaigns.load_campaign(crm_ws, cid)
     target = record.members.loc[record.members.group == "target", "user_id"].tolist()
-    outcomes = campaigns.read_outcomes(("user_id,opened,bought\n" + "\n".join(f"{u},1,1" for u in target[:25])).encode())
+    outcomes = campaigns.read_outcomes(("user_id,opened,bought\n"
+                                        + "\n".join(f"{u},1,1" for u in target[:25])).encode())
     campaigns.record_outcomes(crm_ws, cid, outcomes, "x")
     at = AppTest.from_file(AUDIENCE, default_timeout=60)
     at.query_params["campaign"] = str(cid)

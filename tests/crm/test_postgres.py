@@ -55,10 +55,12 @@ def test_campaign_flow_on_postgres(pg_ws: Workspace) -> None:
     record = campaigns.load_campaign(pg_ws, cid)
     assert len(record.members) == 40 and (record.members.group == "control").sum() == 20
 
-    capped = campaigns.build_for_workspace(pg_ws, AudienceSpec(["acme"], value=5, exclusions=Exclusions(frequency_cap_days=1)))
+    capped = campaigns.build_for_workspace(pg_ws, AudienceSpec(["acme"], value=5,
+                                                               exclusions=Exclusions(frequency_cap_days=1)))
     assert capped.excluded["frequency_cap"] == 20 and not set(capped.user_ids) & set(record.target_ids)
 
-    outcomes = campaigns.read_outcomes(("user_id,bought\n" + "\n".join(f"{u},1" for u in record.target_ids[:10])).encode())
+    outcomes = campaigns.read_outcomes(("user_id,bought\n"
+                                        + "\n".join(f"{u},1" for u in record.target_ids[:10])).encode())
     campaigns.record_outcomes(pg_ws, cid, outcomes, "ana")
     bought = {l.outcome: l for l in campaigns.campaign_lift(pg_ws, cid)}["bought"]
     assert bought.rate_target == pytest.approx(0.5) and bought.rate_control == 0

@@ -24,13 +24,17 @@ BAD_FILES: dict[str, tuple[str, str, bytes]] = {
     "header_only_crlf.csv": ("customers", "header only", b"user_id,unsubscribed\r\n"),
     "missing_user_column.csv": ("interactions", "missing column", b"item_id,event\ni1,view\n"),
     "extra_column.csv": ("interactions", "unknown column", (I.strip() + ",coupon\n" + OK.strip() + ",X\n").encode()),
-    "no_item_or_brand_column.csv": ("interactions", "needs one of the columns item_id or brand_id", b"user_id,event\nu1,view\n"),
-    "no_event_or_weight_column.csv": ("interactions", "needs one of the columns event or weight", b"user_id,item_id\nu1,i1\n"),
+    "no_item_or_brand_column.csv": ("interactions", "needs one of the columns item_id or brand_id",
+                                    b"user_id,event\nu1,view\n"),
+    "no_event_or_weight_column.csv": ("interactions", "needs one of the columns event or weight",
+                                      b"user_id,item_id\nu1,i1\n"),
     "duplicate_header.csv": ("catalogue", "duplicate column name", b"item_id,name,name\ni1,a,b\n"),
     "empty_header_name.csv": ("catalogue", "column without a name holds values", b"item_id,,name\ni1,x,a\n"),
-    "pandas_index_column.csv": ("interactions", "column without a name holds values", (",user_id,item_id,event\n0,u1,i1,view\n").encode()),
+    "pandas_index_column.csv": ("interactions", "column without a name holds values",
+                                (",user_id,item_id,event\n0,u1,i1,view\n").encode()),
     "semicolon_separated.csv": ("interactions", "separated by ';'", b"user_id;item_id;event\nu1;i1;view\n"),
-    "ragged_first_row_longer.csv": ("interactions", "ragged row", (I + "u1,i1,view,1,2024-05-01,EXTRA\n" + OK).encode()),
+    "ragged_first_row_longer.csv": ("interactions", "ragged row",
+                                    (I + "u1,i1,view,1,2024-05-01,EXTRA\n" + OK).encode()),
     "ragged_short_row.csv": ("interactions", "ragged row", (I + OK + "u2,i2,view\n").encode()),
     "unclosed_quote.csv": ("catalogue", "unreadable CSV", b'item_id,name\ni1,"never closed\ni2,b\n'),
     "latin1.csv": ("catalogue", "not UTF-8 at byte", "item_id,name\ni1,Pull col roulé\n".encode("latin-1")),
@@ -44,11 +48,13 @@ BAD_FILES: dict[str, tuple[str, str, bytes]] = {
     "formula_lf.csv": ("catalogue", "formula-like id", b'item_id,name\n"\nabc",x\n'),
     "formula_nul.csv": ("interactions", "formula-like id", (I + "\x00u1,i1,view,1,2024-05-01\n").encode()),
     "formula_brand.csv": ("catalogue", "formula-like id", b"item_id,brand\ni1,=cmd|' /C calc'!A0\n"),
-    "control_char_in_id.csv": ("interactions", "invisible character in id", (I + "u\x071,i1,view,1,2024-05-01\n").encode()),
+    "control_char_in_id.csv": ("interactions", "invisible character in id",
+                               (I + "u\x071,i1,view,1,2024-05-01\n").encode()),
     "id_with_spaces.csv": ("interactions", "leading or trailing spaces", (I + " 12 ,i1,view,1,2024-05-01\n").encode()),
     "id_too_long.csv": ("catalogue", "longer than 200", ("item_id,name\n" + "x" * 201 + ",a\n").encode()),
     "empty_user_id.csv": ("interactions", "empty id", (I + ",i1,view,1,2024-05-01\n").encode()),
-    "empty_item_and_brand.csv": ("interactions", "neither item_id nor brand_id", b"user_id,item_id,brand_id,event\nu1,,,view\n"),
+    "empty_item_and_brand.csv": ("interactions", "neither item_id nor brand_id",
+                                 b"user_id,item_id,brand_id,event\nu1,,,view\n"),
     "empty_event_and_weight.csv": ("interactions", "neither event nor weight", (I + "u1,i1,,,2024-05-01\n").encode()),
     "unknown_event.csv": ("interactions", "unknown event", (I + "u1,i1,purchase,,2024-05-01\n").encode()),
     "negative_weight.csv": ("interactions", "negative number", (I + "u1,i1,view,-3,2024-05-01\n").encode()),
@@ -58,7 +64,9 @@ BAD_FILES: dict[str, tuple[str, str, bytes]] = {
     "text_weight.csv": ("interactions", "not a number", (I + "u1,i1,view,heavy,2024-05-01\n").encode()),
     "bad_timestamp.csv": ("interactions", "unparsable timestamp", (I + "u1,i1,view,1,31/31/2024\n").encode()),
     "ambiguous_date.csv": ("interactions", "unparsable timestamp", (I + "u1,i1,view,1,05/01/2024\n").encode()),
-    "mixed_valid_and_bad_dates.csv": ("interactions", "unparsable timestamp", (I + OK + "u2,i1,view,1,2024-05-01T10:00:00+02:00\nu3,i1,view,1,May 1 2024\n").encode()),
+    "mixed_valid_and_bad_dates.csv": ("interactions", "unparsable timestamp",
+                                      (I + OK + "u2,i1,view,1,2024-05-01T10:00:00+02:00\n"
+                                       + "u3,i1,view,1,May 1 2024\n").encode()),
     "negative_price.csv": ("catalogue", "negative number", b"item_id,price\ni1,-10\n"),
     "huge_price.csv": ("catalogue", "number too large", b"item_id,price\ni1,99999999999\n"),
     "price_with_currency.csv": ("catalogue", "not a number", b"item_id,price\ni1,EUR 10\n"),
@@ -80,25 +88,43 @@ def _parquet(frame: pd.DataFrame) -> bytes:
 def parquet_files() -> dict[str, tuple[str, str, bytes]]:
     good = _parquet(pd.DataFrame({"user_id": ["u1", "u2"], "item_id": ["i1", "i2"], "event": ["view", "order"]}))
     return {
-        "int_ids.parquet": ("interactions", "wrong type in Parquet", _parquet(pd.DataFrame({"user_id": [123, 456], "item_id": ["a", "b"], "event": ["view", "view"]}))),
-        "string_weight.parquet": ("interactions", "wrong type in Parquet", _parquet(pd.DataFrame({"user_id": ["u1"], "item_id": ["a"], "weight": ["1.5"]}))),
-        "string_price.parquet": ("catalogue", "wrong type in Parquet", _parquet(pd.DataFrame({"item_id": ["a"], "price": ["10"]}))),
-        "float_timestamp.parquet": ("interactions", "wrong type in Parquet", _parquet(pd.DataFrame({"user_id": ["u1"], "item_id": ["a"], "event": ["view"], "timestamp": [1.5]}))),
-        "nan_weight.parquet": ("interactions", "not a finite number", _parquet(pd.DataFrame({"user_id": ["u1", "u2"], "item_id": ["a", "b"], "weight": [1.0, float("inf")]}))),
-        "formula_id.parquet": ("interactions", "formula-like id", _parquet(pd.DataFrame({"user_id": ["=1+1"], "item_id": ["a"], "event": ["view"]}))),
+        "int_ids.parquet": ("interactions", "wrong type in Parquet",
+                            _parquet(pd.DataFrame({"user_id": [123, 456], "item_id": ["a", "b"],
+                                                   "event": ["view", "view"]}))),
+        "string_weight.parquet": ("interactions", "wrong type in Parquet",
+                                  _parquet(pd.DataFrame({"user_id": ["u1"], "item_id": ["a"], "weight": ["1.5"]}))),
+        "string_price.parquet": ("catalogue", "wrong type in Parquet",
+                                 _parquet(pd.DataFrame({"item_id": ["a"], "price": ["10"]}))),
+        "float_timestamp.parquet": ("interactions", "wrong type in Parquet",
+                                    _parquet(pd.DataFrame({"user_id": ["u1"], "item_id": ["a"], "event": ["view"],
+                                                           "timestamp": [1.5]}))),
+        "nan_weight.parquet": ("interactions", "not a finite number",
+                               _parquet(pd.DataFrame({"user_id": ["u1", "u2"], "item_id": ["a", "b"],
+                                                      "weight": [1.0, float("inf")]}))),
+        "formula_id.parquet": ("interactions", "formula-like id",
+                               _parquet(pd.DataFrame({"user_id": ["=1+1"], "item_id": ["a"], "event": ["view"]}))),
         "duplicate_item.parquet": ("catalogue", "duplicate item_id", _parquet(pd.DataFrame({"item_id": ["a", "a"]}))),
         "truncated.parquet": ("interactions", "truncated", good[: len(good) // 2]),
-        "corrupt_middle.parquet": ("interactions", "unreadable Parquet", good[:8] + b"\x00" * (len(good) - 16) + good[-8:]),
-        "no_rows.parquet": ("interactions", "no data rows", _parquet(pd.DataFrame({"user_id": pd.Series([], dtype=str), "item_id": pd.Series([], dtype=str), "event": pd.Series([], dtype=str)}))),
+        "corrupt_middle.parquet": ("interactions", "unreadable Parquet",
+                                   good[:8] + b"\x00" * (len(good) - 16) + good[-8:]),
+        "no_rows.parquet": ("interactions", "no data rows",
+                            _parquet(pd.DataFrame({"user_id": pd.Series([], dtype=str),
+                                                   "item_id": pd.Series([], dtype=str),
+                                                   "event": pd.Series([], dtype=str)}))),
     }
 
 
 # Good files: kind, id column whose exact text must survive, content.
 GOOD_FILES: dict[str, tuple[str, str, bytes]] = {
     "bom.csv": ("interactions", "user_id", ("\ufeff" + I + OK + "u2,i2,order,,2024-05-02T10:00:00+02:00\n").encode()),
-    "special_ids.csv": ("interactions", "item_id", (I + "00123,NA,view,1,\nnull,1e5,click,,\nN/A,NaN,order,2.5,2024-05-01\nTRUE,0x1F,wishlist,,\n").encode()),
-    "quoted_newlines.csv": ("catalogue", "item_id", b'item_id,name,description,price,attr_colour\n00042,"Shirt, blue","Line one\nline two, with ""quotes""",12.50,\n007,Dress,"",  7 ,red\n'),
-    "crlf.csv": ("customers", "user_id", b"user_id,unsubscribed,bounced,test_account\r\n00123,yes,,0\r\nNA,false,1,\r\n"),
+    "special_ids.csv": ("interactions", "item_id",
+                        (I + "00123,NA,view,1,\nnull,1e5,click,,\nN/A,NaN,order,2.5,2024-05-01\n"
+                         + "TRUE,0x1F,wishlist,,\n").encode()),
+    "quoted_newlines.csv": ("catalogue", "item_id",
+                            b'item_id,name,description,price,attr_colour\n00042,"Shirt, blue","Line one\nline two, '
+                            b'with ""quotes""",12.50,\n007,Dress,"",  7 ,red\n'),
+    "crlf.csv": ("customers", "user_id",
+                 b"user_id,unsubscribed,bounced,test_account\r\n00123,yes,,0\r\nNA,false,1,\r\n"),
     "outfits.csv": ("outfits", "outfit_id", b"outfit_id,item_id\n001,00123\n001,NA\n002,00123\n"),
     "brand_only.csv": ("interactions", "brand_id", b"user_id,brand_id,event\n1,0042,order\n2,0042,order\n"),
     "trailing_comma.csv": ("catalogue", "item_id", b"item_id,name,price,\n10017413,Bag,11745,\n10016283,Kurta,5810,\n"),
@@ -120,7 +146,10 @@ def main() -> None:
     for name, (kind, column, content) in GOOD_FILES.items():
         (GOOD / name).write_bytes(content)
         good_rows.append((name, kind, column))
-    (GOOD / "good.parquet").write_bytes(_parquet(pd.DataFrame({"user_id": ["00123", "NA"], "item_id": ["1e5", "null"], "event": ["view", "order"], "timestamp": pd.to_datetime(["2024-05-01", None], utc=True)})))
+    (GOOD / "good.parquet").write_bytes(_parquet(pd.DataFrame({"user_id": ["00123", "NA"], "item_id": ["1e5", "null"],
+                                                               "event": ["view", "order"],
+                                                               "timestamp": pd.to_datetime(["2024-05-01",
+                                                                                            None], utc=True)})))
     good_rows.append(("good.parquet", "interactions", "user_id"))
     with open(GOOD / "MANIFEST.csv", "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)

@@ -81,7 +81,8 @@ def test_replacing_one_table_keeps_the_others_and_fills_brands(seeded_workspace:
     assert len(seeded_workspace.manifest["imports"]) == 1
 
 
-def test_failed_database_write_puts_old_tables_back(seeded_workspace: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failed_database_write_puts_old_tables_back(seeded_workspace: Workspace,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     before = table_checksums(seeded_workspace.path)
     import core.services.imports as imports
 
@@ -175,7 +176,8 @@ def test_import_public_large_catalogues(atelier_home: Path, shared_data: Path, n
         assert ws.customers()["unsubscribed"].dtype == bool
 
 
-def test_server_files_only_from_import_roots(atelier_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_server_files_only_from_import_roots(atelier_home: Path, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
     from core.services.imports import server_file
 
     inside = atelier_home / "drop" / "sales.csv"

@@ -67,7 +67,8 @@ def test_mapping_selectboxes_rename_columns(page: AppTest, seeded_workspace: Wor
     at.selectbox(key="data_interactions_map_2_what").set_value("event").run()
     at.button(key="data_validate").click().run()
     at.button(key="data_commit").click().run()
-    assert seeded_workspace.interactions()[["user_id", "item_id", "event"]].values.tolist() == [["007", "0042", "order"]]
+    assert seeded_workspace.interactions()[["user_id", "item_id",
+                                            "event"]].values.tolist() == [["007", "0042", "order"]]
 
 
 def test_bad_upload_shows_report_and_writes_nothing(page: AppTest, seeded_workspace: Workspace) -> None:
@@ -115,7 +116,8 @@ def test_transactions_without_event_get_the_chosen_event(page: AppTest, seeded_w
     assert stored["weight"].tolist() == [8.0]
 
 
-def test_server_path_inside_and_outside_the_import_roots(page: AppTest, atelier_home: Path, seeded_workspace: Workspace) -> None:
+def test_server_path_inside_and_outside_the_import_roots(page: AppTest, atelier_home: Path,
+                                                         seeded_workspace: Workspace) -> None:
     drop = atelier_home / "drop.csv"
     drop.write_bytes((GOOD / "special_ids.csv").read_bytes())
     page.radio(key="data_how").set_value("Path on the server").run()

@@ -83,7 +83,8 @@ def test_reader_raises_only_validation_error(case: tuple[str, bytes]) -> None:
     assert frame[id_column].notna().all()
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(max_examples=20, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(bytes_=st.binary(max_size=200))
 def test_reader_survives_arbitrary_bytes(bytes_: bytes) -> None:
     for kind in KINDS:
@@ -97,9 +98,10 @@ def test_reader_survives_arbitrary_bytes(bytes_: bytes) -> None:
             pass
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(csv_bytes())
-def test_import_writes_all_or_nothing(seeded_workspace, case: tuple[str, bytes]) -> None:  # noqa: ANN001
+def test_import_writes_all_or_nothing(seeded_workspace, case: tuple[str, bytes]) -> None:
     kind, data = case
     before = table_checksums(seeded_workspace.path)
     try:

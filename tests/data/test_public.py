@@ -56,7 +56,8 @@ def test_fashion_product_images_mapping(shared_data: Path) -> None:
     assert len(cat) == 40_011
     assert cat["brand"].nunique() > 300
     row = cat.set_index("item_id").loc["1163"]
-    assert (row["brand"], row["category"], row["category_group"], row["division"]) == ("Nike", "Tshirts", "Topwear", "Men")
+    assert (row["brand"], row["category"], row["category_group"],
+            row["division"]) == ("Nike", "Tshirts", "Topwear", "Men")
     assert row["attr_base_colour"] == "Blue" and row["attr_occasion"] == "Sports"
     assert pd.isna(row["attr_pattern"])  # empty in the source = missing
     # partly filled attributes, as PROVENANCE.md says (pattern about 37%)

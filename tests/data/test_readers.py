@@ -117,7 +117,8 @@ def test_many_bad_rows_are_capped_with_a_count() -> None:
 
 def test_parquet_typed_columns_accepted() -> None:
     buffer = io.BytesIO()
-    pd.DataFrame({"item_id": ["00123"], "price": [9], "attr_colour": pd.array([None], dtype="string")}).to_parquet(buffer)
+    pd.DataFrame({"item_id": ["00123"], "price": [9],
+                  "attr_colour": pd.array([None], dtype="string")}).to_parquet(buffer)
     frame = read_table(buffer.getvalue(), "catalogue", filename="c.parquet")
     assert frame["item_id"].tolist() == ["00123"] and frame["price"].tolist() == [9.0]
     assert frame["attr_colour"].isna().all()
@@ -127,8 +128,10 @@ def test_sniff_and_suggest_mapping() -> None:
     header, preview = sniff_columns(b"\xef\xbb\xbfcustomer_id,Article_ID,t_dat\n1,2,2024-01-01\n", filename="h.csv")
     assert header == ["customer_id", "Article_ID", "t_dat"]
     assert preview.iloc[0].tolist() == ["1", "2", "2024-01-01"]
-    assert suggest_mapping(header, "interactions") == {"customer_id": "user_id", "Article_ID": "item_id", "t_dat": "timestamp"}
-    assert suggest_mapping(["item_id", "brand", "colour"], "catalogue") == {"item_id": "item_id", "brand": "brand", "colour": None}
+    assert suggest_mapping(header, "interactions") == {"customer_id": "user_id", "Article_ID": "item_id",
+                                                       "t_dat": "timestamp"}
+    assert suggest_mapping(["item_id", "brand", "colour"],
+                           "catalogue") == {"item_id": "item_id", "brand": "brand", "colour": None}
 
 
 def test_default_event_for_files_without_one() -> None:

@@ -41,7 +41,8 @@ def test_one_label_per_pair_and_labeller(ws: Workspace) -> None:
         session.add(pair)
         session.flush()
         pair_id = pair.id
-        assert insert_ignore(session, PairLabel, dict(pair_id=pair_id, labeller="li", label="yes", request_id="q1")) == 1
+        assert insert_ignore(session, PairLabel,
+                             dict(pair_id=pair_id, labeller="li", label="yes", request_id="q1")) == 1
         # A new request by the same labeller on the same pair is refused by UNIQUE(pair_id, labeller).
         assert insert_ignore(session, PairLabel, dict(pair_id=pair_id, labeller="li", label="no", request_id="q2")) == 0
 

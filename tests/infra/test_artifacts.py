@@ -35,7 +35,7 @@ class Boom:
     def __init__(self, marker: Path) -> None:
         self.marker = marker
 
-    def __reduce__(self):  # noqa: ANN204
+    def __reduce__(self):
         return (os.system, (f"touch {self.marker}",))
 
 
@@ -125,7 +125,7 @@ def test_crash_during_save_leaves_nothing_visible(store: ArtifactStore) -> None:
         raise KeyboardInterrupt  # the process is interrupted mid-save
 
     class Lazy(dict):
-        def items(self):  # noqa: ANN202
+        def items(self):
             return bad_arrays()
 
     with pytest.raises(KeyboardInterrupt):

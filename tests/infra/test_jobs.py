@@ -118,7 +118,8 @@ def test_a_job_of_another_host_is_not_judged_by_local_pids(ws: Workspace) -> Non
 
     job_id = jobs.create(ws, "test_count", {}, "ana")
     with transaction(ws) as session:  # a worker on another machine sharing the PostgreSQL
-        session.execute(sa.update(Job).where(Job.id == job_id).values(status="running", pid=2**22 - 1, host="elsewhere"))
+        session.execute(sa.update(Job).where(Job.id == job_id).values(status="running", pid=2**22 - 1,
+                                                                      host="elsewhere"))
     assert jobs.get(ws, job_id).status == "running"
     with transaction(ws) as session:  # the same dead pid on this machine: the worker is gone
         session.execute(sa.update(Job).where(Job.id == job_id).values(host=None))

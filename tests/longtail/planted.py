@@ -35,7 +35,8 @@ def planted_tables(n_users: int = 600, n_items: int = 400, n_interactions: int =
     for u in np.unique(users):
         n = int((users == u).sum())
         p = user_style[u][style] * user_type[u][kind] * popularity
-        rows.append(pd.DataFrame({"user_id": f"u{u:05d}", "item_id": item_ids[rng.choice(n_items, size=n, p=p / p.sum())]}))
+        rows.append(pd.DataFrame({"user_id": f"u{u:05d}",
+                                  "item_id": item_ids[rng.choice(n_items, size=n, p=p / p.sum())]}))
     interactions = pd.concat(rows, ignore_index=True)
     interactions["brand_id"] = interactions["item_id"].map(dict(zip(item_ids, catalogue["brand"])))
     interactions["event"] = "view"

@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from core.models.long_tail import LongTailParams
@@ -62,7 +61,7 @@ def outfits_only(tmp_path: Path, planted: tuple, monkeypatch: pytest.MonkeyPatch
     forget_schema_checks()
 
 
-def test_a_workspace_with_only_outfits_trains_on_outfits_as_sessions(outfits_only) -> None:  # noqa: ANN001
+def test_a_workspace_with_only_outfits_trains_on_outfits_as_sessions(outfits_only) -> None:
     from core.services import jobs
     from core.services import long_tail
 
@@ -77,7 +76,7 @@ def test_a_workspace_with_only_outfits_trains_on_outfits_as_sessions(outfits_onl
     assert (model.counts > 0).sum() > 100
 
 
-def test_a_workspace_without_interactions_or_outfits_says_what_to_import(outfits_only) -> None:  # noqa: ANN001
+def test_a_workspace_without_interactions_or_outfits_says_what_to_import(outfits_only) -> None:
     from core.errors import ValidationError
     from core.services import long_tail
 

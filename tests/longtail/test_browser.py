@@ -20,11 +20,11 @@ def server(trained_home: Path) -> Iterator[str]:
         yield url
 
 
-def test_select_on_the_map_then_open_neighbours(server: str, browser) -> None:  # noqa: ANN001
+def test_select_on_the_map_then_open_neighbours(server: str, browser) -> None:
     select_on_the_first_map_then_check_neighbours(browser, server)
 
 
-def select_on_the_first_map_then_check_neighbours(browser, url: str) -> None:  # noqa: ANN001 — playwright Browser
+def select_on_the_first_map_then_check_neighbours(browser, url: str) -> None:  # playwright Browser
     """Box-select most of the ALS map; the selection is listed and outlined on both maps; neighbours show as cards."""
     from playwright.sync_api import expect
 

@@ -41,7 +41,8 @@ def test_cold_start_split_never_leaks_held_out_interactions(planted: tuple) -> N
 def test_buckets() -> None:
     counts = np.array([50, 30, 10, 5, 3, 1, 1, 0])
     assert popularity_buckets(counts).tolist() == ["head", "torso", "tail", "tail", "tail", "tail", "tail", "tail"]
-    assert known_bucket(np.array([0, 1, 2, 3, 10, 11, 400])).tolist() == ["0", "1-2", "1-2", "3-10", "3-10", "11+", "11+"]
+    assert known_bucket(np.array([0, 1, 2, 3, 10, 11, 400])).tolist() == ["0", "1-2", "1-2", "3-10",
+                                                                          "3-10", "11+", "11+"]
 
 
 def test_metrics_rank_an_oracle_space_above_noise_and_zero_vectors_at_chance(planted: tuple) -> None:
@@ -93,7 +94,7 @@ def test_blended_similarity_follows_the_query_items_confidence() -> None:
     assert np.allclose(scores[10:], als[10:] @ als.T, atol=2e-3)  # a well-known item: ALS
 
 
-def test_planted_ceiling_ranks_held_out_users_far_above_chance_on_the_demo(demo_workspace) -> None:  # noqa: ANN001
+def test_planted_ceiling_ranks_held_out_users_far_above_chance_on_the_demo(demo_workspace) -> None:
     from core.services.long_tail import planted_ceiling
 
     ceiling = planted_ceiling(demo_workspace)
@@ -111,7 +112,8 @@ def test_max_items_scores_a_seeded_sample_of_the_held_out_items(planted: tuple) 
     rng = np.random.default_rng(0)
     n_items = matrix.shape[1]
     spaces = Spaces(als=rng.normal(size=(n_items, 8)).astype(np.float32),
-                    predicted=normalise(rng.normal(size=(n_items, 8))), blended=normalise(rng.normal(size=(n_items, 8))),
+                    predicted=normalise(rng.normal(size=(n_items, 8))),
+                    blended=normalise(rng.normal(size=(n_items, 8))),
                     content=sp.csr_matrix(normalise(rng.normal(size=(n_items, 4)))),
                     user_factors=rng.normal(size=(matrix.shape[0], 8)).astype(np.float32),
                     counts=np.ones(n_items, np.int64), history=[], best_epoch=0, timings={})

@@ -12,14 +12,14 @@ pytestmark = pytest.mark.slow  # the shared fixture trains a version with three 
 PAGE = str(REPO_ROOT / "pages" / "long_tail.py")
 
 
-def _run(**state) -> AppTest:  # noqa: ANN003
+def _run(**state) -> AppTest:
     at = AppTest.from_file(PAGE, default_timeout=120)
     for key, value in state.items():
         at.session_state[key] = value
     return at.run()
 
 
-def test_page_shows_maps_neighbours_and_evaluation(trained_ws) -> None:  # noqa: ANN001
+def test_page_shows_maps_neighbours_and_evaluation(trained_ws) -> None:
     at = _run()
     assert not at.exception, at.exception
     charts = at.get("plotly_chart")
@@ -39,7 +39,7 @@ def test_page_shows_maps_neighbours_and_evaluation(trained_ws) -> None:  # noqa:
     assert "Blended" in texts and texts.count("cosine") >= 2
 
 
-def test_a_selection_on_one_map_is_listed_and_highlighted_on_both(trained_ws) -> None:  # noqa: ANN001
+def test_a_selection_on_one_map_is_listed_and_highlighted_on_both(trained_ws) -> None:
     at = _run(lt_selected=[0, 1, 2, 3, 4])
     assert not at.exception, at.exception
     assert any("5 selected items" in s.value for s in at.subheader)
@@ -47,7 +47,7 @@ def test_a_selection_on_one_map_is_listed_and_highlighted_on_both(trained_ws) ->
     assert all('"name":"selected"' in spec.replace(" ", "") for spec in maps)
 
 
-def test_search_narrows_the_item_picker(trained_ws) -> None:  # noqa: ANN001
+def test_search_narrows_the_item_picker(trained_ws) -> None:
     at = _run()
     at.text_input(key="lt_search").input("sneaker").run()
     assert not at.exception, at.exception

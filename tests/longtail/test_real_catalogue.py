@@ -73,7 +73,7 @@ def mango_ws(mango_home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator:
     forget_schema_checks()
 
 
-def test_the_version_was_trained_on_outfits_and_has_three_maps(mango_ws) -> None:  # noqa: ANN001
+def test_the_version_was_trained_on_outfits_and_has_three_maps(mango_ws) -> None:
     from core.services import long_tail
 
     model = long_tail.load_model(mango_ws)
@@ -82,7 +82,7 @@ def test_the_version_was_trained_on_outfits_and_has_three_maps(mango_ws) -> None
     assert all(layout.shape == (len(model.item_ids), 2) for layout in model.layouts.values())
 
 
-def test_maps_page_works_on_the_imported_mango_catalogue(mango_ws) -> None:  # noqa: ANN001
+def test_maps_page_works_on_the_imported_mango_catalogue(mango_ws) -> None:
     at = AppTest.from_file(str(REPO_ROOT / "pages" / "long_tail.py"), default_timeout=180).run()
     assert not at.exception, at.exception
     assert "scattergl" in at.get("plotly_chart")[0].proto.spec
@@ -92,7 +92,7 @@ def test_maps_page_works_on_the_imported_mango_catalogue(mango_ws) -> None:  # n
 
 
 @pytest.mark.browser
-def test_browser_selects_mango_items_and_opens_their_neighbours(mango_home: Path, browser) -> None:  # noqa: ANN001
+def test_browser_selects_mango_items_and_opens_their_neighbours(mango_home: Path, browser) -> None:
     from tests.longtail.test_browser import select_on_the_first_map_then_check_neighbours
     from tests.browser.conftest import streamlit_server
 

@@ -8,7 +8,7 @@ from tests.pages.conftest import APP
 from ui.pages import SHELL_KEY
 
 
-def test_a_bookmarked_page_opened_first_runs_inside_the_app(demo_copy) -> None:  # noqa: ANN001
+def test_a_bookmarked_page_opened_first_runs_inside_the_app(demo_copy) -> None:
     # Before app.py has built a navigation, Streamlit runs a deep link's page file alone (its pages/ folder
     # mode): no workspace switcher, no sign-in gate. The page guard sends the run through app.py instead.
     at = AppTest.from_file(APP, default_timeout=90)

@@ -57,7 +57,8 @@ def test_corpus_rejected_on_every_import_path(seeded_workspace: Workspace, capsy
     for case in BAD_CASES:
         path, kind, rule = MALFORMED / case["file"], case["kind"], case["rule"]
         attempts = {
-            "service (upload bytes)": lambda: import_files(seeded_workspace.path, [ImportFile(kind, path.read_bytes(), path.name)]),
+            "service (upload bytes)": lambda: import_files(seeded_workspace.path,
+                                                           [ImportFile(kind, path.read_bytes(), path.name)]),
             "service (server file)": lambda: import_files(seeded_workspace.path, [ImportFile(kind, server_file(path))]),
         }
         for name, attempt in attempts.items():

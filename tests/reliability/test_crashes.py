@@ -28,7 +28,7 @@ from tests.reliability.conftest import make_workspace
 KILLS, ITEMS = 20, 12
 
 
-def _receive(conn, timeout: float = 60.0):  # noqa: ANN001, ANN202
+def _receive(conn, timeout: float = 60.0):
     if not conn.poll(timeout):
         raise AssertionError(f"the writer sent nothing for {timeout} s")
     return conn.recv()
@@ -93,7 +93,8 @@ def test_writer_killed_mid_transaction_twenty_times(dialect: str, tmp_path: Path
     latest = {}
     for rid, row in sorted(stored.items(), key=lambda kv: kv[1].id):
         latest[row.item_id] = row.value
-    stale_values = sum(values[item].value != latest[item] or values[item].version_id != n for item, n in by_item.items())
+    stale_values = sum(values[item].value != latest[item] or values[item].version_id != n for item,
+                       n in by_item.items())
     report(f"writer SIGKILLed mid-transaction {KILLS} times [{dialect}]", kills=KILLS,
            surely_mid_transaction=len(in_flight), committed_before_kill=len(committed), stored=len(stored),
            missing=len(missing), in_flight_stored=len(resurrected), partial=partial,
@@ -103,7 +104,7 @@ def test_writer_killed_mid_transaction_twenty_times(dialect: str, tmp_path: Path
     assert len(stored) - len(committed) <= KILLS  # at most one commit per run raced the kill unreported
 
 
-def _wait(ws: Workspace, job_id: int, until, timeout: float = 240.0) -> jobs.JobInfo:  # noqa: ANN001
+def _wait(ws: Workspace, job_id: int, until, timeout: float = 240.0) -> jobs.JobInfo:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         info = jobs.get(ws, job_id)

@@ -77,7 +77,8 @@ def test_every_export_path_neutralises_formulas(atelier_home: Path, tmp_path: Pa
         "campaign export (+score, rank)": exports.export_campaign(ws, cid, by="crm", columns=("score", "rank")).data,
         "audience export (CLI daily job)": exports.export_audience(ws, audience, version, by="crm").data,
         "consolidated catalogue": attributes.export_catalogue(ws, by="merch"),
-        "attribute predictions (CLI)": exports.to_csv_bytes(pd.DataFrame({"item_id": DANGEROUS, "predicted": DANGEROUS}),
+        "attribute predictions (CLI)": exports.to_csv_bytes(pd.DataFrame({"item_id": DANGEROUS,
+                                                                          "predicted": DANGEROUS}),
                                                              blank_all_missing=True),
         "scored outfit pairs (CLI)": _cli_scored_pairs(ws, tmp_path, monkeypatch),
     }
@@ -124,7 +125,8 @@ def test_n_exports_write_n_audit_rows_with_the_file_hash(atelier_home: Path, rep
     files = [exports.export_campaign(ws, cid, by="crm").data, attributes.export_catalogue(ws, by="merch"),
              exports.export_audience(ws, audience, version, by="crm").data,
              exports.export_campaign(ws, cid, by="crm2", columns=("rank",)).data,
-             attributes.export_catalogue(ws, by="merch2"), exports.export_audience(ws, audience, version, by="crm").data]
+             attributes.export_catalogue(ws, by="merch2"),
+             exports.export_audience(ws, audience, version, by="crm").data]
     with read_session(ws) as session:
         rows = session.scalars(sa.select(AuditLog).where(AuditLog.action.in_(EXPORT_ACTIONS))
                                .order_by(AuditLog.id)).all()

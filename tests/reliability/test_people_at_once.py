@@ -34,7 +34,8 @@ def test_sixteen_people_submitting_every_label_twice(dialect: str, tmp_path: Pat
         pair_ids = list(session.scalars(sa.select(PairCandidate.id).order_by(PairCandidate.id)))
     start = time.perf_counter()
     out = workers.run_all(workers.double_submitter,
-                          [(str(ws.path), os.environ.get("DATABASE_URL"), f"p{k:02d}", _rotate(pair_ids, k)) for k in range(PEOPLE)])
+                          [(str(ws.path), os.environ.get("DATABASE_URL"), f"p{k:02d}", _rotate(pair_ids, k))
+                           for k in range(PEOPLE)])
     elapsed = time.perf_counter() - start
     with read_session(ws) as session:
         stored = session.execute(sa.select(PairLabel.request_id, PairLabel.labeller, PairLabel.pair_id)).all()
@@ -121,7 +122,8 @@ def test_two_merchandisers_on_one_item_in_every_step_order(dialect: str, tmp_pat
             reviews = list(session.scalars(sa.select(AttributeReview.reviewer)
                                            .where(AttributeReview.item_id == item, AttributeReview.reviewer != "seed")))
         # Both opened before either saved: the second saver must be told. Otherwise the later one saw the first.
-        overlapped = max(order.index("A open"), order.index("B open")) < min(order.index("A save"), order.index("B save"))
+        overlapped = max(order.index("A open"),
+                         order.index("B open")) < min(order.index("A save"), order.index("B save"))
         last_saver = max(saved, key=lambda who: order.index(f"{who} save"))
         assert len(finals) == 1, (order, finals)  # one final value
         assert finals[0].updated_by == f"merch{last_saver}", order

@@ -53,7 +53,8 @@ def test_manifest_checksums_guard_the_files(demo_copy):
     install_model(demo_copy, n_users=500, n_brands=10)
     summary = affinity_table.score_table(demo_copy, {"k_brands": 3, "k_users": 5, "partition_users": 200})
     manifest = affinity_table.read_manifest(demo_copy)
-    assert sorted(manifest["files"]) == ["brand_top_users.parquet", *[f"user_top_brands/part-{i:05d}.parquet" for i in range(3)]]
+    assert sorted(manifest["files"]) == ["brand_top_users.parquet",
+                                         *[f"user_top_brands/part-{i:05d}.parquet" for i in range(3)]]
     part = demo_copy.path / "affinity_table" / summary.version / "user_top_brands" / "part-00001.parquet"
     part.write_bytes(part.read_bytes()[:-20])
     with pytest.raises(AtelierError, match="missing or changed: score the table again"):

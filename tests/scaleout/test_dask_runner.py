@@ -45,7 +45,8 @@ def test_table_job_on_dask_equals_the_local_process_runner(demo_copy, dask_clust
     assert remote.result["runner"] == "dask" and remote.host.startswith("tcp://127.0.0.1:")
     assert (remote.progress, remote.message) == (local.progress, local.message) == (1.0, "done")
     strip = ("seconds", "users_per_s", "runner")
-    assert {k: v for k, v in remote.result.items() if k not in strip} == {k: v for k, v in local.result.items() if k not in strip}
+    assert {k: v for k,
+            v in remote.result.items() if k not in strip} == {k: v for k, v in local.result.items() if k not in strip}
     for got, want in zip(_tables(demo_copy), expected):
         pd.testing.assert_frame_equal(got, want)  # partitions scored on two workers: bit-identical Parquet content
 
@@ -90,7 +91,8 @@ def test_a_job_whose_remote_worker_stopped_beating_shows_failed(demo_copy, monke
 def test_unreachable_scheduler_fails_the_job_and_says_what_to_do(demo_copy, monkeypatch):
     monkeypatch.setenv("ATELIER_DASK_SCHEDULER", "tcp://127.0.0.1:9")
     monkeypatch.setattr(cluster, "CONNECT_TIMEOUT_S", 1)
-    with pytest.raises(AtelierError, match="cannot reach the Dask scheduler at tcp://127.0.0.1:9.*unset ATELIER_DASK_SCHEDULER"):
+    with pytest.raises(AtelierError,
+                       match="cannot reach the Dask scheduler at tcp://127.0.0.1:9.*unset ATELIER_DASK_SCHEDULER"):
         jobs.submit(demo_copy, SLOW, {}, JOB_KINDS)
     info = jobs.list_jobs(demo_copy).iloc[0]
     assert info["status"] == "failed" and "cannot reach the Dask scheduler" in info["error"]

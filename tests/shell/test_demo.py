@@ -107,7 +107,8 @@ def test_attributes_are_partly_missing_with_planted_errors(demo_workspace, plant
     assert ((0.30 <= planted["attr_missing_rate"]) & (planted["attr_missing_rate"] <= 0.75)).all()
     errors = planted["error_item"]
     assert 0.01 < len(errors) / shown_total < 0.03
-    for item, attr, true, wrong in zip(errors[:50], planted["error_attribute"], planted["error_true"], planted["error_wrong"]):
+    for item, attr, true, wrong in zip(errors[:50], planted["error_attribute"], planted["error_true"],
+                                       planted["error_wrong"]):
         assert cat[f"attr_{attr}"].iloc[item] == wrong != true
     assert set(cat["category_group"]) == set(GROUPS)
 

@@ -60,7 +60,7 @@ def test_missing_workspace_falls_back_to_an_existing_one(demo_copy, monkeypatch:
 
 
 def _errors_page() -> None:
-    from core.errors import NotReadyError, Problem, ValidationError, WorkspaceError  # noqa: F811 — runs in AppTest
+    from core.errors import NotReadyError, Problem, ValidationError, WorkspaceError  # runs in AppTest
     from ui.context import show_error
 
     show_error(WorkspaceError("no workspace at /x: create the demo with `python -m core demo`"))

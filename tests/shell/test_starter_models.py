@@ -13,7 +13,7 @@ from core.services import affinity_training, jobs, models, starter_models
 KINDS = (ARTIFACT_KIND, "complementary", "attributes", "long_tail")
 
 
-def no_such_module(ws, params, progress):  # noqa: ANN001 — a step whose model cannot even be loaded
+def no_such_module(ws, params, progress):  # a step whose model cannot even be loaded
     raise ModuleNotFoundError("No module named 'core.services.no_such_module'")
 
 

@@ -7,6 +7,8 @@ import os
 import sqlalchemy as sa
 from alembic import context
 
+from core.data.workspace import Workspace
+from core.db.engine import database_url, get_engine
 from core.db.models import Base, UTCDateTime
 
 config = context.config
@@ -18,8 +20,6 @@ def _url() -> str:
     if url:
         return url
     # `alembic upgrade head` from a shell without a URL: the active workspace's SQLite database.
-    from core.data.workspace import Workspace
-    from core.db.engine import database_url
 
     return database_url(Workspace.open())
 
@@ -55,7 +55,6 @@ def run_migrations_online() -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
-    from core.db.engine import get_engine
 
     with get_engine(_url()).begin() as connection:
         _configure(connection)

@@ -80,7 +80,8 @@ def compare(
             reg = ALS_REGULARIZATION[-1]
             if tune:
                 inner = _inner(split, params.seed)
-                curve = [evaluate_both(als_scorer(inner.train, params.n_factors, regularization=r), inner, with_auc=False)
+                curve = [evaluate_both(als_scorer(inner.train, params.n_factors, regularization=r), inner,
+                                       with_auc=False)
                          for r in ALS_REGULARIZATION]
                 reg = ALS_REGULARIZATION[pick_iteration(curve, "both")]
             scorer = als_scorer(split.train, factors=params.n_factors, regularization=reg)

@@ -43,7 +43,8 @@ def popularity_scorer(train: sp.csr_matrix) -> Scorer:
 def als_scorer(train: sp.csr_matrix, factors: int = 64, iterations: int = 15, alpha: float = 10.0,
                regularization: float = 20.0, seed: int = 42) -> Scorer:
     """implicit's ALS on users×brands (confidence 1 + alpha·log1p(weight)); scores are U·V both ways."""
-    from implicit.cpu.als import AlternatingLeastSquares  # heavy (numba kernels): only the comparison needs it
+    # heavy (numba kernels): only the comparison needs it
+    from implicit.cpu.als import AlternatingLeastSquares  # noqa: PLC0415
 
     conf = sp.csr_matrix(train, dtype=np.float32, copy=True)
     conf.data = (alpha * np.log1p(conf.data)).astype(np.float32)

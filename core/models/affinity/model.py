@@ -21,7 +21,8 @@ _ARRAYS = ("user_ids", "brand_ids", "user_factors", "brand_factors", "user_bias"
 
 @dataclass(frozen=True)
 class TrainingSummary:
-    """How a version was chosen: validation metrics per iteration (`curve`), those of the chosen iteration, the split."""
+    """How a version was chosen: validation metrics per iteration (`curve`), those of the chosen iteration, the
+    split."""
 
     curve: list[dict[str, Any]] = field(default_factory=list)
     metrics: dict[str, Any] = field(default_factory=dict)
@@ -57,7 +58,8 @@ class AffinityModel:
             raise ArtifactError(f"user_factors has shape {self.user_factors.shape}, expected ({n_users}, d)")
         if self.brand_factors.ndim != 2 or self.brand_factors.shape != (n_brands, self.user_factors.shape[1]):
             raise ArtifactError(
-                f"brand_factors has shape {self.brand_factors.shape}, expected ({n_brands}, {self.user_factors.shape[1]})"
+                f"brand_factors has shape {self.brand_factors.shape}, expected ({n_brands}, "
+                f"{self.user_factors.shape[1]})"
             )
         if self.user_bias.shape != (n_users,) or self.brand_bias.shape != (n_brands,):
             raise ArtifactError("bias lengths do not match the id maps; the artifact is inconsistent, retrain")
@@ -66,7 +68,8 @@ class AffinityModel:
     @classmethod
     def train(cls, data: AffinityData, params: AffinityParams, progress: Any = None) -> AffinityModel:
         """Validate per iteration (both directions) on a split of `data`, then refit on all of it; see `train.fit`."""
-        from core.models.affinity.train import fit  # train.py builds AffinityModel, so it is imported on use
+        # train.py builds AffinityModel, so it is imported on use
+        from core.models.affinity.train import fit  # noqa: PLC0415
 
         return fit(data, params, progress)
 
@@ -159,7 +162,8 @@ class AffinityModel:
         Works in chunks of `chunk` users with one reused score buffer, so memory stays at
         chunk × n_brands floats whatever the number of users (a fresh array per chunk costs ~2x).
         """
-        users = np.arange(self.n_users, dtype=np.int64) if user_indices is None else np.asarray(user_indices, dtype=np.int64)
+        users = np.arange(self.n_users,
+                          dtype=np.int64) if user_indices is None else np.asarray(user_indices, dtype=np.int64)
         if users.size and (users.min() < 0 or users.max() >= self.n_users):
             raise UnknownIdError(f"user index out of range 0..{self.n_users - 1}")
         k = int(min(max(k, 0), self.n_brands))
@@ -190,4 +194,5 @@ class AffinityModel:
     @staticmethod
     def _check_index(index: int, n: int, what: str) -> None:
         if not 0 <= int(index) < n:
-            raise UnknownIdError(f"{what} index {index} is out of range 0..{n - 1}; look the id up with the model's IdMap")
+            raise UnknownIdError(f"{what} index {index} is out of range 0..{n - 1}; look the id up with the model's "
+                                 "IdMap")

@@ -70,7 +70,8 @@ class AffinityTrainer:
         csr.sum_duplicates()
         csr.eliminate_zeros()
         if csr.nnz == 0:
-            raise ValidationError([Problem("interactions", None, None, "no user–brand interactions to train on; import interactions first")])
+            raise ValidationError([Problem("interactions", None, None,
+                                           "no user–brand interactions to train on; import interactions first")])
         self.user_ids, self.brand_ids = user_ids, brand_ids
         coo = csr.tocoo()
         weights = sample_weights(coo, p.sample_weighting)
@@ -81,7 +82,8 @@ class AffinityTrainer:
         self._bu = (sp.coo_matrix((ones, (coo.col, coo.row)), shape=shape[::-1]),
                     sp.coo_matrix((weights, (coo.col, coo.row)), shape=shape[::-1]))
         rng = np.random.RandomState(p.seed)
-        # The balance settings shape only the transposed half of a bi-directional run; a transpose-only run is plain WARP.
+        # The balance settings shape only the transposed half of a bi-directional run; a transpose-only run is plain
+        # WARP.
         bidirectional = p.direction == "bidirectional"
         transposed_lr = p.learning_rate * (p.transposed_lr_ratio if bidirectional else 1.0)
         transposed_ms = (p.transposed_max_sampled or p.max_sampled) if bidirectional else p.max_sampled
@@ -175,7 +177,8 @@ def fit(data: AffinityData, params: AffinityParams, progress: ProgressLike | Non
                             f"{metrics['user_precision@10']:.4f}, brand P@10 {metrics['brand_precision@10']:.4f}",
                             metrics={"iteration": it, "user_precision@10": metrics["user_precision@10"],
                                      "brand_precision@10": metrics["brand_precision@10"],
-                                     "user_recall@10": metrics["user_recall@10"], "brand_recall@10": metrics["brand_recall@10"]})
+                                     "user_recall@10": metrics["user_recall@10"],
+                                     "brand_recall@10": metrics["brand_recall@10"]})
         chosen = curve[pick_iteration(curve)] if params.select_iterations else curve[-1]
         n_iter = int(chosen["iteration"])
     final_params = params.replace(iterations=n_iter)
@@ -190,4 +193,5 @@ def fit(data: AffinityData, params: AffinityParams, progress: ProgressLike | Non
                if k != "iteration" and not (isinstance(v, float) and math.isnan(v))}
     model = trainer.model()
     return AffinityModel(model.user_ids, model.brand_ids, model.user_factors, model.brand_factors, model.user_bias,
-                         model.brand_bias, final_params, TrainingSummary(curve, metrics, split_info, full.n_interactions))
+                         model.brand_bias, final_params,
+                         TrainingSummary(curve, metrics, split_info, full.n_interactions))

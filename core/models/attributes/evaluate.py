@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 AVERAGED = ("weighted_f1", "accuracy", "majority_accuracy", "baseline_f1", "baseline_accuracy")
 
 
-def split_catalogue(catalogue: pd.DataFrame, test_fraction: float = 0.2, seed: int = 7) -> tuple[pd.DataFrame, pd.DataFrame]:
+def split_catalogue(catalogue: pd.DataFrame, test_fraction: float = 0.2,
+                    seed: int = 7) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(train, test) rows of the catalogue, a seeded random split of items (labels of test items are held out)."""
     rng = np.random.default_rng(seed)
     test = rng.random(len(catalogue)) < test_fraction
@@ -68,7 +69,8 @@ def held_out_table(model: "AttributeModel", train_catalogue: pd.DataFrame, test_
         if baseline and labelled.any():
             started = time.perf_counter()
             train_rows = train_catalogue[column].notna().to_numpy()
-            train_truth = model.space.canonical(name, train_catalogue.loc[train_rows, column].astype(str)).to_numpy(dtype=str)
+            train_truth = model.space.canonical(name, train_catalogue.loc[train_rows,
+                                                                          column].astype(str)).to_numpy(dtype=str)
             base, _ = tfidf_logistic([t for t, keep in zip(train_text, train_rows) if keep], train_truth,
                                      [t for t, keep in zip(test_text, labelled) if keep], seed=model.params.seed)
             baseline_s += time.perf_counter() - started
@@ -99,8 +101,8 @@ def tfidf_logistic(train_text: list[str], train_labels: np.ndarray, test_text: l
 
     train_labels: str (n,). Returns (predicted str (m,), probability float (m,)).
     """
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
+    from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: PLC0415 — sklearn only for this baseline
+    from sklearn.linear_model import LogisticRegression  # noqa: PLC0415
 
     vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2, token_pattern=r"(?u)\b\w+\b")
     x = vectorizer.fit_transform(train_text)

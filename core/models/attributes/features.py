@@ -97,7 +97,8 @@ class Inputs:
 
     def rows(self, index: np.ndarray) -> "Inputs":
         return Inputs(self.text[index], self.categorical[index], self.numeric[index],
-                      None if self.image is None else self.image[index], None if self.words is None else self.words[index])
+                      None if self.image is None else self.image[index],
+                      None if self.words is None else self.words[index])
 
 
 @dataclass
@@ -118,8 +119,8 @@ class Encoder:
             if "price" in catalogue else pd.Series(dtype=float)
         mean, std = (float(logp.mean()), float(logp.std() or 1.0)) if logp.notna().any() else (0.0, 1.0)
         words = WordSequencer(params.min_df, params.max_words).fit(catalogue) if params.word_channels else None
-        return cls(TextHasher(params.buckets, params.min_df).fit(catalogue), vocabularies, (mean, std if std > 0 else 1.0),
-                   image_dim, words)
+        return cls(TextHasher(params.buckets, params.min_df).fit(catalogue), vocabularies,
+                   (mean, std if std > 0 else 1.0), image_dim, words)
 
     def encode(self, catalogue: pd.DataFrame, image: np.ndarray | None = None) -> Inputs:
         codes = np.zeros((len(catalogue), len(CATEGORICAL_FIELDS)), dtype=np.int64)
@@ -156,7 +157,8 @@ def attribute_names(catalogue: pd.DataFrame, wanted: list[str] | None = None) ->
     if wanted:
         missing = [w for w in wanted if w not in present]
         if missing:
-            raise ValidationError([Problem("catalogue", None, ATTRIBUTE_PREFIX + m, "attribute column not in the catalogue")
+            raise ValidationError([Problem("catalogue", None, ATTRIBUTE_PREFIX + m,
+                                           "attribute column not in the catalogue")
                                    for m in missing])
         return list(wanted)
     return [a for a in present if catalogue[ATTRIBUTE_PREFIX + a].dropna().nunique() >= 2]

@@ -77,9 +77,10 @@ class AttributeModel:
             raise UnknownIdError(f"attribute '{name}' is not predicted by this model: pick one of {self.attributes}")
         return self.space.attributes.index(name)
 
-    def probabilities(self, catalogue: pd.DataFrame, image: np.ndarray | None = None, batch: int = 4096) -> dict[str, np.ndarray]:
+    def probabilities(self, catalogue: pd.DataFrame, image: np.ndarray | None = None,
+                      batch: int = 4096) -> dict[str, np.ndarray]:
         """{attribute: float32 (n, k_a) softmax probabilities}, rows in catalogue order."""
-        import torch
+        import torch  # noqa: PLC0415 — torch loads only where predictions are computed (seconds)
 
         torch.set_num_threads(self.params.threads)
         inputs = self.encoder.encode(catalogue, image)
@@ -91,11 +92,13 @@ class AttributeModel:
                 logits = self.net(*tensors(inputs.rows(rows)))
                 for a, z in zip(self.attributes, logits):
                     out[a].append(torch.softmax(z, dim=1).numpy())
-        return {a: np.concatenate(v) if v else np.zeros((0, len(self.space.classes[a])), np.float32) for a, v in out.items()}
+        return {a: np.concatenate(v) if v else np.zeros((0, len(self.space.classes[a])), np.float32) for a,
+                v in out.items()}
 
     def predict(self, catalogue: pd.DataFrame, image: np.ndarray | None = None, top: int = 3) -> pd.DataFrame:
         """One row per item × attribute: item_id, attribute, predicted, probability, alternatives (str "v (p); ..."),
-        catalogue_value, has_value, applicable, suspect (the catalogue value disagrees with a prediction ≥ suspect_threshold)."""
+        catalogue_value, has_value, applicable, suspect (the catalogue value disagrees with a prediction ≥
+        suspect_threshold)."""
         probs = self.probabilities(catalogue, image)
         applies = self.space.applies(catalogue)
         frames = []
@@ -105,7 +108,8 @@ class AttributeModel:
             order = np.argsort(-p, axis=1)[:, :top]
             best = order[:, 0]
             prob = p[np.arange(len(p)), best]
-            alternatives = [("; ".join(f"{classes[c]} ({p[i, c]:.2f})" for c in row[1:])) for i, row in enumerate(order)]
+            alternatives = [("; ".join(f"{classes[c]} ({p[i, c]:.2f})" for c in row[1:])) for i,
+                            row in enumerate(order)]
             column = ATTRIBUTE_PREFIX + name
             current = catalogue[column] if column in catalogue else pd.Series(pd.NA, index=catalogue.index, dtype=object)
             has = current.notna().to_numpy()
@@ -148,12 +152,14 @@ class AttributeModel:
                 params = params.replace(word_channels=0)
             space = LabelSpace(attributes, {a: arrays[f"classes.{j}"].astype(str) for j, a in enumerate(attributes)},
                                arrays["space.categories"].astype(str), arrays["space.applicable"].astype(bool))
-            encoder = Encoder(TextHasher.from_arrays(arrays), {f: arrays[f"vocab.{f}"].astype(str) for f in CATEGORICAL_FIELDS},
+            encoder = Encoder(TextHasher.from_arrays(arrays),
+                              {f: arrays[f"vocab.{f}"].astype(str) for f in CATEGORICAL_FIELDS},
                               tuple(meta["price_stats"]), int(meta.get("image_dim", 0)),
                               WordSequencer.from_arrays(arrays) if params.word_channels else None)
             net = build_network(encoder, space, params)
             net.load_state_dict(arrays_to_torch_state(dict(arrays), prefix="net."))
         except (KeyError, RuntimeError, ValueError) as error:
-            raise ArtifactError(f"attribute model arrays do not fit this code ({error}): train the model again") from error
+            raise ArtifactError(f"attribute model arrays do not fit this code ({error}): train the model "
+                                "again") from error
         net.eval()
         return cls(params, encoder, space, net, list(meta.get("history", [])))

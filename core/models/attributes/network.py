@@ -1,4 +1,5 @@
-"""The attribute network (torch): shared trunk over text, type/brand/division, price and image; one head per attribute."""
+"""The attribute network (torch): shared trunk over text, type/brand/division, price and image; one head per
+attribute."""
 
 from __future__ import annotations
 
@@ -15,8 +16,8 @@ from core.models.attributes.params import AttributeParams
 
 def build_network(encoder: Encoder, space: LabelSpace, params: AttributeParams) -> Any:
     """The untrained torch module for this encoder and label space."""
-    import torch
-    from torch import nn
+    import torch  # noqa: PLC0415 — torch: see the note above
+    from torch import nn  # noqa: PLC0415
 
     class AttributeNet(nn.Module):
         """Shared trunk: text bag ⊕ word convolution ⊕ type/brand/division embeddings ⊕ price ⊕ image → hidden;
@@ -46,11 +47,12 @@ def build_network(encoder: Encoder, space: LabelSpace, params: AttributeParams) 
 
         def phrases(self, words):  # noqa: ANN001, ANN202
             """Max over positions of the ReLU'd convolution over word ids (b, L) → (b, channels); PAD never wins."""
-            hits = torch.relu(self.conv(self.words(words).transpose(1, 2)))[..., : words.shape[1]]  # an even window adds one
+            # an even window adds one
+            hits = torch.relu(self.conv(self.words(words).transpose(1, 2)))[..., : words.shape[1]]
             # ReLU output is ≥ 0, so zeroing the padded positions keeps them out of the max.
             return (hits * (words != PAD).unsqueeze(1)).amax(dim=2)
 
-        def forward(self, indices, offsets, weights, codes, numeric, image=None, words=None):  # noqa: ANN001, ANN201
+        def forward(self, indices, offsets, weights, codes, numeric, image=None, words=None):  # noqa: ANN001
             text = self.text(indices, offsets, per_sample_weights=weights)
             if self.conv is not None:
                 text = torch.cat([text, self.phrases(words)], dim=1)
@@ -65,7 +67,7 @@ def build_network(encoder: Encoder, space: LabelSpace, params: AttributeParams) 
 
 def tensors(inputs: Inputs) -> tuple:
     """The forward arguments (torch tensors) of a batch of inputs."""
-    import torch
+    import torch  # noqa: PLC0415
 
     indices, offsets, weights = bag_inputs(inputs.text)
     image = None if inputs.image is None else torch.from_numpy(np.ascontiguousarray(inputs.image, dtype=np.float32))

@@ -17,8 +17,10 @@ class AttributeParams(FamilyParams):
     """Hyper-parameters; a version records them, so it says exactly how it was made."""
 
     min_support: int = 5  # a class needs this many labelled training items, the rest become "other"
-    applicability_min_fraction: float = 0.02  # an attribute applies to a type where ≥ this share of its items is labelled
-    mode: Literal["masked", "tasks"] = "masked"  # "masked": joint loss over the labels present; "tasks": one dataset per attribute, random task order
+    # an attribute applies to a type where ≥ this share of its items is labelled
+    applicability_min_fraction: float = 0.02
+    # "masked": joint loss over the labels present; "tasks": one dataset per attribute, random task order
+    mode: Literal["masked", "tasks"] = "masked"
     class_weight_power: float = 0.0  # 0: none, 1: inverse frequency ("balanced"), 0.5 in between
     text_dim: int = 96
     word_dim: int = 48  # the word convolution (ASOS's text CNN) beside the n-gram bag; word_channels 0 turns it off

@@ -36,8 +36,8 @@ def masked_loss(logits: list, labels, weights: list):  # noqa: ANN001, ANN201 �
     labels: int64 (b, A), -1 = missing. Missing cells are dropped by indexing before the loss is computed,
     so their content is never read (a -1 given to cross_entropy would raise).
     """
-    import torch
-    import torch.nn.functional as F
+    import torch  # noqa: PLC0415 — torch loads only where a model trains (seconds)
+    import torch.nn.functional as F  # noqa: PLC0415
 
     total = logits[0].new_zeros(())
     for j, z in enumerate(logits):
@@ -56,7 +56,7 @@ def fit(catalogue: pd.DataFrame, attributes: list[str] | None, params: Attribute
     image: optional float32 (n, D) aligned to the rows. progress(fraction, metrics) is called once per epoch.
     Returns (encoder, label space, torch network in eval mode, one record per epoch).
     """
-    import torch
+    import torch  # noqa: PLC0415
 
     check_catalogue(catalogue)
     names = attribute_names(catalogue, attributes)
@@ -111,14 +111,15 @@ def fit(catalogue: pd.DataFrame, attributes: list[str] | None, params: Attribute
 
 
 def _only(labels, task: int):  # noqa: ANN001, ANN202
-    import torch
+    import torch  # noqa: PLC0415
 
     masked = torch.full_like(labels, -1)
     masked[:, task] = labels[:, task]
     return masked
 
 
-def _schedule(labels: np.ndarray, params: AttributeParams, rng: np.random.Generator) -> list[list[tuple[int, np.ndarray]]]:
+def _schedule(labels: np.ndarray, params: AttributeParams,
+              rng: np.random.Generator) -> list[list[tuple[int, np.ndarray]]]:
     """Per epoch, the (task, row indices) mini-batches. masked: task -1 over items with ≥ 1 label;
     tasks: each attribute's labelled rows in its own batches, the tasks' batches interleaved in random order."""
     epochs = []

@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 ScoreFn = Callable[[np.ndarray, np.ndarray], np.ndarray]  # (a rows int64 (n,), b rows int64 (n,)) -> float (n,)
 
 
-def split_outfits(outfits: pd.DataFrame, test_fraction: float = 0.2, seed: int = 42) -> tuple[pd.DataFrame, pd.DataFrame]:
+def split_outfits(outfits: pd.DataFrame, test_fraction: float = 0.2,
+                  seed: int = 42) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Split by outfit id: every outfit lands wholly on one side (train, test)."""
     if not 0 < test_fraction < 1:
         raise ValidationError([Problem("split", None, "test_fraction", "must be between 0 and 1", str(test_fraction))])
@@ -102,12 +103,14 @@ class Tasks:
     swapped: list[np.ndarray]  # same outfits, every item swapped for one of its type
 
 
-def build_tasks(feats: ItemFeatures, train_outfits: pd.DataFrame, test_outfits: pd.DataFrame, seed: int = 7, max_outfits: int = 2000) -> Tasks:
+def build_tasks(feats: ItemFeatures, train_outfits: pd.DataFrame, test_outfits: pd.DataFrame, seed: int = 7,
+                max_outfits: int = 2000) -> Tasks:
     """Draw the pair, FITB and compatibility questions from test outfits (seeded, at most `max_outfits`)."""
     rng = np.random.default_rng(seed)
     sampler = TypeSampler(feats.type_codes, rng)
     seen = {tuple(p) for p in outfit_pairs(train_outfits, feats)}
-    pos = np.array([p for p in outfit_pairs(test_outfits, feats) if tuple(p) not in seen], dtype=np.int64).reshape(-1, 2)
+    pos = np.array([p for p in outfit_pairs(test_outfits, feats) if tuple(p) not in seen],
+                   dtype=np.int64).reshape(-1, 2)
     flip = rng.random(len(pos)) < 0.5
     pos = np.where(flip[:, None], pos[:, ::-1], pos)
     neg = np.stack([pos[:, 0], sampler.draw(pos[:, 1])], axis=1)
@@ -160,7 +163,8 @@ def _set_scores(score: ScoreFn, sets: list[np.ndarray]) -> np.ndarray:
 
 def evaluate_scorer(score: ScoreFn, tasks: Tasks) -> dict[str, float]:
     """The three metrics for one scorer on prepared tasks (FITB ties share the credit)."""
-    pair_auc = auc(score(tasks.pos_pairs[:, 0], tasks.pos_pairs[:, 1]), score(tasks.neg_pairs[:, 0], tasks.neg_pairs[:, 1]))
+    pair_auc = auc(score(tasks.pos_pairs[:, 0], tasks.pos_pairs[:, 1]),
+                   score(tasks.neg_pairs[:, 0], tasks.neg_pairs[:, 1]))
     a, b, owner = [], [], []
     for q, (ctx, cands) in enumerate(zip(tasks.fitb_context, tasks.fitb_candidates)):
         for c_idx, c in enumerate(cands):
@@ -168,7 +172,8 @@ def evaluate_scorer(score: ScoreFn, tasks: Tasks) -> dict[str, float]:
     if a:
         s = np.asarray(score(np.concatenate(a), np.concatenate(b)), dtype=np.float64)
         owner = np.concatenate(owner)
-        per = (np.bincount(owner, weights=s, minlength=4 * len(tasks.fitb_context)) / np.maximum(np.bincount(owner, minlength=4 * len(tasks.fitb_context)), 1)).reshape(-1, 4)
+        per = (np.bincount(owner, weights=s,
+                           minlength=4 * len(tasks.fitb_context)) / np.maximum(np.bincount(owner, minlength=4 * len(tasks.fitb_context)), 1)).reshape(-1, 4)
         best = per.max(axis=1, keepdims=True)
         tied = np.isclose(per, best, rtol=0, atol=1e-12)
         fitb = float(np.mean(tied[:, 0] / tied.sum(axis=1)))
@@ -179,14 +184,16 @@ def evaluate_scorer(score: ScoreFn, tasks: Tasks) -> dict[str, float]:
 
 
 def task_counts(tasks: Tasks) -> dict[str, int]:
-    return {"pairs": int(len(tasks.pos_pairs)), "fitb_questions": int(len(tasks.fitb_candidates)), "outfits": int(len(tasks.outfits))}
+    return {"pairs": int(len(tasks.pos_pairs)), "fitb_questions": int(len(tasks.fitb_candidates)),
+            "outfits": int(len(tasks.outfits))}
 
 
 def check_split(train_outfits: pd.DataFrame, test_outfits: pd.DataFrame) -> None:
     """ValidationError naming an outfit id that is on both sides (the split must be by outfit)."""
     overlap = set(train_outfits[Columns.outfit].astype(str)) & set(test_outfits[Columns.outfit].astype(str))
     if overlap:
-        raise ValidationError([Problem("test outfits", None, Columns.outfit, "outfit ids also in the training outfits: split by outfit", sorted(overlap)[0])])
+        raise ValidationError([Problem("test outfits", None, Columns.outfit,
+                                       "outfit ids also in the training outfits: split by outfit", sorted(overlap)[0])])
 
 
 def held_out_metrics(model: "ComplementaryModel", train_outfits: pd.DataFrame, test_outfits: pd.DataFrame,
@@ -228,7 +235,8 @@ def outfit_groups(outfits: pd.DataFrame, feats: ItemFeatures) -> list[np.ndarray
     return [g for g in groups if len(g) >= 2]
 
 
-def fit_set_model(model: ComplementaryModel, outfits: list[np.ndarray], epochs: int = 20, seed: int = 0) -> OutfitSetModel:
+def fit_set_model(model: ComplementaryModel, outfits: list[np.ndarray], epochs: int = 20,
+                  seed: int = 0) -> OutfitSetModel:
     """Train a set scorer on real outfits (rows) against copies with one to all items swapped for same-type ones."""
     torch.set_num_threads(model.params.threads)
     rng = np.random.default_rng(seed)
@@ -268,7 +276,8 @@ def set_scores(net: OutfitSetModel, model: ComplementaryModel, sets: list[np.nda
         return torch.sigmoid(net(z_all[rows], owner, len(sets))).numpy()
 
 
-def compare_set_model(model: ComplementaryModel, train_outfits: pd.DataFrame, test_outfits: pd.DataFrame, seed: int = 7, epochs: int = 20) -> dict:
+def compare_set_model(model: ComplementaryModel, train_outfits: pd.DataFrame, test_outfits: pd.DataFrame, seed: int = 7,
+                      epochs: int = 20) -> dict:
     """Mean of pairwise scores vs a DeepSets outfit scorer on the same questions: FITB, outfit AUC with every
     item swapped, and outfit AUC with a single item swapped (the harder case)."""
     tasks = build_tasks(model.feats, train_outfits, test_outfits, seed=seed)

@@ -107,10 +107,12 @@ def build_item_features(
 ) -> ItemFeatures:
     """Encode a generic-schema catalogue (item_id, category, category_group, ..., attr_*) into ItemFeatures."""
     if Columns.item not in catalogue.columns or Columns.category not in catalogue.columns:
-        raise ValidationError([Problem("products", None, c, "required column missing") for c in (Columns.item, Columns.category) if c not in catalogue.columns])
+        raise ValidationError([Problem("products", None, c, "required column missing")
+                               for c in (Columns.item, Columns.category) if c not in catalogue.columns])
     catalogue = catalogue.drop_duplicates(Columns.item).reset_index(drop=True)
     item_ids = catalogue[Columns.item].astype(str).to_numpy(dtype=object)
-    field_names = [c for c in CATEGORICAL_COLUMNS if c in catalogue.columns] + attribute_columns(list(catalogue.columns))
+    field_names = [c for c in CATEGORICAL_COLUMNS
+                   if c in catalogue.columns] + attribute_columns(list(catalogue.columns))
     vocabularies: dict[str, np.ndarray] = {}
     codes = np.zeros((len(catalogue), len(field_names)), dtype=np.int64)
     offset = 1  # 0 is "missing" for every field
@@ -228,7 +230,8 @@ def build_training_set(outfits: pd.DataFrame, feats: ItemFeatures, labels: pd.Da
     if labels is None or labels.empty:
         return TrainingSet(positives, np.zeros((0, 2), np.int64), np.zeros(0, np.float32))
     labels = labels[labels["label"].isin([0, 1]) & labels["item_a"].astype(str).isin(feats._index) & labels["item_b"].astype(str).isin(feats._index)]
-    pairs = np.stack([feats.index(labels["item_a"]), feats.index(labels["item_b"])], axis=1) if len(labels) else np.zeros((0, 2), np.int64)
+    pairs = np.stack([feats.index(labels["item_a"]), feats.index(labels["item_b"])],
+                     axis=1) if len(labels) else np.zeros((0, 2), np.int64)
     return TrainingSet(positives, pairs.astype(np.int64), labels["label"].to_numpy(dtype=np.float32))
 
 

@@ -59,9 +59,11 @@ class ComplementaryModel:
         out = {"cat": torch.from_numpy(f.cat_codes[rows])}
         if self.encoder.has_text:
             starts = f.text_offsets[rows]
-            ends = np.where(rows + 1 < f.n_items, f.text_offsets[np.minimum(rows + 1, f.n_items - 1)], len(f.text_indices))
+            ends = np.where(rows + 1 < f.n_items, f.text_offsets[np.minimum(rows + 1, f.n_items - 1)],
+                            len(f.text_indices))
             lengths = ends - starts
-            idx = np.concatenate([f.text_indices[s:e] for s, e in zip(starts, ends)]) if lengths.sum() else np.zeros(0, np.int64)
+            idx = np.concatenate([f.text_indices[s:e] for s,
+                                  e in zip(starts, ends)]) if lengths.sum() else np.zeros(0, np.int64)
             out["text_idx"] = torch.from_numpy(idx.astype(np.int64))
             out["text_off"] = torch.from_numpy(np.r_[0, np.cumsum(lengths)[:-1]].astype(np.int64))
         if self.encoder.numeric is not None:
@@ -153,7 +155,8 @@ class ComplementaryModel:
             candidates = candidates[self.feats.slots[candidates] != self.feats.slots[row]]
         scores = self.score_rows(np.full(len(candidates), row), candidates)
         frame = pd.DataFrame({"slot": self.feats.slots[candidates], "row": candidates, Columns.score: scores})
-        frame = frame.sort_values(["slot", Columns.score], ascending=[True, False]).groupby("slot", sort=True).head(per_slot)
+        frame = frame.sort_values(["slot", Columns.score],
+                                  ascending=[True, False]).groupby("slot", sort=True).head(per_slot)
         frame[Columns.rank] = frame.groupby("slot").cumcount() + 1
         frame[Columns.item] = self.feats.item_ids[frame["row"].to_numpy()]
         return frame[["slot", Columns.item, Columns.score, Columns.rank]].reset_index(drop=True)

@@ -36,5 +36,6 @@ class ComplementaryParams(FamilyParams):
     def __post_init__(self) -> None:
         object.__setattr__(self, "fusion", tuple(self.fusion))  # a list from code compares equal after a round trip
         bad = [f for f in self.fusion if f not in FUSIONS]
-        check(self, [f"fusion must be a non-empty subset of {FUSIONS}, got {list(self.fusion)}"] if bad or not self.fusion
+        check(self, [f"fusion must be a non-empty subset of {FUSIONS}, got {list(self.fusion)}"] if bad
+              or not self.fusion
               else [])

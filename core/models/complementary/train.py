@@ -22,7 +22,8 @@ def fit(model: "ComplementaryModel", data: TrainingSet, progress: ProgressFn | N
     torch.set_num_threads(p.threads)
     rng = np.random.default_rng(p.seed)
     sampler = TypeSampler(model.feats.type_codes, rng)
-    opt = torch.optim.Adam(list(model.encoder.parameters()) + list(model.scorer.parameters()), lr=p.lr, weight_decay=p.weight_decay)
+    opt = torch.optim.Adam(list(model.encoder.parameters()) + list(model.scorer.parameters()), lr=p.lr,
+                           weight_decay=p.weight_decay)
     loss_fn = nn.BCEWithLogitsLoss(reduction="none")
     history = []
     model.encoder.train()
@@ -65,6 +66,7 @@ def _epoch_rows(model: "ComplementaryModel", data: TrainingSet, sampler: TypeSam
     b = np.concatenate([other, neg_b, data.labelled[:, 1]])
     y = np.concatenate([np.ones(len(anchor)), np.zeros(len(neg_a)), data.labelled_y]).astype(np.float32)
     # negatives are k per positive: weight them 1/k so classes balance; labels weigh label_weight each
-    w = np.concatenate([np.ones(len(anchor)), np.full(len(neg_a), 1.0 / k), np.full(len(data.labelled), p.label_weight)]).astype(np.float32)
+    w = np.concatenate([np.ones(len(anchor)), np.full(len(neg_a), 1.0 / k),
+                        np.full(len(data.labelled), p.label_weight)]).astype(np.float32)
     order = rng.permutation(len(a))
     return a[order], b[order], y[order], w[order]

@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+from threadpoolctl import threadpool_limits
 
 from core.columns import Columns
 from core.data.idmap import IdMap
@@ -30,8 +31,8 @@ def fit_als(user_items: sp.csr_matrix, params: LongTailParams) -> tuple[np.ndarr
 
     Items (or users) without any interaction get a zero vector: ALS knows nothing about them.
     """
-    from implicit.cpu.als import AlternatingLeastSquares
-    from threadpoolctl import threadpool_limits
+    # implicit (numba kernels) loads only where ALS trains
+    from implicit.cpu.als import AlternatingLeastSquares  # noqa: PLC0415
 
     matrix = sp.csr_matrix(user_items, dtype=np.float32)
     with threadpool_limits(1, "blas"), warnings.catch_warnings():  # BLAS threads would fight implicit's own

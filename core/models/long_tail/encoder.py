@@ -15,7 +15,8 @@ from core.models.long_tail.params import LongTailParams
 
 
 def _torch():  # noqa: ANN202 — the torch module
-    import torch  # seconds to import: loaded by training and prediction only, not by the pages that read vectors
+    # seconds to import: loaded by training and prediction only, not by the pages that read vectors
+    import torch  # noqa: PLC0415
 
     return torch
 
@@ -38,7 +39,7 @@ def make_encoder(features: ContentFeatures, out_dim: int, params: LongTailParams
             self.mlp = nn.Sequential(nn.ReLU(), nn.Dropout(params.dropout), nn.Linear(width, params.hidden),
                                      nn.ReLU(), nn.Dropout(params.dropout), nn.Linear(params.hidden, out_dim))
 
-        def forward(self, tokens, offsets, token_weights, codes, numeric, image=None):  # noqa: ANN001, ANN201
+        def forward(self, tokens, offsets, token_weights, codes, numeric, image=None):  # noqa: ANN001
             parts = [self.text(tokens, offsets, per_sample_weights=token_weights)]
             if self.image is not None:
                 parts.append(self.image(image))

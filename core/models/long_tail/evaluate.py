@@ -233,7 +233,8 @@ def evaluate_long_tail(interactions: pd.DataFrame, catalogue: pd.DataFrame, para
     return {"spaces": results, "meta": meta}
 
 
-def planted_ceiling_scores(matrix: sp.csr_matrix, user_ids: np.ndarray, item_ids: np.ndarray, truth: dict[str, np.ndarray],
+def planted_ceiling_scores(matrix: sp.csr_matrix, user_ids: np.ndarray, item_ids: np.ndarray,
+                           truth: dict[str, np.ndarray],
                     protocol: EvalParams | None = None) -> dict[str, dict[str, float]]:
     """The users task scored with a demo's planted truth, on the same cold-start split: {bucket: {ndcg@10, ap}}.
 

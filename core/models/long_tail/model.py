@@ -52,7 +52,8 @@ class LongTailModel:
     @classmethod
     def train(cls, data: LongTailData, params: LongTailParams, progress: Any = None) -> LongTailModel:
         """ALS → content encoder → predicted, calibrated and blended vectors; see `train.fit`."""
-        from core.models.long_tail.train import fit  # train.py builds LongTailModel, so it is imported on use
+        # train.py builds LongTailModel, so it is imported on use
+        from core.models.long_tail.train import fit  # noqa: PLC0415
 
         return fit(data, params, progress)
 

@@ -29,7 +29,8 @@ def fit(data: LongTailData, params: LongTailParams, progress: Any = None) -> Lon
     matrix = session_matrix(data.interactions, features.item_ids).matrix
     if matrix.nnz == 0:
         raise ValidationError([Problem(data.source, None, Columns.item,
-                                       f"no row of the {data.source} refers to a catalogue item: import matching files")])
+                                       f"no row of the {data.source} refers to a catalogue item: import matching "
+                                       "files")])
     spaces = fit_spaces(matrix, features, params, report)
     stored = {**torch_state_to_arrays(spaces.encoder.state_dict(), prefix="encoder."), **features.to_arrays()}
     meta = {"blend_fit": spaces.blend_fit, "history": spaces.history, "best_epoch": spaces.best_epoch,
