@@ -47,7 +47,7 @@ def run_module(name: str, quick: bool) -> tuple[list[dict], float, str | None]:
         run = module.run
         rows = run(quick=quick) if "quick" in inspect.signature(run).parameters else run()
         return [normalise(r) for r in rows or []], time.perf_counter() - started, None
-    except Exception:  # one broken benchmark must not hide the others' figures
+    except Exception:  # noqa: BLE001 — one broken benchmark must not hide the others' figures
         return [], time.perf_counter() - started, traceback.format_exc(limit=5)
 
 

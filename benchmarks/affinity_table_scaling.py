@@ -48,7 +48,7 @@ def _on_cluster(ws, n_workers: int, params: dict, repeats: int) -> dict:
     busiest worker's) and this coordinating process's CPU seconds (scheduler, client, brand-side merge)."""
     from distributed import Client, LocalCluster
 
-    from core.jobs import cluster
+    from core.jobs import cluster as atelier_cluster
     from core.services import affinity_table
 
     with LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None,
@@ -68,7 +68,7 @@ def _on_cluster(ws, n_workers: int, params: dict, repeats: int) -> dict:
                 busiest.append(max(used))
         finally:
             os.environ.pop("ATELIER_DASK_SCHEDULER", None)
-            cluster.close_clients()
+            atelier_cluster.close_clients()
     return {"wall_s": float(np.median(walls)), "worker_cpu_s": float(np.median(cpus)),
             "busiest_worker_cpu_s": float(np.median(busiest)), "coordinator_cpu_s": float(np.median(here)),
             "partitions": summary.partitions}

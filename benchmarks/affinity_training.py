@@ -41,8 +41,8 @@ def run(quick: bool = True, repeats: int = 3) -> list[dict]:
         hand_over(trainer.users_model, trainer.brands_model)
         hand_over(trainer.brands_model, trainer.users_model)
 
-    users_epoch, users_cpu = _median_time(lambda: trainer._epoch("users"), repeats)
-    brands_epoch, brands_cpu = _median_time(lambda: trainer._epoch("brands"), repeats)
+    users_epoch, users_cpu = _median_time(lambda: trainer.epoch("users"), repeats)
+    brands_epoch, brands_cpu = _median_time(lambda: trainer.epoch("brands"), repeats)
     handover, handover_cpu = _median_time(both_hand_overs, repeats)
     iteration, iteration_cpu = _median_time(trainer.iterate, repeats)
     base = {"interactions": int(m.matrix.nnz), "users": n_users, "brands": n_brands, "factors": 64, "unit": "s",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Callable
+
 import streamlit as st
 
 from core.errors import AtelierError, ParamsError
@@ -48,7 +50,7 @@ def main() -> None:
         model_section(ws, user)
 
 
-def _guarded(panel, *args) -> None:  # noqa: ANN001 — a ui panel function
+def _guarded(panel: Callable[..., None], *args: object) -> None:
     try:
         panel(*args)
     except AtelierError as error:

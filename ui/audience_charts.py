@@ -143,10 +143,10 @@ def overlap_matrix_figure(matrix: pd.DataFrame) -> go.Figure:
 
 def lift_figure(lifts: list[Lift]) -> go.Figure:
     """Target vs control rate per outcome, with the 95% CI of the difference in the hover."""
-    outcomes = [l.outcome for l in lifts]
+    outcomes = [lift.outcome for lift in lifts]
     fig = go.Figure([
-        go.Bar(name="target", x=outcomes, y=[l.rate_target for l in lifts], marker_color=ACCENT),
-        go.Bar(name="control", x=outcomes, y=[l.rate_control for l in lifts], marker_color=CONTROL),
+        go.Bar(name="target", x=outcomes, y=[lift.rate_target for lift in lifts], marker_color=ACCENT),
+        go.Bar(name="control", x=outcomes, y=[lift.rate_control for lift in lifts], marker_color=CONTROL),
     ])
     fig.update_layout(barmode="group", height=280, margin=dict(l=10, r=10, t=30, b=10), yaxis_tickformat=".0%",
                       title="Target vs control")

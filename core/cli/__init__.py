@@ -34,7 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def group(subparsers: argparse._SubParsersAction, name: str, help: str | None = None) -> argparse._SubParsersAction:
+def group(subparsers: argparse._SubParsersAction, name: str,
+          help: str | None = None) -> argparse._SubParsersAction:  # noqa: A002 — argparse's own keyword
     """The subparsers of a command group shared by several areas (`evaluate`, `train`), created on first use."""
     # Kept on the subparsers object itself: an id() can be reused by the next parser once this one is freed
     # (a second build_parser() in one process then met a stale group: "conflicting subparser").

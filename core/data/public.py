@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -15,7 +15,7 @@ from core.errors import WorkspaceError
 Tables = dict[str, pd.DataFrame]
 
 
-def _csv(path: Path, **kwargs) -> pd.DataFrame:
+def _csv(path: Path, **kwargs: Any) -> pd.DataFrame:
     """Source CSVs keep their exact text: ids like 0108775015 must not become numbers."""
     return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8", **kwargs)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
@@ -112,12 +112,12 @@ def interaction_matrix(
     return InteractionMatrix(matrix, user_ids, column_ids)
 
 
-def user_brand_matrix(interactions: pd.DataFrame, **kwargs) -> InteractionMatrix:
+def user_brand_matrix(interactions: pd.DataFrame, **kwargs: Any) -> InteractionMatrix:
     """users × brands; see `interaction_matrix` for the options."""
     return interaction_matrix(interactions, Columns.brand, **kwargs)
 
 
-def user_item_matrix(interactions: pd.DataFrame, **kwargs) -> InteractionMatrix:
+def user_item_matrix(interactions: pd.DataFrame, **kwargs: Any) -> InteractionMatrix:
     """users × items; see `interaction_matrix` for the options."""
     return interaction_matrix(interactions, Columns.item, **kwargs)
 

@@ -85,7 +85,7 @@ def split_interactions(
     return _with_test(train, test_pairs[0], test_pairs[1], "random", None)
 
 
-def _with_test(train, users: pd.Series, columns: pd.Series, method: str, cutoff: str | None) -> Split:
+def _with_test(train: pd.DataFrame, users: pd.Series, columns: pd.Series, method: str, cutoff: str | None) -> Split:
     u = train.user_ids.to_index(users.to_numpy(), missing="mask")
     c = train.column_ids.to_index(columns.to_numpy(), missing="mask")
     unseen = {

@@ -251,10 +251,11 @@ def campaign_lift(ws: Workspace, campaign_id: int) -> list[Lift]:
 def lift_frame(lifts: list[Lift]) -> pd.DataFrame:
     """A table of lifts: outcome, target/control rates and sizes, difference and relative lift with 95% CIs."""
     return pd.DataFrame([{
-        "outcome": l.outcome, "target rate": l.rate_target, "control rate": l.rate_control,
-        "difference": l.difference, "difference 95% CI": f"[{l.difference_ci[0]:+.4f}, {l.difference_ci[1]:+.4f}]",
-        "relative lift": l.relative_lift,
-        "relative lift 95% CI": (f"[{l.relative_lift_ci[0]:+.1%}, {l.relative_lift_ci[1]:+.1%}]"
-                                 if l.relative_lift_ci else "n/a (no successes in a group)"),
-        "n target": l.n_target, "n control": l.n_control} for l in lifts])
+        "outcome": lift.outcome, "target rate": lift.rate_target, "control rate": lift.rate_control,
+        "difference": lift.difference,
+                          "difference 95% CI": f"[{lift.difference_ci[0]:+.4f}, {lift.difference_ci[1]:+.4f}]",
+        "relative lift": lift.relative_lift,
+        "relative lift 95% CI": (f"[{lift.relative_lift_ci[0]:+.1%}, {lift.relative_lift_ci[1]:+.1%}]"
+                                 if lift.relative_lift_ci else "n/a (no successes in a group)"),
+        "n target": lift.n_target, "n control": lift.n_control} for lift in lifts])
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -46,7 +47,7 @@ def evaluate(
 
 # -- public data sets -------------------------------------------------------------------------------------------
 
-def evaluate_polyvore(folder, params: ComplementaryParams | None = None, test_fraction: float = 0.2,
+def evaluate_polyvore(folder: str | Path, params: ComplementaryParams | None = None, test_fraction: float = 0.2,
                       seed: int = 42) -> dict:
     """Polyvore (categories only): the three metrics on an outfit split of valid.json, plus the AUC on the
     dataset's labelled compatibility rows (positives from test outfits only, every negative row)."""
@@ -74,8 +75,8 @@ def evaluate_polyvore(folder, params: ComplementaryParams | None = None, test_fr
     return result
 
 
-def evaluate_mango(folder, params: ComplementaryParams | None = None, test_fraction: float = 0.2, seed: int = 42,
-                   set_model: bool = False) -> dict:
+def evaluate_mango(folder: str | Path, params: ComplementaryParams | None = None, test_fraction: float = 0.2,
+                   seed: int = 42, set_model: bool = False) -> dict:
     """Mango curated outfits: split by outfit, train, and score model / prior / random (+ the set-model
     comparison under "outfit_scorers" when `set_model`)."""
     data = read_mango(folder)

@@ -50,7 +50,7 @@ def require_model(ws: Workspace) -> "ComplementaryModel":
     return model
 
 
-def read_pairs(path) -> pd.DataFrame:
+def read_pairs(path: str | Path) -> pd.DataFrame:
     """A CSV of item_a,item_b (ids kept as text); raises ValidationError naming what is wrong."""
     if not Path(path).is_file():
         raise AtelierError(f"{path}: file not found (a CSV with columns item_a,item_b)")

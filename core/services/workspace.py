@@ -148,13 +148,14 @@ def active_models(ws: Workspace) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------------------------------------ helpers
-def _counts(interactions, catalogue, outfits, customers, items: np.ndarray | None,
+def _counts(interactions: pd.DataFrame | None, catalogue: pd.DataFrame | None, outfits: pd.DataFrame | None,
+            customers: pd.DataFrame | None, items: np.ndarray | None,
             brands: np.ndarray | None) -> dict[str, int | None]:
     def distinct(*columns: pd.Series | None) -> int | None:
         present = [c.dropna() for c in columns if c is not None]
         return None if not present else int(pd.concat(present, ignore_index=True).nunique())
 
-    def column(frame, name: str) -> pd.Series | None:
+    def column(frame: pd.DataFrame | None, name: str) -> pd.Series | None:
         return frame[name] if frame is not None and name in frame else None
 
     return {
@@ -167,7 +168,8 @@ def _counts(interactions, catalogue, outfits, customers, items: np.ndarray | Non
     }
 
 
-def _entity_counts(interactions, catalogue, column: str, catalogue_column: str) -> np.ndarray | None:
+def _entity_counts(interactions: pd.DataFrame | None, catalogue: pd.DataFrame | None, column: str,
+                   catalogue_column: str) -> np.ndarray | None:
     """Interactions per entity (int64 (n,)), including the catalogue's entities that have none."""
     if interactions is None or column not in interactions:
         return None
@@ -199,7 +201,7 @@ def _top_share(counts: np.ndarray, fraction: float) -> float:
     return float(np.interp(fraction, curve["top_share"], curve["interaction_share"]))
 
 
-def _complete_share(catalogue) -> float | None:
+def _complete_share(catalogue: pd.DataFrame | None) -> float | None:
     if catalogue is None:
         return None
     columns = attribute_columns(list(catalogue.columns))
@@ -210,13 +212,13 @@ def _complete_share(catalogue) -> float | None:
     return float((present | ~applicability(catalogue)).all(axis=1).mean())
 
 
-def _events(interactions) -> dict[str, int]:
+def _events(interactions: pd.DataFrame | None) -> dict[str, int]:
     if interactions is None or "event" not in interactions:
         return {}
     return {str(k): int(v) for k, v in interactions["event"].value_counts().items()}
 
 
-def _period(interactions) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+def _period(interactions: pd.DataFrame | None) -> tuple[pd.Timestamp, pd.Timestamp] | None:
     if interactions is None or "timestamp" not in interactions:
         return None
     times = interactions["timestamp"].dropna()

@@ -26,7 +26,7 @@ def _counts(ws: Workspace) -> tuple[int, int]:
     return int(runs), int(audit)
 
 
-def test_runs_recorded_and_rejections_add_nothing(dialect: str, atelier_home: Path) -> None:  # noqa: F811
+def test_runs_recorded_and_rejections_add_nothing(dialect: str, atelier_home: Path) -> None:
     result = import_files("shop", [ImportFile("catalogue", b"item_id,brand\n00123,B\n", "c.csv")], by="ana")
     ws = Workspace.open("shop")
     assert _counts(ws) == (1, 1) and result.run_ids

@@ -37,7 +37,7 @@ def report(request: pytest.FixtureRequest) -> Callable[..., None]:
 
 
 @pytest.fixture
-def rws(dialect: str, tmp_path: Path) -> Any:  # noqa: F811
+def rws(dialect: str, tmp_path: Path) -> Any:
     """A fresh workspace on the current engine (SQLite file, or a throw-away PostgreSQL schema)."""
     return make_workspace(tmp_path, "rel")
 

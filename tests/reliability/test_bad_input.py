@@ -48,7 +48,7 @@ def _state(ws: Workspace) -> tuple[str, dict[str, str]]:
     return database_checksum(ws), files
 
 
-def test_corpus_rejected_on_every_import_path(seeded_workspace: Workspace, capsys: pytest.CaptureFixture[str],  # noqa: F811
+def test_corpus_rejected_on_every_import_path(seeded_workspace: Workspace, capsys: pytest.CaptureFixture[str],
                                               monkeypatch: pytest.MonkeyPatch, report) -> None:
     assert len(BAD_CASES) >= 30
     monkeypatch.setenv("ATELIER_IMPORT_DIRS", str(MALFORMED))
@@ -154,7 +154,7 @@ def test_tricky_ids_round_trip_or_are_rejected(atelier_home: Path, report) -> No
            columns=len(stored), refused={k: v.split(" (")[0] for k, v in refused.items()})
 
 
-def test_fuzzed_csv_reader_and_import(seeded_workspace: Workspace, report) -> None:  # noqa: F811
+def test_fuzzed_csv_reader_and_import(seeded_workspace: Workspace, report) -> None:
     seen: Counter[str] = Counter()
 
     @settings(max_examples=80, deadline=None, database=None,

@@ -93,13 +93,14 @@ class AffinityTrainer:
         self.brands_model = LightFM(no_components=p.n_factors, loss="warp", learning_schedule=p.learning_schedule,
                                     learning_rate=transposed_lr, max_sampled=transposed_ms,
                                     user_alpha=p.brand_alpha, item_alpha=p.user_alpha, random_state=rng)
-        self.users_model._initialize(p.n_factors, shape[1], shape[0])
-        self.brands_model._initialize(p.n_factors, shape[0], shape[1])
+        # LightFM sizes its arrays only inside fit(); the hand-over needs both sized before the first epoch.
+        self.users_model._initialize(p.n_factors, shape[1], shape[0])  # noqa: SLF001
+        self.brands_model._initialize(p.n_factors, shape[0], shape[1])  # noqa: SLF001
         # One starting point for both models, so "users" and "brands" runs differ only in direction.
         hand_over(self.users_model, self.brands_model)
         self.iteration = 0
 
-    def _epoch(self, which: str) -> None:
+    def epoch(self, which: str) -> None:
         model, (interactions, weights) = (
             (self.users_model, self._ub) if which == "users" else (self.brands_model, self._bu)
         )
@@ -113,19 +114,19 @@ class AffinityTrainer:
         """One iteration: an epoch in the configured direction(s), handing the state over between halves."""
         direction = self.params.direction
         if direction in ("users", "bidirectional"):
-            self._epoch("users")
+            self.epoch("users")
         if direction == "bidirectional":
             hand_over(self.users_model, self.brands_model)
-            self._epoch("brands")
+            self.epoch("brands")
             hand_over(self.brands_model, self.users_model)
         if direction == "brands":
-            self._epoch("brands")
+            self.epoch("brands")
         self.iteration += 1
 
     def polish(self, epochs: int | None = None) -> None:
         """Users×brands-only epochs after the alternation (bi-directional runs), handed to the transposed model."""
         for _ in range(self.params.polish_epochs if epochs is None else epochs):
-            self._epoch("users")
+            self.epoch("users")
         if self.params.direction == "bidirectional":
             hand_over(self.users_model, self.brands_model)
 

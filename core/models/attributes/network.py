@@ -52,7 +52,7 @@ def build_network(encoder: Encoder, space: LabelSpace, params: AttributeParams) 
             # ReLU output is ≥ 0, so zeroing the padded positions keeps them out of the max.
             return (hits * (words != PAD).unsqueeze(1)).amax(dim=2)
 
-        def forward(self, indices, offsets, weights, codes, numeric, image=None, words=None):  # noqa: ANN001
+        def forward(self, indices, offsets, weights, codes, numeric, image=None, words=None):  # noqa: ANN001, ANN202 — torch tensors in and out
             text = self.text(indices, offsets, per_sample_weights=weights)
             if self.conv is not None:
                 text = torch.cat([text, self.phrases(words)], dim=1)

@@ -81,7 +81,7 @@ def popularity_scorer(feats: ItemFeatures, train_outfits: pd.DataFrame) -> Score
     """How often both items were styled in training outfits (log counts summed): the shortcut an id-aware
     model can learn, since same-type swaps are mostly items no stylist used. The model must beat it too."""
     ids = train_outfits[Columns.item].astype(str)
-    counts = np.bincount(feats.index(ids[ids.isin(feats._index)]), minlength=feats.n_items).astype(np.float64)
+    counts = np.bincount(feats.index(ids[ids.isin(feats.row_of)]), minlength=feats.n_items).astype(np.float64)
     logs = np.log1p(counts)
     return lambda a, b: logs[a] + logs[b]
 
@@ -117,7 +117,7 @@ def build_tasks(feats: ItemFeatures, train_outfits: pd.DataFrame, test_outfits: 
     keep = neg[:, 1] != pos[:, 1]  # a type with one item cannot be swapped
     pos, neg = pos[keep], neg[keep]
 
-    frame = test_outfits[test_outfits[Columns.item].astype(str).isin(feats._index)]
+    frame = test_outfits[test_outfits[Columns.item].astype(str).isin(feats.row_of)]
     groups = [feats.index(g[Columns.item].astype(str).unique()) for _, g in frame.groupby(Columns.outfit, sort=True)]
     groups = [g for g in groups if len(g) >= 2]
     if len(groups) > max_outfits:
@@ -153,7 +153,9 @@ def _set_scores(score: ScoreFn, sets: list[np.ndarray]) -> np.ndarray:
     a, b, owner = [], [], []
     for k, rows in enumerate(sets):
         i, j = np.triu_indices(len(rows), k=1)
-        a.append(rows[i]); b.append(rows[j]); owner.append(np.full(len(i), k))
+        a.append(rows[i])
+        b.append(rows[j])
+        owner.append(np.full(len(i), k))
     if not a:
         return np.zeros(0)
     s = np.asarray(score(np.concatenate(a), np.concatenate(b)), dtype=np.float64)
@@ -168,7 +170,9 @@ def evaluate_scorer(score: ScoreFn, tasks: Tasks) -> dict[str, float]:
     a, b, owner = [], [], []
     for q, (ctx, cands) in enumerate(zip(tasks.fitb_context, tasks.fitb_candidates)):
         for c_idx, c in enumerate(cands):
-            a.append(np.full(len(ctx), c)); b.append(ctx); owner.append(np.full(len(ctx), q * 4 + c_idx))
+            a.append(np.full(len(ctx), c))
+            b.append(ctx)
+            owner.append(np.full(len(ctx), q * 4 + c_idx))
     if a:
         s = np.asarray(score(np.concatenate(a), np.concatenate(b)), dtype=np.float64)
         owner = np.concatenate(owner)
@@ -220,9 +224,10 @@ def compatibility_auc(score: ScoreFn, feats: ItemFeatures, rows: list[tuple[int,
     """AUC of labelled outfits (label 1/0, item ids); items unknown to the catalogue are dropped from a set."""
     sets, labels = [], []
     for label, items in rows:
-        known = [i for i in items if i in feats._index]
+        known = [i for i in items if i in feats.row_of]
         if len(known) >= 2:
-            sets.append(feats.index(known)); labels.append(label)
+            sets.append(feats.index(known))
+            labels.append(label)
     labels = np.asarray(labels)
     s = _set_scores(score, sets)
     return auc(s[labels == 1], s[labels == 0])
@@ -230,7 +235,7 @@ def compatibility_auc(score: ScoreFn, feats: ItemFeatures, rows: list[tuple[int,
 
 def outfit_groups(outfits: pd.DataFrame, feats: ItemFeatures) -> list[np.ndarray]:
     """Rows int64 of each outfit's known items (outfits with two or more)."""
-    frame = outfits[outfits[Columns.item].astype(str).isin(feats._index)]
+    frame = outfits[outfits[Columns.item].astype(str).isin(feats.row_of)]
     groups = [feats.index(g[Columns.item].astype(str).unique()) for _, g in frame.groupby(Columns.outfit, sort=True)]
     return [g for g in groups if len(g) >= 2]
 

@@ -39,10 +39,10 @@ class ItemFeatures:
     type_codes: np.ndarray
     types: np.ndarray
     slots: np.ndarray
-    _index: dict[str, int] = field(default_factory=dict, repr=False)
+    row_of: dict[str, int] = field(default_factory=dict, repr=False)  # item id -> row
 
     def __post_init__(self) -> None:
-        self._index = {str(i): k for k, i in enumerate(self.item_ids)}
+        self.row_of = {str(i): k for k, i in enumerate(self.item_ids)}
 
     @property
     def n_items(self) -> int:
@@ -55,13 +55,13 @@ class ItemFeatures:
     def index(self, ids: "list[str] | np.ndarray | pd.Series", what: str = "item") -> np.ndarray:
         """Row numbers int64 (n,) of external ids; raises UnknownIdError naming the first unknown ones."""
         ids = [str(i) for i in ids]
-        missing = [i for i in ids if i not in self._index]
+        missing = [i for i in ids if i not in self.row_of]
         if missing:
             raise UnknownIdError(
                 f"{len(missing)} {what} id(s) not in the catalogue the model was trained on, e.g. {missing[:3]}: "
                 "add them to the products file or retrain"
             )
-        return np.fromiter((self._index[i] for i in ids), dtype=np.int64, count=len(ids))
+        return np.fromiter((self.row_of[i] for i in ids), dtype=np.int64, count=len(ids))
 
     def to_arrays(self) -> dict[str, np.ndarray]:
         arrays = {
@@ -203,7 +203,7 @@ class TrainingSet:
 def outfit_pairs(outfits: pd.DataFrame, feats: ItemFeatures) -> np.ndarray:
     """Unique unordered co-outfit pairs int64 (p, 2) (a < b) of items known to `feats`."""
     frame = outfits[[Columns.outfit, Columns.item]].astype(str).drop_duplicates()
-    frame = frame[frame[Columns.item].isin(feats._index)]
+    frame = frame[frame[Columns.item].isin(feats.row_of)]
     rows = feats.index(frame[Columns.item])
     codes, _ = pd.factorize(frame[Columns.outfit])
     order = np.lexsort((rows, codes))
@@ -229,7 +229,7 @@ def build_training_set(outfits: pd.DataFrame, feats: ItemFeatures, labels: pd.Da
     positives = outfit_pairs(outfits, feats)
     if labels is None or labels.empty:
         return TrainingSet(positives, np.zeros((0, 2), np.int64), np.zeros(0, np.float32))
-    labels = labels[labels["label"].isin([0, 1]) & labels["item_a"].astype(str).isin(feats._index) & labels["item_b"].astype(str).isin(feats._index)]
+    labels = labels[labels["label"].isin([0, 1]) & labels["item_a"].astype(str).isin(feats.row_of) & labels["item_b"].astype(str).isin(feats.row_of)]
     pairs = np.stack([feats.index(labels["item_a"]), feats.index(labels["item_b"])],
                      axis=1) if len(labels) else np.zeros((0, 2), np.int64)
     return TrainingSet(positives, pairs.astype(np.int64), labels["label"].to_numpy(dtype=np.float32))
@@ -262,7 +262,7 @@ def known_id_slots(feats: ItemFeatures, outfits: pd.DataFrame) -> np.ndarray:
     """int64 (n_items,): 1..k for items that appear in training outfits, 0 otherwise."""
     seen = np.zeros(feats.n_items, dtype=bool)
     ids = outfits[Columns.item].astype(str)
-    seen[feats.index(ids[ids.isin(feats._index)].unique())] = True
+    seen[feats.index(ids[ids.isin(feats.row_of)].unique())] = True
     slots = np.zeros(feats.n_items, dtype=np.int64)
     slots[seen] = np.arange(1, seen.sum() + 1)
     return slots

@@ -39,7 +39,7 @@ def make_encoder(features: ContentFeatures, out_dim: int, params: LongTailParams
             self.mlp = nn.Sequential(nn.ReLU(), nn.Dropout(params.dropout), nn.Linear(width, params.hidden),
                                      nn.ReLU(), nn.Dropout(params.dropout), nn.Linear(params.hidden, out_dim))
 
-        def forward(self, tokens, offsets, token_weights, codes, numeric, image=None):  # noqa: ANN001
+        def forward(self, tokens, offsets, token_weights, codes, numeric, image=None):  # noqa: ANN001, ANN202 — torch tensors in and out
             parts = [self.text(tokens, offsets, per_sample_weights=token_weights)]
             if self.image is not None:
                 parts.append(self.image(image))
