@@ -83,7 +83,7 @@ def test_hand_over_leaves_both_models_with_identical_state_swapped(planted, sche
     split = split_interactions(frame, method="random")
     trainer = AffinityTrainer(split.train, split.user_ids, split.column_ids,
                               AffinityParams(n_factors=8, learning_schedule=schedule, direction="bidirectional"))
-    trainer._epoch("users")  # only the users×brands model has learned: the two now differ
+    trainer.epoch("users")  # only the users×brands model has learned: the two now differ
     assert not np.allclose(trainer.users_model.item_embeddings, trainer.brands_model.user_embeddings)
     hand_over(trainer.users_model, trainer.brands_model)
     for a, b in (("user", "item"), ("item", "user")):
@@ -105,7 +105,7 @@ def test_frozen_row_bias_keeps_each_direction_from_moving_the_other_sides_bias(p
     split = split_interactions(frame, method="random")
     trainer = AffinityTrainer(split.train, split.user_ids, split.column_ids, AffinityParams(n_factors=8, iterations=1))
     before = trainer.users_model.user_biases.copy()
-    trainer._epoch("users")
+    trainer.epoch("users")
     np.testing.assert_array_equal(trainer.users_model.user_biases, before)
     assert np.any(trainer.users_model.item_biases != 0)  # the brand bias did learn
 
