@@ -136,7 +136,7 @@ def build_content_features(catalogue: pd.DataFrame, image_features: tuple[np.nda
         codes[:, j] = values.map(lambda v: lookup.get(v, 0)).to_numpy(dtype=np.int64)
 
     numeric, price_stats = _price_block(catalogue)
-    image = _align_images(item_ids, image_features)
+    image = align_image_vectors(item_ids, image_features)
     return ContentFeatures(item_ids, text, codes, numeric, image, fields, vocabularies, vocabulary, idf, price_stats)
 
 
@@ -152,13 +152,14 @@ def _price_block(catalogue: pd.DataFrame) -> tuple[np.ndarray, tuple[float, floa
     return np.stack([standardised, (~known).astype(np.float64)], axis=1).astype(np.float32), (mean, std)
 
 
-def _align_images(item_ids: np.ndarray, image_features: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray | None:
+def align_image_vectors(item_ids: np.ndarray, image_features: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray | None:
+    """Image vectors in `item_ids` order: float32 (n, D), zeros for items without one; None without image features."""
     if image_features is None:
         return None
     ids, vectors = image_features
     position = {str(i): k for k, i in enumerate(ids)}
     out = np.zeros((len(item_ids), vectors.shape[1]), dtype=np.float32)
-    rows = np.array([position.get(str(i), -1) for i in item_ids])
+    rows = np.array([position.get(str(i), -1) for i in item_ids], dtype=np.int64)
     found = rows >= 0
     out[found] = vectors[rows[found]]
     return out

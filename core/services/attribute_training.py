@@ -10,7 +10,6 @@ import pandas as pd
 
 from core.artifacts import ArtifactStore
 from core.data.workspace import Workspace
-from core.errors import ParamsError, Problem
 from core.models.attributes.evaluate import split_catalogue
 from core.models.attributes.features import image_matrix
 from core.models.attributes.model import AttributeData, AttributeModel
@@ -106,8 +105,4 @@ def prediction_arrays(model: AttributeModel, catalogue: pd.DataFrame,
 
 
 def _run_options(values: dict[str, Any]) -> dict[str, Any]:
-    unknown = sorted(set(values) - set(RUN_OPTIONS))
-    if unknown:
-        raise ParamsError([Problem("attribute training", None, None, f"unknown run option(s) {unknown}; known: "
-                                   f"{sorted(RUN_OPTIONS)} (model parameters go in AttributeParams)")])
-    return {**RUN_OPTIONS, **values}
+    return versions.run_options(values, RUN_OPTIONS, "attribute training", "AttributeParams")

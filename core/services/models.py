@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import warnings
-from typing import Any
+from typing import Any, Mapping
 
 import pandas as pd
 import sqlalchemy as sa
@@ -15,7 +15,7 @@ from core.data.workspace import Workspace
 from core.db import audit
 from core.db.models import ModelVersion, utcnow
 from core.db.session import insert_ignore, read_session, transaction
-from core.errors import ArtifactError, UnknownIdError
+from core.errors import ArtifactError, ParamsError, Problem, UnknownIdError
 from core.jsonable import to_plain
 
 log = logging.getLogger(__name__)
@@ -137,3 +137,12 @@ def _flatten(metrics: dict[str, Any], prefix: str = "") -> dict[str, Any]:
         elif isinstance(value, (int, float, str, bool)) or value is None:
             flat[f"{prefix}{key}"] = value
     return flat
+
+
+def run_options(values: Mapping[str, Any], defaults: Mapping[str, Any], what: str, params_name: str) -> dict[str, Any]:
+    """A training job's run options (how it runs, beside the model's params) over `defaults`; unknown names refused."""
+    unknown = sorted(set(values) - set(defaults))
+    if unknown:
+        raise ParamsError([Problem(what, None, None, f"unknown run option(s) {unknown}; known: {sorted(defaults)} "
+                                   f"(model parameters go in {params_name})")])
+    return {**defaults, **values}

@@ -9,7 +9,6 @@ import pandas as pd
 
 from core.artifacts import ArtifactStore
 from core.data.workspace import Workspace
-from core.errors import ParamsError, Problem
 from core.models.complementary import params as complementary_params
 from core.models.complementary.evaluate import split_outfits
 from core.models.complementary.params import ComplementaryParams
@@ -90,8 +89,4 @@ def evaluate_files(products: pd.DataFrame, train_outfits: pd.DataFrame, test_out
 
 
 def _run_options(values: dict[str, Any]) -> dict[str, Any]:
-    unknown = sorted(set(values) - set(RUN_OPTIONS))
-    if unknown:
-        raise ParamsError([Problem("outfit training", None, None, f"unknown run option(s) {unknown}; known: "
-                                   f"{sorted(RUN_OPTIONS)} (model parameters go in ComplementaryParams)")])
-    return {**RUN_OPTIONS, **values}
+    return versions.run_options(values, RUN_OPTIONS, "outfit training", "ComplementaryParams")

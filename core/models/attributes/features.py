@@ -10,6 +10,7 @@ import scipy.sparse as sp
 
 from core.columns import ATTRIBUTE_PREFIX, attribute_columns, attribute_name
 from core.errors import Problem, ValidationError
+from core.features.content import align_image_vectors
 from core.features.text import TextHasher, WordSequencer
 from core.models.attributes.params import AttributeParams
 
@@ -140,15 +141,7 @@ class Encoder:
 
 def image_matrix(catalogue: pd.DataFrame, features: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray | None:
     """Image vectors aligned to the catalogue rows: float32 (n, D), zeros for items without a vector; None if absent."""
-    if features is None:
-        return None
-    ids, vectors = features
-    row = {str(i): k for k, i in enumerate(ids)}
-    out = np.zeros((len(catalogue), vectors.shape[1]), dtype=np.float32)
-    for k, item in enumerate(catalogue["item_id"].astype(str)):
-        if item in row:
-            out[k] = vectors[row[item]]
-    return out
+    return align_image_vectors(catalogue["item_id"].to_numpy(), features)
 
 
 def attribute_names(catalogue: pd.DataFrame, wanted: list[str] | None = None) -> list[str]:

@@ -11,6 +11,7 @@ import pandas as pd
 
 from core.columns import Columns, attribute_columns
 from core.errors import Problem, UnknownIdError, ValidationError
+from core.features.content import align_image_vectors
 
 # Coarse-to-fine catalogue columns used as categorical item content when present.
 CATEGORICAL_COLUMNS = ("category", "category_group", "division", "brand")
@@ -175,16 +176,8 @@ def _hashed_text(catalogue: pd.DataFrame, buckets: int) -> tuple[np.ndarray, np.
 
 
 def _image_matrix(item_ids: np.ndarray, image: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray:
-    if image is None:
-        return np.zeros((len(item_ids), 0), dtype=np.float32)
-    ids, vectors = image
-    lookup = {str(i): k for k, i in enumerate(ids)}
-    out = np.zeros((len(item_ids), vectors.shape[1]), dtype=np.float32)
-    rows = [(k, lookup[str(i)]) for k, i in enumerate(item_ids) if str(i) in lookup]
-    if rows:
-        dst, src = map(np.asarray, zip(*rows))
-        out[dst] = vectors[src]
-    return out
+    aligned = align_image_vectors(item_ids, image)
+    return np.zeros((len(item_ids), 0), dtype=np.float32) if aligned is None else aligned
 
 
 @dataclass
