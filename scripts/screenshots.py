@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import sqlite3
 import sys
 import tempfile
 from pathlib import Path
@@ -34,6 +35,11 @@ def main() -> int:
         name = args.workspace.resolve().name if args.workspace else "demo"
         target = home / "workspaces" / name
         if args.workspace:
+            # The -wal file is not copied (a live writer could be mid-page), so fold it into the database first:
+            # without this, versions activated since the last checkpoint were missing and pages said "no model yet".
+            for database in args.workspace.glob("*.db"):
+                with sqlite3.connect(database) as connection:
+                    connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             shutil.copytree(args.workspace, target, ignore=shutil.ignore_patterns("*-wal", "*-shm"))
         else:
             generate_demo(target)
