@@ -33,6 +33,7 @@ from core.models.affinity import AffinityModel
 from core.jobs.cluster import fan_out, in_worker, scheduler_address
 from core.services import models as versions
 from core.services.affinity_training import load_model
+from core.services import jobs
 
 KIND = "affinity_table"
 FOLDER = "affinity_table"
@@ -185,8 +186,6 @@ def score_table_job(ws: Workspace, params: dict[str, Any], progress: Any) -> dic
 def submit_scoring(ws: Workspace, params: dict[str, Any], by: str = "local") -> int:
     """Start table scoring as a background job (on the Dask cluster when one is configured); returns the job id."""
     # here, not at the top: the facade reads the catalog, which lists this module
-    from core.services import jobs  # noqa: PLC0415
-
     table_params(params)  # reject bad parameters now, not in the worker
     return jobs.submit(ws, KIND, {**params, "by": by}, submitted_by=by)
 

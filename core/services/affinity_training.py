@@ -8,6 +8,7 @@ from core.data.workspace import Workspace
 from core.models.affinity import AffinityData, AffinityModel, AffinityParams
 from core.models.affinity.params import DIRECTIONS
 from core.services import models as versions
+from core.services import jobs
 
 KIND = AffinityModel.kind
 
@@ -43,8 +44,6 @@ def submit_training(ws: Workspace, params: AffinityParams, by: str = "local", ac
     instead (the CLI, tests; `echo` prints its progress) and returns when it is done.
     """
     job_params = {**params.to_dict(), "by": by, "activate": True if activate else "if_none"}
-    from core.services import jobs  # noqa: PLC0415 — the job facade lists this module in its catalog
-
     if wait:
         return jobs.run_inline(ws, KIND, job_params, submitted_by=by, echo=echo)
     return jobs.submit(ws, KIND, job_params, submitted_by=by)

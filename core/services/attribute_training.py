@@ -17,6 +17,7 @@ from core.models.attributes.params import AttributeParams
 from core.services import attribute_eval
 from core.services import models as versions
 from core.services.attribute_review import decided_values, effective_catalogue
+from core.services import jobs
 
 KIND = AttributeModel.kind  # the job kind and the artifact kind
 TOP = 3  # predictions saved per item and attribute
@@ -33,8 +34,6 @@ def submit_training(ws: Workspace, params: AttributeParams, by: str, inline: boo
     (train again on every label after the held-out score), use_reviews, evaluate, test_fraction, eval_seed, activate.
     """
     job_params = {"params": params.to_dict(), **_run_options(run), "by": by}
-    from core.services import jobs  # noqa: PLC0415 — the job facade lists this module in its catalog
-
     if inline:
         return jobs.run_inline(ws, KIND, job_params, submitted_by=by, echo=echo)
     return jobs.submit(ws, KIND, job_params, submitted_by=by)

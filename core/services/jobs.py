@@ -8,8 +8,7 @@ import pandas as pd
 
 from core import auth, jobs
 from core.data.workspace import Workspace
-from core.jobs import Backend, JobInfo
-from core.services.catalog import job_catalog
+from core.jobs import Backend, Catalog, JobInfo
 
 
 def submit(ws: Workspace, kind: str, params: dict[str, Any], submitted_by: str = "local",
@@ -17,14 +16,14 @@ def submit(ws: Workspace, kind: str, params: dict[str, Any], submitted_by: str =
     """Queue a job of `kind` if `submitted_by` may train it; it starts on `backend` (default: a worker process,
     or the Dask cluster when ATELIER_DASK_SCHEDULER is set). Returns the job id at once."""
     auth.require_training(submitted_by, kind)
-    return jobs.submit(ws, kind, params, job_catalog(), submitted_by=submitted_by, backend=backend)
+    return jobs.submit(ws, kind, params, _catalog(), submitted_by=submitted_by, backend=backend)
 
 
 def run_inline(ws: Workspace, kind: str, params: dict[str, Any], submitted_by: str = "local",
                echo: bool = False) -> int:
     """Run a job of `kind` in this process (the CLI), tracked like a submitted one; returns the job id and
     re-raises its error. `echo` prints each progress update."""
-    return jobs.run_inline(ws, kind, params, job_catalog(), submitted_by=submitted_by, echo=echo)
+    return jobs.run_inline(ws, kind, params, _catalog(), submitted_by=submitted_by, echo=echo)
 
 
 def get(ws: Workspace, job_id: int) -> JobInfo:
@@ -54,3 +53,11 @@ def metric_points(ws: Workspace, job_id: int, metric: str) -> list[dict[str, Any
 
 
 __all__ = ["JobInfo", "submit", "run_inline", "get", "latest", "list_jobs", "cancel", "metric_points"]
+
+
+def _catalog() -> Catalog:
+    # The catalog imports every training service (torch, scikit-learn: ~5 s): read it only when a job is started,
+    # so the sidebar and the Jobs page, which only list and follow jobs, stay light.
+    from core.services.catalog import job_catalog  # noqa: PLC0415
+
+    return job_catalog()

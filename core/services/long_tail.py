@@ -23,6 +23,7 @@ from core.models.long_tail.evaluate import (KNOWN_BUCKETS, SPACES, evaluate_long
                                             summary_metrics)
 from core.projection import project
 from core.services import models
+from core.services import jobs
 
 KIND = LongTailModel.kind
 
@@ -126,8 +127,6 @@ def submit_training(ws: Workspace, params: LongTailParams, by: str = "local", ev
     """Start training as a background job and return its id; wait=True runs it here (the CLI, tests)."""
     job_params = {**params.to_dict(), "evaluate": evaluate, "projection": projection,
                   "eval": (protocol or EvalParams()).to_dict(), "by": by}
-    from core.services import jobs  # noqa: PLC0415 — the job facade lists this module in its catalog
-
     if wait:
         return jobs.run_inline(ws, KIND, job_params, submitted_by=by, echo=echo)
     return jobs.submit(ws, KIND, job_params, submitted_by=by)

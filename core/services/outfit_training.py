@@ -15,6 +15,7 @@ from core.models.complementary.params import ComplementaryParams
 from core.services import models as versions
 from core.services import outfit_eval
 from core.services.outfits import labelled_pairs
+from core.services import jobs
 
 KIND = complementary_params.KIND  # ComplementaryModel.kind: the job kind and the artifact kind
 # How a run goes, beside the model's hyper-parameters: {name: default}.
@@ -28,8 +29,6 @@ def submit_training(ws: Workspace, params: ComplementaryParams, by: str, inline:
     run: RUN_OPTIONS — test_fraction (outfits held out), use_labels (stylist labels), activate, eval_seed.
     """
     job_params = {"params": params.to_dict(), **_run_options(run), "by": by}
-    from core.services import jobs  # noqa: PLC0415 — the job facade lists this module in its catalog
-
     if inline:
         return jobs.run_inline(ws, KIND, job_params, submitted_by=by, echo=echo)
     return jobs.submit(ws, KIND, job_params, submitted_by=by)

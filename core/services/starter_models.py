@@ -7,6 +7,7 @@ from typing import Any, Callable
 from core.data.workspace import Workspace
 from core.errors import JobCancelled
 from core.services import affinity_training, attribute_training, long_tail, outfit_training
+from core.services import jobs
 
 KIND = "starter_models"
 # (label, job function, share of the job's progress): cheapest first, so the first pages light up soonest.
@@ -60,6 +61,4 @@ def train_starter_models(ws: Workspace, params: dict[str, Any], progress: Any) -
 def submit(ws: Workspace, by: str = "local") -> int:
     """Queue the job (a detached worker process); returns its id."""
     # here, not at the top: the facade reads the catalog, which lists this module
-    from core.services import jobs  # noqa: PLC0415
-
     return jobs.submit(ws, KIND, {"by": by}, submitted_by=by)

@@ -148,6 +148,16 @@ def test_jobs_never_import_the_services_above_them() -> None:
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "[]\n"
 
 
+def test_listing_jobs_loads_no_model_library() -> None:
+    """The sidebar and the Jobs page only list and follow jobs: the facade must not pull in torch or scikit-learn
+    (through the catalog of training services) on import — that once added ~5 s to the app's cold start."""
+    import subprocess
+    import sys
+
+    code = "import sys, core.services.jobs; print(sorted(m for m in ('torch', 'sklearn') if m in sys.modules))"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "[]\n"
+
+
 def test_facade_runs_a_kind_inline_and_gives_chart_points(ws: Workspace) -> None:
     from core.services import jobs as job_service
 
