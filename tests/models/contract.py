@@ -35,8 +35,9 @@ class FamilyContract:
         raise NotImplementedError
 
     @pytest.fixture(scope="class")
-    def trained(self, contract_data: Any) -> Any:
-        return self.family.train(contract_data, self.small_params())
+    @classmethod
+    def trained(cls, contract_data: Any) -> Any:
+        return cls.family.train(contract_data, cls().small_params())
 
     # ------------------------------------------------------------------ identity and params
     def test_registered_under_its_kind(self) -> None:
