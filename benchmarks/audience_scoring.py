@@ -69,7 +69,8 @@ def naive_top_brands(model: AffinityModel, k: int, users: np.ndarray, chunk: int
     out = []
     for start in range(0, len(users), chunk):
         rows = users[start:start + chunk]
-        scores = model.user_factors[rows] @ model.brand_factors.T + model.brand_bias[None, :] + model.user_bias[rows, None]
+        scores = (model.user_factors[rows] @ model.brand_factors.T + model.brand_bias[None, :]
+                  + model.user_bias[rows, None])
         out.append(np.argsort(-scores, axis=1)[:, :k])
     return np.concatenate(out)
 

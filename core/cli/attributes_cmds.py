@@ -112,7 +112,8 @@ def _evaluate(args: argparse.Namespace) -> int:
             raise ValidationError([Problem("arguments", None, "--train-catalogue/--test-catalogue", "give both files")])
         train, test = _read(args.train_catalogue), _read(args.test_catalogue)
         if args.category_as_attribute:
-            train, test = category_as_attribute(train, args.category_as_attribute), category_as_attribute(test, args.category_as_attribute)
+            train = category_as_attribute(train, args.category_as_attribute)
+            test = category_as_attribute(test, args.category_as_attribute)
     else:
         from core.data.workspace import Workspace
         from core.services.attribute_review import effective_catalogue

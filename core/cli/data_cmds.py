@@ -143,7 +143,8 @@ def _workspace_list(args: argparse.Namespace) -> int:
 
     def render(rows: list[dict[str, Any]]) -> str:
         if not rows:
-            return f"no workspaces under {get_settings().workspaces_dir}: run `python -m core demo` or `python -m core import`"
+            return (f"no workspaces under {get_settings().workspaces_dir}: "
+                    "run `python -m core demo` or `python -m core import`")
         lines = [f"{'':2}{'name':28}{'interactions':>14}{'catalogue':>11}{'outfits':>9}{'customers':>11}"]
         for r in rows:
             mark = "* " if r["name"] == active else "  "

@@ -503,7 +503,8 @@ def _texts(rng: np.random.Generator, items: dict, brands: dict, content: dict) -
         colour = COLOUR_NAMES[content["colour"][i]]
         material = MATERIALS[content["material"][i]]
         adj = words[w1[i]]
-        name = f"{adj.capitalize()} {colour} {material} {cat}" if with_material[i] else f"{adj.capitalize()} {colour} {cat}"
+        name = (f"{adj.capitalize()} {colour} {material} {cat}" if with_material[i]
+                else f"{adj.capitalize()} {colour} {cat}")
         other = STYLE_WORDS[STYLES[second[i]]][w3[i]]
         desc = (f"A {words[w2[i]]} {cat} by {brand_ids[items['brand'][i]]} in {colour} {material}. "
                 f"{style.capitalize()} in spirit with a {other} touch; made for {occasions[occ[i]]}.")

@@ -380,7 +380,8 @@ def _validate(frame: pd.DataFrame, tab: TableSchema, report: _Report) -> pd.Data
         shown = checked[keys[0]]
         if len(keys) > 1 and duplicated.any():
             shown = checked[keys[0]].astype(str) + " / " + checked[keys[1]].astype(str)
-        rule = f"duplicate {' + '.join(keys)} (already on an earlier row)" if len(keys) == 1 else "duplicate row (same outfit_id and item_id earlier)"
+        rule = (f"duplicate {' + '.join(keys)} (already on an earlier row)" if len(keys) == 1
+                else "duplicate row (same outfit_id and item_id earlier)")
         report.rows(duplicated, shown, "+".join(keys), rule)
     if report.problems:
         return checked

@@ -152,7 +152,8 @@ def _price_block(catalogue: pd.DataFrame) -> tuple[np.ndarray, tuple[float, floa
     return np.stack([standardised, (~known).astype(np.float64)], axis=1).astype(np.float32), (mean, std)
 
 
-def align_image_vectors(item_ids: np.ndarray, image_features: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray | None:
+def align_image_vectors(item_ids: np.ndarray,
+                        image_features: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray | None:
     """Image vectors in `item_ids` order: float32 (n, D), zeros for items without one; None without image features."""
     if image_features is None:
         return None

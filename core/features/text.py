@@ -56,7 +56,8 @@ class TextHasher:
         if len(catalogue) == 0:
             return sp.csr_matrix((0, self.buckets), dtype=np.float32)
         words, chars = self._vectorizers()
-        names = catalogue["name"].fillna("").astype(str).str.lower().tolist() if "name" in catalogue else [""] * len(catalogue)
+        names = (catalogue["name"].fillna("").astype(str).str.lower().tolist() if "name" in catalogue
+                 else [""] * len(catalogue))
         matrix = words.transform(product_text(catalogue)) + chars.transform(names)
         return sp.csr_matrix(matrix, dtype=np.float32)
 

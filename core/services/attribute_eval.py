@@ -42,10 +42,12 @@ def render_table(result: dict[str, Any]) -> str:
             return f"{'—':>{width}}"
         return f"{100 * value:>{width}.1f}" if percent else f"{value:>{width}.3f}"
 
-    lines = [f"{'attribute':<18}{'#samples':>9}{'#test':>7}{'#classes':>9}{'wF1':>7}{'acc%':>7}{'maj%':>7}{'LR wF1':>8}{'LR acc%':>8}"]
+    lines = [f"{'attribute':<18}{'#samples':>9}{'#test':>7}{'#classes':>9}{'wF1':>7}{'acc%':>7}{'maj%':>7}"
+             f"{'LR wF1':>8}{'LR acc%':>8}"]
     for row in result["table"]:
         lines.append(f"{row['attribute']:<18}{row['samples']:>9}{row['test_samples']:>7}{row['classes']:>9}"
-                     f"{cell(row['weighted_f1'], 7)}{cell(row['accuracy'], 7, True)}{cell(row['majority_accuracy'], 7, True)}"
+                     f"{cell(row['weighted_f1'], 7)}{cell(row['accuracy'], 7, True)}"
+                     f"{cell(row['majority_accuracy'], 7, True)}"
                      f"{cell(row.get('baseline_f1'), 8)}{cell(row.get('baseline_accuracy'), 8, True)}")
     avg = result["average"]
     if avg:

@@ -76,7 +76,8 @@ def review_queue(ws: Workspace, active: ActiveModel, attribute: str, which: str 
     catalogue = effective_catalogue(ws)
     preds = active.predictions(attribute)
     column = ATTRIBUTE_PREFIX + attribute
-    current = catalogue[column] if column in catalogue.columns else pd.Series(pd.NA, index=catalogue.index, dtype=object)
+    current = (catalogue[column] if column in catalogue.columns
+               else pd.Series(pd.NA, index=catalogue.index, dtype=object))
     info = pd.DataFrame({"item_id": catalogue["item_id"].astype(str), "current": current.to_numpy(dtype=object),
                          **{c: catalogue[c].to_numpy(dtype=object) if c in catalogue else None
                             for c in ("name", "brand", "category", "description", "image_url")}})
@@ -138,7 +139,8 @@ def decide(ws: Workspace, item_id: str, attribute: str, decision: str, value: st
 def _decide(session: sa.orm.Session, ws: Workspace, item_id: str, attribute: str, decision: str, value: str | None,
             reviewer: str, request_id: str, seen_version: int, predicted: str | None, probability: float | None,
             model_version: str | None) -> Decision:
-    done = session.execute(sa.select(AttributeReview).where(AttributeReview.request_id == request_id)).scalar_one_or_none()
+    done = session.execute(sa.select(AttributeReview)
+                           .where(AttributeReview.request_id == request_id)).scalar_one_or_none()
     if done is not None:
         current = _value_row(session, ws, item_id, attribute)
         return Decision(done.id, done.value, current.version_id if current else 0, duplicate=True)
@@ -242,10 +244,12 @@ def undo(ws: Workspace, review_id: int, by: str, request_id: str) -> Decision:
         raise StaleEditError(f"review {review_id} is not the latest standing decision on {target['item_id']} "
                              f"({target['attribute']}): undo the later one first, or reload")
     earlier = standing[(standing["item_id"] == target["item_id"]) & (standing["attribute"] == target["attribute"])
-                       & (standing["id"] < review_id) & ~standing["undone"] & standing["decision"].isin(VALUE_DECISIONS)]
+                                          & (standing["id"] < review_id) & ~standing["undone"]
+                                          & standing["decision"].isin(VALUE_DECISIONS)]
     previous = earlier.iloc[0]["value"] if not earlier.empty else None  # newest first
     with transaction(ws) as session:
-        done = session.execute(sa.select(AttributeReview).where(AttributeReview.request_id == request_id)).scalar_one_or_none()
+        done = session.execute(sa.select(AttributeReview)
+                               .where(AttributeReview.request_id == request_id)).scalar_one_or_none()
         if done is not None:
             return Decision(done.id, done.value, 0, duplicate=True)
         history = session.execute(sa.select(AttributeReview.id, AttributeReview.decision).where(

@@ -48,7 +48,8 @@ def planted_interactions() -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=["user_id", "item_id", "brand_id", "event", "weight", "timestamp"])
     frame["weight"] = frame["weight"].astype(np.float32)
     # u199 has a single event, so min_activity=2 removes exactly u199 (beta's best user).
-    return frame[~((frame.user_id == "u199") & (frame.timestamp < LATEST - pd.Timedelta(days=10)))].reset_index(drop=True)
+    recent_u199 = (frame.user_id == "u199") & (frame.timestamp < LATEST - pd.Timedelta(days=10))
+    return frame[~recent_u199].reset_index(drop=True)
 
 
 def planted_customers() -> pd.DataFrame:

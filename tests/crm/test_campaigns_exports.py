@@ -86,7 +86,8 @@ def test_outcomes_and_lift(crm_ws) -> None:
     outcomes = campaigns.read_outcomes(("\ufeff" + "\n".join(lines)).encode("utf-8"))
     assert campaigns.record_outcomes(crm_ws, cid, outcomes, by="ana") == 90
     lifts = {l.outcome: l for l in campaigns.campaign_lift(crm_ws, cid)}
-    assert lifts["bought"].rate_target == pytest.approx(20 / 50) and lifts["bought"].rate_control == pytest.approx(5 / 50)
+    assert lifts["bought"].rate_target == pytest.approx(20 / 50)
+    assert lifts["bought"].rate_control == pytest.approx(5 / 50)
     assert lifts["bought"].relative_lift == pytest.approx(3.0)
     assert lifts["opened"].rate_control == pytest.approx(40 / 50)
     assert lifts["clicked"].relative_lift is None  # no control clicks: undefined, said so

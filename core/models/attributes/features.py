@@ -40,7 +40,8 @@ class LabelSpace:
             if (counts < params.min_support).any() or not kept:
                 kept.append(OTHER) if OTHER not in kept else None
             classes[name] = np.array(kept, dtype=str)
-        types = catalogue["category"].fillna("").astype(str) if "category" in catalogue else pd.Series("", index=catalogue.index)
+        types = (catalogue["category"].fillna("").astype(str) if "category" in catalogue
+                 else pd.Series("", index=catalogue.index))
         categories = np.array(sorted(set(types) - {""}), dtype=str)
         code = {c: i + 1 for i, c in enumerate(categories)}
         codes = types.map(code).fillna(0).astype(int).to_numpy()

@@ -111,7 +111,8 @@ class AttributeModel:
             alternatives = [("; ".join(f"{classes[c]} ({p[i, c]:.2f})" for c in row[1:])) for i,
                             row in enumerate(order)]
             column = ATTRIBUTE_PREFIX + name
-            current = catalogue[column] if column in catalogue else pd.Series(pd.NA, index=catalogue.index, dtype=object)
+            current = (catalogue[column] if column in catalogue
+                       else pd.Series(pd.NA, index=catalogue.index, dtype=object))
             has = current.notna().to_numpy()
             canonical = self.space.canonical(name, current).to_numpy(dtype=object)
             predicted = classes[best]

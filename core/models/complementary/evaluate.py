@@ -176,8 +176,9 @@ def evaluate_scorer(score: ScoreFn, tasks: Tasks) -> dict[str, float]:
     if a:
         s = np.asarray(score(np.concatenate(a), np.concatenate(b)), dtype=np.float64)
         owner = np.concatenate(owner)
-        per = (np.bincount(owner, weights=s,
-                           minlength=4 * len(tasks.fitb_context)) / np.maximum(np.bincount(owner, minlength=4 * len(tasks.fitb_context)), 1)).reshape(-1, 4)
+        slots = 4 * len(tasks.fitb_context)
+        per = (np.bincount(owner, weights=s, minlength=slots)
+               / np.maximum(np.bincount(owner, minlength=slots), 1)).reshape(-1, 4)
         best = per.max(axis=1, keepdims=True)
         tied = np.isclose(per, best, rtol=0, atol=1e-12)
         fitb = float(np.mean(tied[:, 0] / tied.sum(axis=1)))

@@ -222,7 +222,8 @@ def build_training_set(outfits: pd.DataFrame, feats: ItemFeatures, labels: pd.Da
     positives = outfit_pairs(outfits, feats)
     if labels is None or labels.empty:
         return TrainingSet(positives, np.zeros((0, 2), np.int64), np.zeros(0, np.float32))
-    labels = labels[labels["label"].isin([0, 1]) & labels["item_a"].astype(str).isin(feats.row_of) & labels["item_b"].astype(str).isin(feats.row_of)]
+    known = labels["item_a"].astype(str).isin(feats.row_of) & labels["item_b"].astype(str).isin(feats.row_of)
+    labels = labels[labels["label"].isin([0, 1]) & known]
     pairs = np.stack([feats.index(labels["item_a"]), feats.index(labels["item_b"])],
                      axis=1) if len(labels) else np.zeros((0, 2), np.int64)
     return TrainingSet(positives, pairs.astype(np.int64), labels["label"].to_numpy(dtype=np.float32))
