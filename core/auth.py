@@ -1,8 +1,8 @@
 """Who may do what: roles, the actions each role allows, the caller's role check, team-mode settings."""
 
 # Three guards: the navigation shows only allowed pages and each page guards itself (both read the roles of
-# ui/pages.py's page table), and every service that writes or exports calls `require_role` with the tables
-# below (the one guard a UI bug cannot skip).
+# ui/pages.py's page table), and every service that writes, exports or returns customer ids or decisions calls
+# `require_role` / `require_read` with the tables below (the one guard a UI bug cannot skip).
 
 from __future__ import annotations
 
@@ -39,6 +39,15 @@ ACTION_ROLES: dict[str, str] = {
     "outfit.propose": "stylist",
     "data.import": "admin",
     "roles.edit": "admin",
+}
+
+# What a service returns -> the roles that may read it: customer ids and people's decisions are read only by the
+# roles whose pages show them (analysts too for reviews and labels: they judge the models trained on them).
+READ_ROLES: dict[str, tuple[str, ...]] = {
+    "campaigns": ("crm",),
+    "customers": ("crm",),
+    "attribute_reviews": ("merchandiser", "analyst"),
+    "outfit_labels": ("stylist", "analyst"),
 }
 
 # Job/model kind -> roles that may train, cancel or activate it: analysts always; merchandisers retrain the
@@ -190,6 +199,16 @@ def require_current(role: str) -> Actor:
     """For services that take no user argument: the person bound to this run must hold `role`."""
     bound = _ACTOR.get()
     return require_role(bound.key if bound is not None else LOCAL_KEY, role)
+
+
+def require_read(what: str) -> Actor:
+    """A reader of READ_ROLES[what] (customer ids, decisions): the person bound to this run must hold one of its roles.
+
+    Readers take no user argument, so the check is on the bound caller; the CLI and job runners serve no team and
+    read as the local operator.
+    """
+    bound = _ACTOR.get()
+    return require_any(bound.key if bound is not None else LOCAL_KEY, READ_ROLES[what])
 
 
 def require_training(user: str, kind: str) -> Actor:

@@ -29,6 +29,7 @@ VALUE_DECISIONS = ("accept", "correct")
 def decided_values(ws: Workspace) -> pd.DataFrame:
     """Current decided values: item_id, attribute, value, source, updated_by, updated_at, version (CatalogueValue
     rows)."""
+    auth.require_read("attribute_reviews")
     with read_session(ws) as session:
         rows = session.execute(sa.select(CatalogueValue).where(CatalogueValue.workspace == ws.name)).scalars().all()
         return pd.DataFrame([{"item_id": r.item_id, "attribute": r.attribute, "value": r.value, "source": r.source,
@@ -194,6 +195,7 @@ def reviews(ws: Workspace, attribute: str | None = None, reviewer: str | None = 
     """Every review, newest first, with `undone` (a later undo took it back) and `undoable` (the latest active one
     of its item and attribute). Columns: id, item_id, attribute, decision, value, predicted, probability,
     model_version, reviewer, created_at, undone, undoable."""
+    auth.require_read("attribute_reviews")
     with read_session(ws) as session:
         query = sa.select(AttributeReview).where(AttributeReview.workspace == ws.name).order_by(AttributeReview.id)
         rows = session.execute(query).scalars().all()

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 import pandas as pd
 import sqlalchemy as sa
 
-from core.auth import require_role
+from core.auth import require_read, require_role
 from core.columns import Columns
 from core.data.workspace import Workspace
 from core.db import audit
@@ -60,6 +60,7 @@ def load_model(ws: Workspace) -> tuple[AffinityModel, str]:
 
 def workspace_data(ws: Workspace, model: AffinityModel) -> AudienceData:
     """Exclusion inputs from the workspace's interactions and customers files (either may be absent)."""
+    require_read("campaigns")
     interactions = ws.interactions() if ws.has("interactions") else None
     customers = ws.customers() if ws.has("customers") else None
     return prepare_data(model, interactions, customers)
@@ -67,6 +68,7 @@ def workspace_data(ws: Workspace, model: AffinityModel) -> AudienceData:
 
 def recently_contacted(ws: Workspace, days: int, now: datetime | None = None) -> list[str]:
     """Target members of campaigns saved in the last `days` days (control members were not contacted)."""
+    require_read("campaigns")
     since = (now or datetime.now(timezone.utc)) - timedelta(days=int(days))
     with read_session(ws) as session:
         rows = session.scalars(
@@ -79,6 +81,7 @@ def recently_contacted(ws: Workspace, days: int, now: datetime | None = None) ->
 def build_for_workspace(ws: Workspace, spec: AudienceSpec, model: AffinityModel | None = None,
                         data: AudienceData | None = None, now: datetime | None = None) -> Audience:
     """`build_audience` with the workspace's active model, exclusion data and saved campaigns (frequency cap)."""
+    require_read("campaigns")
     if model is None:
         model, _ = load_model(ws)
     data = data if data is not None else workspace_data(ws, model)
@@ -125,6 +128,7 @@ def save_campaign(ws: Workspace, name: str, audience: Audience, model_version: s
 
 def list_campaigns(ws: Workspace) -> pd.DataFrame:
     """Saved campaigns, newest first: id, name, brands, size, n_control, created_by, created_at, model_version."""
+    require_read("campaigns")
     columns = ["id", "name", "brands", "size", "n_control", "created_by", "created_at", "model_version", "version"]
     with read_session(ws) as session:
         rows = session.scalars(sa.select(Campaign).where(Campaign.workspace == ws.name)
@@ -138,6 +142,7 @@ def list_campaigns(ws: Workspace) -> pd.DataFrame:
 
 def load_campaign(ws: Workspace, campaign_id: int) -> CampaignRecord:
     """One saved campaign with its members (ordered by rank); UnknownIdError for an id not in this workspace."""
+    require_read("campaigns")
     with read_session(ws) as session:
         c = session.scalar(sa.select(Campaign).where(Campaign.workspace == ws.name, Campaign.id == int(campaign_id)))
         if c is None:
@@ -155,6 +160,7 @@ def load_campaign(ws: Workspace, campaign_id: int) -> CampaignRecord:
 
 def member_sets(ws: Workspace, exclude_id: int | None = None, group: str = "target") -> dict[str, list[str]]:
     """{campaign name: user ids of `group`} for every saved campaign (for overlap), newest first."""
+    require_read("campaigns")
     with read_session(ws) as session:
         rows = session.execute(
             sa.select(Campaign.id, Campaign.name, CampaignMember.user_id).join(CampaignMember)
@@ -236,6 +242,7 @@ def record_outcomes(ws: Workspace, campaign_id: int, outcomes: pd.DataFrame, by:
 
 def campaign_lift(ws: Workspace, campaign_id: int) -> list[Lift]:
     """Target vs control lift for opened, clicked and bought; members without an outcome row count as "no"."""
+    require_read("campaigns")
     record = load_campaign(ws, campaign_id)
     with read_session(ws) as session:
         outcomes = pd.read_sql(sa.select(CampaignOutcome.user_id, *(getattr(CampaignOutcome, n) for n in OUTCOMES))

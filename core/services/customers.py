@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pandas as pd
 import sqlalchemy as sa
 
+from core.auth import require_read
 from core.columns import SUPPRESSION_FLAGS, Columns
 from core.data.workspace import Workspace
 from core.db.models import Campaign, CampaignMember
@@ -31,6 +32,7 @@ class CustomerView:
 
 def customer_view(ws: Workspace, model: AffinityModel | None, user_id: str, k: int = 10) -> CustomerView:
     """Everything the customer page shows; UnknownIdError when the id is in neither the model nor the data."""
+    require_read("customers")
     user_id = str(user_id).strip()
     interactions = ws.interactions() if ws.has("interactions") else None
     history = (interactions[interactions[Columns.user] == user_id].sort_values(Columns.timestamp, ascending=False)

@@ -233,6 +233,7 @@ def expire_claims(ws: Workspace) -> int:
 
 def all_labels(ws: Workspace) -> pd.DataFrame:
     """pair_id, item_a, item_b, labeller, label, created_at: one row per decision."""
+    auth.require_read("outfit_labels")
     with read_session(ws) as session:
         rows = q.labels(session, ws.name)
     return pd.DataFrame(rows, columns=["pair_id", "item_a", "item_b", "labeller", "label", "created_at"])

@@ -19,7 +19,7 @@ from core.db.models import AttributeReview, AuditLog, Campaign, CampaignOutcome,
 from core.db.session import read_session
 from core.errors import AtelierError, PermissionDenied
 from core.jobs import create as create_job
-from core.services import attributes, campaigns, exports, imports, jobs, models, outfits, roles
+from core.services import attributes, campaigns, customers, exports, imports, jobs, models, outfits, roles
 from core.services.audience import Audience, AudienceSpec
 from tests.auth.conftest import SECRETS, claims
 
@@ -170,3 +170,41 @@ def test_a_page_without_its_guard_still_cannot_write(stage: dict, team_options: 
     assert "needs the 'merchandiser' role" in at.error[0].value and not at.success
     assert count(stage["ws"], AttributeReview, AttributeReview.request_id == "bug-1") == 0
     assert count(stage["ws"], AttributeReview) == before
+
+
+# reader -> a call that returns customer ids or people's decisions
+READS: dict[str, Callable[[dict], object]] = {
+    "campaigns.list_campaigns": lambda s: campaigns.list_campaigns(s["ws"]),
+    "campaigns.load_campaign": lambda s: campaigns.load_campaign(s["ws"], s["campaign"]),
+    "campaigns.member_sets": lambda s: campaigns.member_sets(s["ws"]),
+    "campaigns.recently_contacted": lambda s: campaigns.recently_contacted(s["ws"], 30),
+    "customers.customer_view": lambda s: customers.customer_view(s["ws"], None, audience(s["ws"]).user_ids[0]),
+    "attributes.reviews": lambda s: attributes.reviews(s["ws"]),
+    "attributes.decided_values": lambda s: attributes.decided_values(s["ws"]),
+    "attributes.acceptance": lambda s: attributes.acceptance(s["ws"]),
+    "outfits.all_labels": lambda s: outfits.all_labels(s["ws"]),
+    "outfits.labelled_pairs": lambda s: outfits.labelled_pairs(s["ws"]),
+    "outfits.labeller_counts": lambda s: outfits.labeller_counts(s["ws"]),
+    "outfits.agreement": lambda s: outfits.agreement(s["ws"]),
+}
+READERS: dict[str, set[str]] = {"campaigns": {"crm"}, "customers": {"crm"},
+                                "attributes": {"merchandiser", "analyst"}, "outfits": {"stylist", "analyst"}}
+
+
+@pytest.mark.parametrize("role", auth.ROLES)
+@pytest.mark.parametrize("reader", sorted(READS))
+def test_reads_of_customers_and_decisions_need_the_role(reader: str, role: str, stage: dict) -> None:
+    """A stylist cannot read campaign members through the services, nor a CRM person the stylists' labels."""
+    auth.serve_team()
+    with auth.acting_as(person(role)):
+        if role in READERS[reader.split(".")[0]]:
+            READS[reader](stage)
+        else:
+            with pytest.raises(PermissionDenied, match=f"{role} person .* may not do this"):
+                READS[reader](stage)
+
+
+def test_reads_with_nobody_signed_in_are_refused_in_team_mode(stage: dict) -> None:
+    auth.serve_team()
+    with pytest.raises(PermissionDenied, match="nobody is signed in"):
+        campaigns.member_sets(stage["ws"])
