@@ -37,7 +37,7 @@ def current_workspace() -> Workspace:
     """The active workspace (a new database gets its tables); WorkspaceError (see `show_error`) if it is gone."""
     name = active_workspace_name()
     try:
-        ws = Workspace.open(name)
+        ws = Workspace.named(name)
     except WorkspaceError:
         fallback = _fallback(name)
         if fallback is None:

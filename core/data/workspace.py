@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -28,10 +29,24 @@ DATABASE = "atelier.db"
 ARTIFACTS = "artifacts"
 TABLES = {"interactions": INTERACTIONS, "catalogue": CATALOGUE, "outfits": OUTFITS, "customers": CUSTOMERS}
 
+# A workspace name is one folder under ATELIER_HOME/workspaces: no separator, no leading dot, nothing a shell or a
+# URL could turn into another folder.
+WORKSPACE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+
 
 def table_file(name: str) -> str:
     """File name of a table: the four generic ones, or `<name>.parquet` for a public data set's extra table."""
     return TABLES.get(name, f"{name}.parquet")
+
+
+def check_workspace_name(name: object) -> str:
+    """`name` when it is a workspace name (WORKSPACE_NAME); otherwise WorkspaceError saying what a name may hold."""
+    text = name if isinstance(name, str) else ""
+    if not WORKSPACE_NAME.fullmatch(text):
+        shown = repr(name)[:80]
+        raise WorkspaceError(f"workspace name {shown} is not allowed: use 1 to 64 letters, digits, '-', '_' or '.' "
+                             "(starting with a letter or digit; no '/' or '..')")
+    return text
 
 
 def is_workspace(folder: Path) -> bool:
@@ -64,9 +79,24 @@ class Workspace:
     path: Path
 
     @classmethod
-    def open(cls, name_or_path: str | Path | None = None, settings: Settings | None = None) -> "Workspace":
-        """Open by name (under ATELIER_HOME/workspaces) or by directory; raises WorkspaceError if absent."""
+    def named(cls, name: str, settings: Settings | None = None) -> "Workspace":
+        """Open by name only, under ATELIER_HOME/workspaces (what the web app does with ?ws= and its forms).
+
+        WorkspaceError for a name that is not one (a path, '..', a NUL) or for a workspace that does not exist.
+        """
         settings = settings or get_settings()
+        folder = settings.workspaces_dir / check_workspace_name(name)
+        if not is_workspace(folder):
+            raise WorkspaceError(f"no workspace named {name!r}: pick one in the sidebar, or create it on the Data page")
+        return cls(name=folder.name, path=folder.resolve())
+
+    @classmethod
+    def open(cls, name_or_path: str | Path | None = None, settings: Settings | None = None) -> "Workspace":
+        """Open by name (under ATELIER_HOME/workspaces) or by directory (the CLI's --workspace); WorkspaceError if
+        absent or if the path cannot be a folder (a NUL byte)."""
+        settings = settings or get_settings()
+        if name_or_path is not None and "\0" in str(name_or_path):
+            raise WorkspaceError(f"{str(name_or_path)!r} holds a NUL character: give a workspace name or folder")
         candidate = Path(name_or_path) if name_or_path is not None else settings.workspace_dir()
         if name_or_path is not None and not candidate.is_dir():
             candidate = settings.workspace_dir(str(name_or_path))
