@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 from core.cli import add_json_arg, group, print_result
@@ -94,6 +96,11 @@ def _validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _target(workspace: str) -> str | Path:
+    """--workspace: a folder when it looks like one (its user owns the shell), else a workspace name."""
+    return Path(workspace) if os.sep in workspace or workspace.startswith(".") else workspace
+
+
 def _import(args: argparse.Namespace) -> int:
     from core.errors import AtelierError, ValidationError
     from core.services.imports import ImportFile, import_files, import_public
@@ -102,7 +109,7 @@ def _import(args: argparse.Namespace) -> int:
         if args.public:
             if any(getattr(args, k) for k in KIND_CHOICES):
                 raise AtelierError("give either --public or files, not both")
-            result = import_public(args.public, args.folder, args.workspace, by=args.by)
+            result = import_public(args.public, args.folder, _target(args.workspace), by=args.by, any_folder=True)
         else:
             mappings = parse_mapping(args.map)
             files = [ImportFile(kind, getattr(args, kind), mapping=_mapping_for(mappings, kind),
@@ -111,7 +118,7 @@ def _import(args: argparse.Namespace) -> int:
             if not files:
                 raise AtelierError("nothing to import: give --interactions, --catalogue, --outfits, --customers or "
                                    "--public")
-            result = import_files(args.workspace, files, by=args.by)
+            result = import_files(_target(args.workspace), files, by=args.by)
     except ValidationError as error:
         if args.json:
             print_result({"workspace": args.workspace, "imported": False, "problems": _problems(error)}, True)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import shutil
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -24,13 +23,13 @@ from core.data.public import DEFAULT_FOLDERS, read_public
 from core.data.readers import Source, read_table, validate_frame
 from core.data.schemas import KINDS, SCHEMAS, TEXT
 from core.files import staged_folder, staging_folder, swap_files
-from core.data.workspace import Workspace, is_workspace, list_workspaces, write_manifest, write_table_files
+from core.data.workspace import (Workspace, check_workspace_name, is_workspace, list_workspaces, write_manifest,
+                                 write_table_files)
 from core.db.audit import record
 from core.db.models import ImportRun
 from core.db.session import read_session, transaction
 from core.errors import AtelierError, Problem, ValidationError, WorkspaceError
 
-WORKSPACE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
 @dataclass
@@ -145,18 +144,11 @@ def _link(tables: dict[str, pd.DataFrame], existing: Workspace | None) -> list[s
 
 
 # ---------------------------------------------------------------------------------------------- writing
-def check_workspace_name(name: str) -> str:
-    if not WORKSPACE_NAME.match(name or ""):
-        raise AtelierError(
-            f"workspace name {name!r} is not allowed: use letters, digits, '-', '_' or '.', at most 64 characters"
-        )
-    return name
-
-
 def import_files(workspace: str | Path, files: list[ImportFile], by: str = "local",
                  description: str = "") -> ImportResult:
     """Validate all files, then write their tables into `workspace` (created when absent) in one step.
 
+    `workspace` is a name (a str, checked: the web app's forms) or a folder (a Path: the CLI's --workspace).
     A rejected import raises ValidationError and writes nothing: no table, no manifest, no database row.
     """
     auth.require_action(by, "data.import")
@@ -168,11 +160,17 @@ def import_files(workspace: str | Path, files: list[ImportFile], by: str = "loca
     return write_tables(workspace, tables, sources, by=by, description=description)
 
 
-def import_public(name: str, folder: str | Path | None, workspace_name: str, by: str = "local") -> ImportResult:
-    """Make a public data set (fashion_product_images, hm, myntra, mango, polyvore, tmall) a workspace."""
+def import_public(name: str, folder: str | Path | None, workspace_name: str | Path, by: str = "local",
+                  any_folder: bool = False) -> ImportResult:
+    """Make a public data set (fashion_product_images, hm, myntra, mango, polyvore, tmall) a workspace.
+
+    `folder` must lie inside an import root (`import_roots`) unless `any_folder` (the CLI: its user owns the shell).
+    """
     auth.require_action(by, "data.import")
     if folder is None:
         folder = default_public_folder(name)
+    elif not any_folder:
+        folder = server_folder(folder)
     tables = read_public(name, folder)
     generic: dict[str, pd.DataFrame] = {}
     extra: dict[str, pd.DataFrame] = {}
@@ -256,8 +254,8 @@ def write_tables(workspace: str | Path, tables: dict[str, pd.DataFrame], sources
 
 
 def _existing(workspace: str | Path) -> Workspace | None:
-    path = Path(workspace)
-    if isinstance(workspace, Path) or os.sep in str(workspace):
+    path = Path(workspace) if isinstance(workspace, Path) else None
+    if path is not None:
         return Workspace.open(path) if is_workspace(path) else None
     check_workspace_name(str(workspace))
     candidate = get_settings().workspace_dir(str(workspace))
@@ -265,7 +263,7 @@ def _existing(workspace: str | Path) -> Workspace | None:
 
 
 def _new_path(workspace: str | Path) -> Path:
-    if isinstance(workspace, Path) or os.sep in str(workspace):
+    if isinstance(workspace, Path):
         path = Path(workspace).resolve()
         check_workspace_name(path.name)
         if path.exists() and any(path.iterdir()):
@@ -394,16 +392,31 @@ def import_roots() -> list[Path]:
     return [r.expanduser().resolve() for r in roots]
 
 
-def server_file(path: str | Path) -> Path:
-    """A CSV/Parquet file on the server inside an import root; anything else raises AtelierError.
-
-    The page is a browser form: without this any readable file (keys, /etc) could be previewed through it.
-    """
+def _inside_roots(path: str | Path) -> Path:
+    if "\0" in str(path):
+        raise AtelierError(f"{str(path)!r} holds a NUL character: give a plain path")
     resolved = Path(path).expanduser().resolve()
     roots = import_roots()
     if not any(resolved.is_relative_to(root) for root in roots):
         raise AtelierError(f"{path} is outside the folders files can be imported from ({', '.join(map(str, roots))}): "
                            "copy it there or add its folder to ATELIER_IMPORT_DIRS")
+    return resolved
+
+
+def server_folder(path: str | Path) -> Path:
+    """A folder on the server inside an import root (a public data set's files); anything else raises AtelierError."""
+    resolved = _inside_roots(path)
+    if not resolved.is_dir():
+        raise AtelierError(f"no folder at {path}: check the path")
+    return resolved
+
+
+def server_file(path: str | Path) -> Path:
+    """A CSV/Parquet file on the server inside an import root; anything else raises AtelierError.
+
+    The page is a browser form: without this any readable file (keys, /etc) could be previewed through it.
+    """
+    resolved = _inside_roots(path)
     if not resolved.name.lower().endswith(SERVER_SUFFIXES):
         raise AtelierError(f"{resolved.name} is not a CSV or Parquet file")
     if not resolved.is_file():

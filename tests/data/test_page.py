@@ -95,6 +95,34 @@ def test_new_workspace_from_upload(page: AppTest, atelier_home: Path) -> None:
     assert any("Created workspace" in s.value for s in at.success)
 
 
+@pytest.mark.parametrize("name", ["../escaped", "nested/escaped", "/tmp/escaped-abs", "..", "dot\x00"])
+def test_a_new_workspace_name_cannot_leave_atelier_home(page: AppTest, atelier_home: Path, tmp_path: Path,
+                                                       name: str) -> None:
+    before = sorted(str(p) for p in tmp_path.rglob("*"))
+    at = _upload(page, "catalogue.csv", (GOOD / "quoted_newlines.csv").read_bytes(), "catalogue")
+    at.radio(key="data_into").set_value("a new workspace").run()
+    at.text_input(key="data_new_name").input(name).run()
+    at.button(key="data_validate").click().run()
+    at.button(key="data_commit").click().run()
+    assert not at.exception, at.exception
+    assert any("is not allowed" in e.value for e in at.error), [e.value for e in at.error]
+    assert sorted(str(p) for p in tmp_path.rglob("*")) == before, "a folder was created"
+    assert not Path("/tmp/escaped-abs").exists()
+
+
+def test_a_public_data_set_is_read_only_from_an_import_root(page: AppTest, atelier_home: Path,
+                                                            tmp_path: Path) -> None:
+    outside = tmp_path.parent / f"{tmp_path.name}-outside"
+    outside.mkdir()
+    (outside / "outfits.csv").write_text("outfit_id,item_id\n1,a\n")
+    page.selectbox(key="data_public").set_value("mango").run()
+    page.text_input(key="data_public_folder_mango").input(str(outside)).run()
+    page.button(key="data_public_go").click().run()
+    assert not page.exception, page.exception
+    assert any("outside the folders files can be imported from" in e.value for e in page.error)
+    assert not (atelier_home / "workspaces" / "mango-outfits-2023").exists()
+
+
 def test_public_import(page: AppTest, shared_data: Path) -> None:
     page.selectbox(key="data_public").set_value("mango").run()
     page.text_input(key="data_public_folder_mango").input(str(shared_data / "mango-outfits-2023")).run()
