@@ -143,10 +143,12 @@ def _import(args: argparse.Namespace) -> int:
 
 def _workspace_list(args: argparse.Namespace) -> int:
     from core.config import get_settings
-    from core.services.imports import list_workspace_summaries
+    from core.data.workspace import Workspace
+    from core.services.imports import list_workspace_summaries, table_details
 
     summaries = list_workspace_summaries()
     active = get_settings().workspace
+    columns = ("interactions", "catalogue", "outfits", "customers")
 
     def render(rows: list[dict[str, Any]]) -> str:
         if not rows:
@@ -154,12 +156,16 @@ def _workspace_list(args: argparse.Namespace) -> int:
                     "run `python -m core demo` or `python -m core import`")
         lines = [f"{'':2}{'name':28}{'interactions':>14}{'catalogue':>11}{'outfits':>9}{'customers':>11}"]
         for r in rows:
-            mark = "* " if r["name"] == active else "  "
-            cells = [f"{r[k]:,}" if r[k] is not None else "-" for k in KIND_CHOICES]
+            mark = "* " if r["active"] else "  "
+            cells = [f"{r[k]:,}" if r[k] is not None else "-" for k in columns]
             lines.append(f"{mark}{r['name']:28}{cells[0]:>14}{cells[1]:>11}{cells[2]:>9}{cells[3]:>11}")
-        return "\n".join(lines)
+        return "\n".join(lines) + "\n(outfits: distinct outfits; the table holds one row per outfit item)"
 
     for row in summaries:
         row["active"] = row["name"] == active
+        # The outfits table has a row per outfit item: people count outfits.
+        row["outfit_items"] = row["outfits"]
+        if row["outfits"] is not None:
+            row["outfits"] = table_details(Workspace.open(Path(row["path"]))).get("outfits")
     print_result(summaries, args.json, render)
     return 0

@@ -198,3 +198,14 @@ def test_server_files_only_from_import_roots(atelier_home: Path, tmp_path: Path,
     (atelier_home / "drop" / "key.pem").write_text("secret", encoding="utf-8")
     with pytest.raises(AtelierError, match="not a CSV or Parquet"):
         server_file(atelier_home / "drop" / "key.pem")
+
+
+def test_workspace_list_counts_outfits_not_outfit_rows(seeded_workspace: Workspace,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """The seeded shop has one outfit of two items: `workspace list` said 2 outfits."""
+    assert cli_main(["workspace", "list", "--json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    assert (row["outfits"], row["outfit_items"]) == (1, 2)
+    assert cli_main(["workspace", "list"]) == 0
+    line = next(li for li in capsys.readouterr().out.splitlines() if "shop" in li)
+    assert line.split()[1:] == ["2", "2", "1", "2"]
