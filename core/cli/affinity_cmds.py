@@ -22,8 +22,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                           help="a generic interactions file (CSV/Parquet) or a Tmall folder, instead of a workspace")
     evaluate.add_argument("--models", default=None,
                           help="comma-separated subset of popularity,warp,warp_transposed,bidirectional,als")
-    evaluate.add_argument("--test-fraction", type=float, default=0.2)
-    evaluate.add_argument("--split", choices=("auto", "time", "random"), default="auto")
+    evaluate.add_argument("--test-fraction", type=float, default=0.2, help="held-out share of interactions")
+    evaluate.add_argument("--split", choices=("auto", "time", "random"), default="auto",
+                          help="held-out part: the latest interactions (time), a random share, or time when the "
+                               "data has timestamps (auto)")
     evaluate.add_argument("--seed", type=int, default=42, help="seeds the random split (when used) and the models")
     evaluate.add_argument("--no-tune", action="store_true",
                           help="use --iterations as given instead of choosing them on an inner split of the training "
@@ -45,15 +47,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _add_model_args(parser: argparse.ArgumentParser) -> None:
     d = AffinityParams()
-    parser.add_argument("--factors", type=int, default=d.n_factors)
+    parser.add_argument("--factors", type=int, default=d.n_factors, help="embedding size (latent factors)")
     parser.add_argument("--iterations", "--epochs", dest="iterations", type=int, default=d.iterations,
                         help="bi-directional iterations (one epoch each way)")
-    parser.add_argument("--learning-rate", type=float, default=d.learning_rate)
+    parser.add_argument("--learning-rate", type=float, default=d.learning_rate, help="SGD learning rate")
     parser.add_argument("--transposed-lr-ratio", type=float, default=d.transposed_lr_ratio,
                         help="learning rate of the brands×users half ÷ that of the users×brands half")
-    parser.add_argument("--max-sampled", type=int, default=d.max_sampled)
-    parser.add_argument("--polish-epochs", type=int, default=d.polish_epochs)
-    parser.add_argument("--direction", choices=DIRECTIONS, default=d.direction)
+    parser.add_argument("--max-sampled", type=int, default=d.max_sampled,
+                        help="WARP: negatives tried per positive before giving up")
+    parser.add_argument("--polish-epochs", type=int, default=d.polish_epochs,
+                        help="users×brands-only epochs after the last iteration")
+    parser.add_argument("--direction", choices=DIRECTIONS, default=d.direction,
+                        help="alternate both directions (bidirectional), plain WARP on users×brands (users) or "
+                             "on its transpose only (brands)")
 
 
 def _model_params(args: argparse.Namespace) -> dict[str, Any]:

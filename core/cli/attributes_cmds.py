@@ -28,7 +28,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                "type input")
     evaluate.add_argument("--sample", type=int, default=None,
                           help="evaluate on a seeded random sample of this many items")
-    evaluate.add_argument("--test-fraction", type=float, default=0.2)
+    evaluate.add_argument("--test-fraction", type=float, default=0.2, help="held-out share of items")
     evaluate.add_argument("--seed", type=int, default=7, help="seed of the held-out split")
     evaluate.add_argument("--no-baseline", action="store_true", help="skip the TF-IDF + logistic-regression baseline")
     evaluate.add_argument("--confusion", action="store_true", help="include a confusion matrix per attribute")
@@ -60,7 +60,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _add_params(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--attributes", default=None,
                         help="comma-separated attribute names (default: every attr_* column)")
-    parser.add_argument("--epochs", type=int, default=None)
+    parser.add_argument("--epochs", type=int, default=None, help="training epochs (default: the model's own)")
     parser.add_argument("--mode", choices=("masked", "tasks"), default=None,
                         help="masked joint loss (default) or ASOS per-attribute datasets in random task order")
     parser.add_argument("--params", default=None, help='JSON of model parameters, e.g. \'{"min_support": 20}\'')

@@ -31,7 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="leave out people in another campaign saved in the last N days")
     parser.add_argument("--min-activity", type=int, default=0, help="leave out people with fewer interactions")
     parser.add_argument("--control-percent", type=float, default=0.0, help="hold out a seeded random control group")
-    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--seed", type=int, default=42, help="seeds the control group draw")
     parser.add_argument("--columns", default="", help="extra columns besides user_id: score,rank (ids only by default)")
     parser.add_argument("--save", metavar="NAME", default=None, help="also save it as a campaign (members + control)")
     parser.add_argument("--by", default=None, help="who runs the export (audit log; default: the OS user)")

@@ -54,7 +54,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                            help="queue pairs for stylists (least-sure pairs spread over categories + confident ones)")
     add_workspace_arg(cand)
     cand.add_argument("-n", type=int, default=200, help="pairs to queue")
-    cand.add_argument("--confident-share", type=float, default=0.2)
+    cand.add_argument("--confident-share", type=float, default=0.2,
+                      help="share of pairs the model is sure of (checks); the rest are the most uncertain")
     cand.add_argument("--labels-per-pair", type=int, default=1,
                       help="k > 1 lets k stylists label the same pair (agreement)")
     add_json_arg(cand)
@@ -62,14 +63,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     look = comp.add_parser("look", help="complete the look: best items of each other category for an item")
     add_workspace_arg(look)
-    look.add_argument("--item", required=True)
-    look.add_argument("--per-category", type=int, default=3)
+    look.add_argument("--item", required=True, help="the anchor item id")
+    look.add_argument("--per-category", type=int, default=3, help="suggestions per category")
     add_json_arg(look)
     look.set_defaults(func=_look)
 
 
 def _add_params(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--epochs", type=int, default=None)
+    parser.add_argument("--epochs", type=int, default=None, help="training epochs (default: the model's own)")
     parser.add_argument("--params", default=None,
                         help='JSON of model parameters, e.g. \'{"dim": 32, "use_item_ids": false}\'')
 

@@ -38,8 +38,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     who = show.add_mutually_exclusive_group(required=True)
     who.add_argument("--user", help="a user id: its top brands")
     who.add_argument("--brand", help="a brand id: its top users")
-    show.add_argument("--limit", type=int, default=20)
-    show.add_argument("--version", default=None)
+    show.add_argument("--limit", type=int, default=20, help="rows shown")
+    show.add_argument("--version", default=None, help="affinity model version (default: the active one)")
     add_json_arg(show)
     show.set_defaults(func=_show)
 
