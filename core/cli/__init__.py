@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import re
+import shlex
 import sys
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 from core.errors import AtelierError
 from core.jsonable import json_default
@@ -63,6 +65,50 @@ def print_result(result: Any, as_json: bool, render: Callable[[Any], str] | None
         print(render(result) if render else json.dumps(result, indent=2, default=json_default))
 
 
+def render_summary(result: Mapping[str, Any], title: str) -> str:
+    """A trained version's result as lines a person reads: `title`, then each number (nested ones by group)."""
+    lines = [title]
+    for key, value in result.items():
+        if isinstance(value, Mapping):
+            numbers = {k: v for k, v in value.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+            if numbers:
+                lines.append(f"  {key}: " + ", ".join(f"{k} {_number(v)}" for k, v in numbers.items()))
+        elif isinstance(value, (str, int, float)) and not isinstance(value, bool):
+            lines.append(f"  {key}: {_number(value)}")
+    return "\n".join(lines)
+
+
+def _number(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4f}"
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def with_workspace(text: str, workspace: str | None) -> str:
+    """Suggested `python -m core …` commands in `text` carry this run's --workspace (where the command takes one)."""
+    if not workspace:
+        return text
+    parser = build_parser()
+
+    def add(match: re.Match[str]) -> str:
+        command = match.group(1)
+        if "--workspace" in command or not _takes_workspace(parser, command.split()[3:]):
+            return match.group(0)
+        return f"`{command} --workspace {shlex.quote(workspace)}`"
+
+    return re.sub(r"`(python -m core [^`]*)`", add, text)
+
+
+def _takes_workspace(parser: argparse.ArgumentParser, words: list[str]) -> bool:
+    for word in words:
+        # argparse has no public way to find a subcommand's parser
+        subparsers = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]  # noqa: SLF001
+        if not subparsers or word not in subparsers[0].choices:
+            break
+        parser = subparsers[0].choices[word]
+    return any("--workspace" in a.option_strings for a in parser._actions)  # noqa: SLF001
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -72,5 +118,5 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except AtelierError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {with_workspace(str(error), getattr(args, 'workspace', None))}", file=sys.stderr)
         return 2

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from core.cli import add_json_arg, add_workspace_arg, group, print_result
+from core.cli import add_json_arg, add_workspace_arg, group, print_result, render_summary
 from core.models.affinity import AffinityParams
 from core.models.affinity.params import DIRECTIONS
 
@@ -112,5 +112,6 @@ def _train(args: argparse.Namespace) -> int:
     job_id = affinity_training.submit_training(ws, params, activate=args.activate, wait=True, echo=not args.json)
     info = jobs.get(ws, job_id)
     result = {k: v for k, v in (info.result or {}).items() if k != "curve"}
-    print_result({"job_id": job_id, **result}, args.json)
+    print_result({"job_id": job_id, **result}, args.json,
+                 lambda r: render_summary(r, f"affinity model trained (job {job_id}, status {info.status})"))
     return 0

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from core.cli import add_json_arg, add_workspace_arg, group, print_result
+from core.cli import add_json_arg, add_workspace_arg, group, print_result, render_summary
 
 if TYPE_CHECKING:
     from core.models.complementary.params import ComplementaryParams
@@ -148,7 +148,8 @@ def _train(args: argparse.Namespace) -> int:
     ws = Workspace.open(args.workspace)
     job_id = outfit_training.submit_training(ws, _params(args), "local", inline=True, echo=not args.json,
                                              use_labels=not args.no_labels)
-    print_result(jobs.get(ws, job_id).result, args.json)
+    print_result(jobs.get(ws, job_id).result, args.json,
+                 lambda r: render_summary(r or {}, f"complementary model trained (job {job_id})"))
     return 0
 
 

@@ -8,7 +8,7 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from core.cli import add_json_arg, add_workspace_arg, group, print_result
+from core.cli import add_json_arg, add_workspace_arg, group, print_result, render_summary
 from core.errors import Problem, ValidationError
 
 # Every command module is imported to build the parser: models and services (torch, umap, faiss behind them)
@@ -164,5 +164,6 @@ def _train(args: argparse.Namespace) -> int:
     job_id = long_tail.submit_training(ws, _params(args), evaluate=not args.no_eval, projection=not args.no_projection,
                                        wait=True, echo=not args.json)
     info = jobs.get(ws, job_id)
-    print_result(info.result, args.json)
+    print_result(info.result, args.json,
+                 lambda r: render_summary(r or {}, f"long-tail model trained (job {job_id}, status {info.status})"))
     return 0
