@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 import streamlit as st
 from streamlit.auth_util import is_authlib_installed
@@ -12,7 +12,7 @@ from streamlit.auth_util import is_authlib_installed
 from core import auth
 from core.auth import ROLE_HELP, ROLES  # noqa: F401 — re-exported: pages read role names through ui
 from core.config import REPO_ROOT
-from core.errors import AtelierError
+from core.errors import AtelierError, PermissionDenied
 from core.services import roles
 from ui import pages, server
 
@@ -21,6 +21,7 @@ OPTIONS = ("server.address", "server.enableXsrfProtection", "server.enableCORS",
            "client.showErrorDetails", "server.enableAgentApi", "server.maxUploadSize")
 _LOG = logging.getLogger("atelier.auth")
 _WARNED: set[str] = set()
+T = TypeVar("T")
 
 
 def team_mode() -> bool:
@@ -134,16 +135,34 @@ def _signed_in() -> auth.Actor | None:
 
 
 def _freshness() -> auth.Freshness:
-    claims = st.user.to_dict()
-    found = server.identity_from_cookies(dict(st.context.cookies or {}), str((_secret("auth") or {}).get(
-        "cookie_secret") or ""))
-    # The cookie's signing time is this server's clock; without the cookie (AppTest) fall back to the token's iat.
-    signed_at = found[1] if found is not None else None
+    claims, signed_at = _identity()
     try:
         revalidate = auth.revalidate_seconds(_atelier_settings())
     except ValueError:
         return auth.Freshness.EXPIRED  # the settings check refuses to serve; nobody acts meanwhile
     return auth.freshness(claims, signed_at, revalidate)
+
+
+def _identity() -> tuple[dict[str, Any], float | None]:
+    """st.user's claims and when this server signed the identity cookie (None without the cookie, e.g. AppTest)."""
+    secret = str((_secret("auth") or {}).get("cookie_secret") or "")
+    found = server.identity_from_cookies(dict(st.context.cookies or {}), secret)
+    return st.user.to_dict(), (found[1] if found is not None else None)
+
+
+def signed_in_only(build: Callable[[], T]) -> Callable[[], T]:
+    """Wrap st.download_button's deferred `data`: in team mode the click is refused once the sign-in that
+    rendered the button has expired or is due for its check (the websocket outlives both)."""
+    if not team_mode():
+        return build
+    claims, signed_at = _identity()
+    revalidate = auth.revalidate_seconds(_atelier_settings())
+
+    def guarded() -> T:
+        if auth.freshness(claims, signed_at, revalidate) is not auth.Freshness.FRESH:
+            raise PermissionDenied("your sign-in has expired: reload the page and sign in again (nothing was exported)")
+        return build()
+    return guarded
 
 
 def _login() -> None:

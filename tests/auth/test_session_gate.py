@@ -80,3 +80,21 @@ def test_cookies_are_secure_over_https_only(client: TestClient) -> None:
     assert "secure" not in client.get("/").headers["set-cookie"].lower()
     https = TestClient(client.app, base_url="https://atelier.example.com")
     assert "; secure" in https.get("/").headers["set-cookie"].lower()
+
+
+def test_a_deferred_export_is_refused_once_the_sign_in_that_rendered_it_expires(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The websocket outlives the sign-in: a click on an old Export button must not build the file."""
+    from core.errors import PermissionDenied
+    from ui import auth as ui_auth
+
+    monkeypatch.setattr(ui_auth, "team_mode", lambda: True)
+    monkeypatch.setattr(ui_auth, "_atelier_settings", lambda: {"revalidate_seconds": 60})
+    monkeypatch.setattr(ui_auth, "_identity", lambda: ({"exp": time.time() + 300}, time.time()))
+    assert ui_auth.signed_in_only(lambda: b"ids")() == b"ids"
+    monkeypatch.setattr(ui_auth, "_identity", lambda: ({"exp": time.time() - 1}, time.time()))
+    with pytest.raises(PermissionDenied, match="sign in again"):
+        ui_auth.signed_in_only(lambda: b"ids")()
+    monkeypatch.setattr(ui_auth, "_identity", lambda: ({"exp": time.time() + 300}, time.time() - 61))
+    with pytest.raises(PermissionDenied):
+        ui_auth.signed_in_only(lambda: b"ids")()
