@@ -9,9 +9,11 @@ from __future__ import annotations
 import contextvars
 import os
 import threading
+import time
 import tomllib
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
@@ -231,29 +233,82 @@ def denied_message(actor: Actor, roles: Iterable[str]) -> str:
 # --------------------------------------------------------------------------- roles from claims
 
 DEFAULT_GROUPS_CLAIM = "groups"
+# The mapping used when [atelier.group_roles] is absent: exact names only, "atelier-<role>" and Keycloak's
+# top-level group path "/atelier-<role>". Never a suffix or substring: "/contractors/admin" or
+# "my-own-group/atelier-admin" are other groups, which someone outside IT may be able to create.
+DEFAULT_GROUP_ROLES: dict[str, str] = {
+    **{f"atelier-{role}": role for role in ROLES},
+    **{f"/atelier-{role}": role for role in ROLES},
+}
 
 
 def roles_from_claims(claims: Mapping[str, Any], group_roles: Mapping[str, str] | None = None,
                       groups_claim: str = DEFAULT_GROUPS_CLAIM) -> frozenset[str]:
-    """Roles named by the identity provider's groups claim.
+    """Roles named by the identity provider's groups claim, through an exact group -> role table.
 
-    A group maps to a role through `group_roles` ({"idp-group": "role"}); without a mapping a group named
-    like a role ("crm") or "atelier-<role>" counts. The claim may be a list or a comma/space separated string.
+    `group_roles` ({"idp-group": "role"}) defaults to DEFAULT_GROUP_ROLES; a group counts only when its name,
+    stripped of surrounding blanks, is a key of the table (case-sensitive). The claim may be a list or a
+    comma-separated string; a mapped role that Atelier does not know is ignored.
     """
     raw = claims.get(groups_claim)
     if raw is None:
         return frozenset()
-    groups = raw.replace(",", " ").split() if isinstance(raw, str) else [str(g) for g in raw]
-    found: set[str] = set()
-    for group in groups:
-        if group_roles:
-            role = group_roles.get(group)
-        else:
-            name = group.strip().lower().rsplit("/", 1)[-1]  # Keycloak sends "/atelier-crm"
-            role = name.removeprefix("atelier-")
-        if role in ROLES:
-            found.add(role)
-    return frozenset(found)
+    # A string claim splits on commas only: "everyone admin" is one (unmapped) group name, not two.
+    groups = raw.split(",") if isinstance(raw, str) else [str(g) for g in raw]
+    table = DEFAULT_GROUP_ROLES if group_roles is None else group_roles
+    found = {table.get(group.strip()) for group in groups}
+    return frozenset(role for role in found if role in ROLES)
+
+
+# --------------------------------------------------------------------------- identity freshness
+
+REVALIDATE_DEFAULT_S = 600  # how long a sign-in is trusted before the provider is asked again
+REVALIDATE_MAX_S = 900
+
+
+class Freshness(str, Enum):
+    """How a signed-in identity stands: usable, past the ID token's `exp`, or due for a check at the provider."""
+
+    FRESH = "fresh"
+    EXPIRED = "expired"
+    STALE = "stale"
+
+
+def revalidate_seconds(settings: Mapping[str, Any] | None = None) -> int:
+    """`[atelier] revalidate_seconds` (default REVALIDATE_DEFAULT_S); ValueError unless 1..REVALIDATE_MAX_S."""
+    value = (settings or {}).get("revalidate_seconds", REVALIDATE_DEFAULT_S)
+    try:
+        seconds = int(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"[atelier] revalidate_seconds = {value!r} is not a number of seconds") from None
+    if not 1 <= seconds <= REVALIDATE_MAX_S:
+        raise ValueError(f"[atelier] revalidate_seconds = {seconds} must be between 1 and {REVALIDATE_MAX_S} "
+                         "(roles granted by the provider's groups are trusted that long)")
+    return seconds
+
+
+def freshness(claims: Mapping[str, Any], signed_at: float | None, revalidate_s: int,
+              now: float | None = None) -> Freshness:
+    """Whether a sign-in may still act: EXPIRED once the ID token's `exp` has passed, STALE once it is older
+    than `revalidate_s` (the provider must confirm the person and their groups again), else FRESH.
+
+    `signed_at` is when this server issued the sign-in cookie (epoch seconds); None falls back to `iat`.
+    """
+    moment = time.time() if now is None else now
+    expires = _number(claims.get("exp"))
+    if expires is not None and moment >= expires:
+        return Freshness.EXPIRED
+    start = signed_at if signed_at is not None else _number(claims.get("iat"))
+    if start is not None and moment - start >= revalidate_s:
+        return Freshness.STALE
+    return Freshness.FRESH
+
+
+def _number(value: Any) -> float | None:
+    try:
+        return float(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
 
 
 # --------------------------------------------------------------------------- team settings check
@@ -272,10 +327,12 @@ class Finding:
 
 
 def check_settings(options: Mapping[str, Any], team: bool, auth_section: Mapping[str, Any] | None = None,
-                   authlib_ok: bool = True) -> list[Finding]:
+                   authlib_ok: bool = True, atelier: Mapping[str, Any] | None = None,
+                   gated: bool = True) -> list[Finding]:
     """What is wrong with the server settings for the mode it runs in (empty list: all good).
 
     `options` maps Streamlit option names ("server.enableCORS") to values; missing names count as unset.
+    `atelier` is the [atelier] secrets section; `gated` says whether the session gate (serve.py) fronts /media.
     """
     if not team:
         address = str(options.get("server.address") or "")
@@ -299,6 +356,13 @@ def check_settings(options: Mapping[str, Any], team: bool, auth_section: Mapping
     elif len(str(auth.get("cookie_secret", ""))) < 32:
         found.append(Finding("auth.cookie_secret", "cookie_secret is shorter than 32 characters: generate one with "
                              "`python -c \"import secrets; print(secrets.token_urlsafe(48))\"`"))
+    if not gated:
+        found.append(Finding("serve.py", "team mode must be started with `streamlit run serve.py` (not app.py): "
+                             "its session gate keeps exports under /media from anyone who is not signed in"))
+    try:
+        revalidate_seconds(atelier)
+    except ValueError as error:
+        found.append(Finding("atelier.revalidate_seconds", str(error)))
     if not authlib_ok:
         found.append(Finding("Authlib", "sign-in needs Authlib>=1.3.2: pip install -r requirements.txt"))
     if options.get("server.enableXsrfProtection") is False:

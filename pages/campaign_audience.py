@@ -10,7 +10,7 @@ import streamlit as st
 from core.errors import AtelierError
 from core.services import campaigns, exports
 from core.services.audience import AudienceSpec, Exclusions, overlap, overlap_matrix, preview
-from ui.auth import guard
+from ui.auth import guard, signed_in_only
 from ui import audience_charts as charts
 from ui.context import current_user, current_workspace, show_error
 
@@ -171,7 +171,8 @@ def saved_campaigns(ws, user: str) -> None:  # noqa: ANN001
                f"({len(record.target_ids):,} target) · model {record.model_version} · by {record.created_by}")
     columns = st.multiselect("Extra columns in the export (personal data: add only if the recipient needs them)",
                              list(exports.OPTIONAL_COLUMNS), key="aud_export_cols")
-    st.download_button("Export CSV", data=lambda: exports.export_campaign(ws, record.id, user, columns).data,
+    st.download_button("Export CSV", data=signed_in_only(lambda: exports.export_campaign(ws, record.id, user,
+                                                                                         columns).data),
                        file_name=f"campaign-{record.id}-v{record.version_id}.csv", mime="text/csv",
                        key="aud_export", on_click="ignore", type="primary",
                        help="Built when you click: suppressed customers are removed again and the export is audited.")

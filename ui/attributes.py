@@ -15,6 +15,7 @@ from core.data.workspace import Workspace
 from core.errors import AtelierError, StaleEditError
 from core.services import attributes as svc
 from ui import models
+from ui.auth import signed_in_only
 from ui.theme import SEQUENTIAL
 
 MESSAGE_KEY = "attr_message"
@@ -249,5 +250,6 @@ def export_panel(ws: Workspace, user: str) -> None:
     """Download the consolidated catalogue (original + accepted values, with their source), built on click."""
     st.caption("Original catalogue plus every accepted or corrected value; a source_<attribute> column says where each "
                "value comes from. Cells a spreadsheet would run as formulas are escaped.")
-    st.download_button("Download consolidated catalogue (CSV)", data=lambda: svc.export_catalogue(ws, user),
+    st.download_button("Download consolidated catalogue (CSV)",
+                       data=signed_in_only(lambda: svc.export_catalogue(ws, user)),
                        file_name=f"{ws.name}_catalogue_reviewed.csv", mime="text/csv", key="attr_export")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 import streamlit as st
 from streamlit.auth_util import is_authlib_installed
@@ -12,15 +12,16 @@ from streamlit.auth_util import is_authlib_installed
 from core import auth
 from core.auth import ROLE_HELP, ROLES  # noqa: F401 — re-exported: pages read role names through ui
 from core.config import REPO_ROOT
-from core.errors import AtelierError
+from core.errors import AtelierError, PermissionDenied
 from core.services import roles
-from ui import pages
+from ui import pages, server
 
 USER_KEY = "atelier_user"  # ui.context.current_user() reads the acting person's key from here
 OPTIONS = ("server.address", "server.enableXsrfProtection", "server.enableCORS", "server.allowedHosts",
            "client.showErrorDetails", "server.enableAgentApi", "server.maxUploadSize")
 _LOG = logging.getLogger("atelier.auth")
 _WARNED: set[str] = set()
+T = TypeVar("T")
 
 
 def team_mode() -> bool:
@@ -111,9 +112,19 @@ def _bind(actor: auth.Actor) -> auth.Actor:
 
 def _signed_in() -> auth.Actor | None:
     """The signed-in person with their roles (None when nobody is signed in); a sign-in that cannot be
-    recorded (no iss/sub claims, an outdated shared database) stops the run with its message."""
+    recorded (no iss/sub claims, an outdated shared database) stops the run with its message.
+
+    An identity past its ID token's `exp` gets the sign-in screen again; one older than
+    `[atelier] revalidate_seconds` is sent through the provider again, which re-issues the groups claim.
+    """
     if not st.user.get("is_logged_in"):
         return None
+    state = _freshness()
+    if state is auth.Freshness.EXPIRED:
+        _only(lambda: _sign_in_screen("Your sign-in has expired: sign in again to continue."), "Sign in")
+    if state is auth.Freshness.STALE:
+        _login()
+        st.stop()
     try:
         return _record_sign_in()
     except AtelierError as error:
@@ -121,6 +132,42 @@ def _signed_in() -> auth.Actor | None:
         _only(lambda: st.error(f"Signed in, but Atelier cannot record it: {message}", icon=":material/error:"),
               "Sign-in problem")
         return None
+
+
+def _freshness() -> auth.Freshness:
+    claims, signed_at = _identity()
+    try:
+        revalidate = auth.revalidate_seconds(_atelier_settings())
+    except ValueError:
+        return auth.Freshness.EXPIRED  # the settings check refuses to serve; nobody acts meanwhile
+    return auth.freshness(claims, signed_at, revalidate)
+
+
+def _identity() -> tuple[dict[str, Any], float | None]:
+    """st.user's claims and when this server signed the identity cookie (None without the cookie, e.g. AppTest)."""
+    secret = str((_secret("auth") or {}).get("cookie_secret") or "")
+    found = server.identity_from_cookies(dict(st.context.cookies or {}), secret)
+    return st.user.to_dict(), (found[1] if found is not None else None)
+
+
+def signed_in_only(build: Callable[[], T]) -> Callable[[], T]:
+    """Wrap st.download_button's deferred `data`: in team mode the click is refused once the sign-in that
+    rendered the button has expired or is due for its check (the websocket outlives both)."""
+    if not team_mode():
+        return build
+    claims, signed_at = _identity()
+    revalidate = auth.revalidate_seconds(_atelier_settings())
+
+    def guarded() -> T:
+        if auth.freshness(claims, signed_at, revalidate) is not auth.Freshness.FRESH:
+            raise PermissionDenied("your sign-in has expired: reload the page and sign in again (nothing was exported)")
+        return build()
+    return guarded
+
+
+def _login() -> None:
+    provider = _atelier_settings().get("provider")
+    st.login(str(provider)) if provider else st.login()
 
 
 def _record_sign_in() -> auth.Actor:
@@ -141,12 +188,13 @@ def _no_role(actor: auth.Actor) -> None:
                f"you one on the Admin page (your key: `{actor.key}`).", icon=":material/lock:")
 
 
-def _sign_in_screen() -> None:
+def _sign_in_screen(note: str = "") -> None:
     st.title("Atelier")
     st.markdown("This Atelier is shared by a team: sign in with your company account to continue.")
-    provider = _atelier_settings().get("provider")
+    if note:
+        st.info(note, icon=":material/schedule:")
     if st.button("Sign in", type="primary", icon=":material/login:", key="atelier_sign_in"):
-        st.login(str(provider)) if provider else st.login()
+        _login()
 
 
 def _user_box(actor: auth.Actor) -> None:
@@ -161,7 +209,8 @@ def _user_box(actor: auth.Actor) -> None:
 
 def _check_settings(team: bool) -> None:
     options = {name: _option(name) for name in OPTIONS}
-    findings = auth.check_settings(options, team, _secret("auth") or {}, _authlib_ok())
+    findings = auth.check_settings(options, team, _secret("auth") or {}, _authlib_ok(), _atelier_settings(),
+                                   gated=server.gated())
     for finding in findings:
         if finding.option not in _WARNED:
             _WARNED.add(finding.option)
@@ -185,12 +234,7 @@ def _authlib_ok() -> bool:
 
 
 def _secret(name: str) -> Any:
-    # A missing or unparsable secrets.toml reads as "no [auth]": set ATELIER_AUTH=team on a team server so
-    # that case refuses to serve instead of falling back to the (loopback-only) embedded default.
-    if not st.secrets.load_if_toml_exists():
-        return None
-    value = st.secrets.get(name)
-    return value.to_dict() if hasattr(value, "to_dict") else value
+    return server.secret(name)
 
 
 def _atelier_settings() -> dict[str, Any]:

@@ -71,9 +71,13 @@ def team_options() -> Iterator[dict[str, Any]]:
     """Streamlit options a team server needs (AppTest runs in this process, so set them here and restore)."""
     from streamlit import config
 
+    from ui import server
+
     before = {name: config.get_option(name) for name in TEAM_OPTIONS}
     for name, value in TEAM_OPTIONS.items():
         config.set_option(name, value)
+    server._GATED.set()  # AppTest has no HTTP server: stand in for serve.py's gate, which team mode demands
     yield TEAM_OPTIONS
+    server._GATED.clear()
     for name, value in before.items():
         config.set_option(name, value)

@@ -25,6 +25,7 @@ class LoopbackProvider:
     success: the person is authenticated and a code comes back with the right state;
     access_denied: the person refused consent (RFC 6749 error=access_denied);
     forged_state: a valid code comes back with a state the app never issued (a login-CSRF attempt).
+    `lifetime_s` sets the ID tokens' lifetime and `set_groups` changes someone's groups mid-test.
     """
 
     client_id: str = "atelier-test"
@@ -32,6 +33,8 @@ class LoopbackProvider:
     mode: str = "success"
     claims: dict[str, Any] = field(default_factory=dict)
     calls: list[str] = field(default_factory=list)  # "authorize", "token", "logout" in the order they came
+    lifetime_s: int = 300  # the ID token's exp - iat
+    groups: dict[str, list[str]] = field(default_factory=dict)  # sub -> groups now, overriding claims' groups
     _key: RSAKey = field(default_factory=lambda: RSAKey.generate_key(2048, parameters={"kid": "test-key"}))
     _codes: dict[str, dict[str, Any]] = field(default_factory=dict)
     _server: ThreadingHTTPServer | None = None
@@ -118,11 +121,17 @@ class LoopbackProvider:
             self._json(handler, {"error": "invalid_grant"}, status=400)
             return
         now = int(time.time())
-        claims = {"iss": self.issuer, "aud": self.client_id, "iat": now, "exp": now + 300,
+        claims = {"iss": self.issuer, "aud": self.client_id, "iat": now, "exp": now + self.lifetime_s,
                   "nonce": grant["nonce"], **grant["claims"]}
+        if claims.get("sub") in self.groups:  # the directory changed since the code was issued
+            claims["groups"] = list(self.groups[claims["sub"]])
         id_token = jwt.encode({"alg": "RS256", "kid": "test-key"}, claims, self._key)
         self._json(handler, {"access_token": secrets.token_urlsafe(16), "token_type": "Bearer",
-                             "expires_in": 300, "id_token": id_token})
+                             "expires_in": self.lifetime_s, "id_token": id_token})
+
+    def set_groups(self, sub: str, groups: list[str]) -> None:
+        """Change a person's groups at the provider: every ID token issued to `sub` from now on carries them."""
+        self.groups[sub] = list(groups)
 
     def _client_ok(self, handler: BaseHTTPRequestHandler, form: dict[str, str]) -> bool:
         header = handler.headers.get("Authorization", "")

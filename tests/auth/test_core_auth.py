@@ -57,13 +57,58 @@ def test_training_roles_by_kind() -> None:
 
 @pytest.mark.parametrize(("groups", "mapping", "expected"), [
     (["atelier-crm", "staff", "/atelier-admin"], None, {"crm", "admin"}),
-    ("crm stylist", None, {"crm", "stylist"}),
+    ("atelier-crm, atelier-stylist", None, {"crm", "stylist"}),
+    ([" atelier-analyst "], None, {"analyst"}),
     (["Marketing"], {"Marketing": "crm"}, {"crm"}),
     (["atelier-crm"], {"Marketing": "crm"}, set()),  # an explicit mapping is the only source of truth
     (["atelier-root"], None, set()),
+    (["Marketing"], {"Marketing": "root"}, set()),  # a role Atelier does not know is no role
 ])
 def test_roles_from_groups_claim(groups, mapping, expected) -> None:
     assert auth.roles_from_claims({"groups": groups}, mapping) == frozenset(expected)
+
+
+@pytest.mark.parametrize("groups", [
+    ["/contractors/admin"], "everyone admin", ["everyone admin"], ["my-own-group/atelier-admin"], ["admin"],
+    ["Atelier-Admin"], ["atelier-administrators"], ["x-atelier-admin"], ["/contractors/atelier-admin"], "admin,crm",
+])
+def test_near_misses_of_a_group_name_grant_nothing(groups) -> None:
+    """Regression: roles were granted by suffix ("/contractors/admin", "everyone admin" became admin)."""
+    assert auth.roles_from_claims({"groups": groups}) == frozenset()
+    assert auth.roles_from_claims({"groups": groups}, {"atelier-admins": "admin", "Marketing": "crm"}) == frozenset()
+
+
+def test_each_default_group_maps_exactly_its_role() -> None:
+    for role in auth.ROLES:
+        assert auth.roles_from_claims({"groups": [f"atelier-{role}"]}) == {role}
+        assert auth.roles_from_claims({"groups": [f"/atelier-{role}"]}) == {role}
+    assert auth.roles_from_claims({"groups": ["atelier-admins"]}, {"atelier-admins": "admin"}) == {"admin"}
+
+
+def test_an_identity_past_exp_is_expired_and_an_old_sign_in_is_due_for_a_check() -> None:
+    claims = {"iat": 1000, "exp": 1020}
+    assert auth.freshness(claims, signed_at=1001, revalidate_s=600, now=1010) is auth.Freshness.FRESH
+    assert auth.freshness(claims, signed_at=1001, revalidate_s=600, now=1020) is auth.Freshness.EXPIRED
+    long_lived = {"iat": 1000, "exp": 99_999}
+    assert auth.freshness(long_lived, signed_at=1001, revalidate_s=60, now=1060) is auth.Freshness.FRESH
+    assert auth.freshness(long_lived, signed_at=1001, revalidate_s=60, now=1061) is auth.Freshness.STALE
+    assert auth.freshness(long_lived, signed_at=None, revalidate_s=60, now=1060) is auth.Freshness.STALE  # iat
+    assert auth.freshness({}, signed_at=None, revalidate_s=60, now=10**9) is auth.Freshness.FRESH
+
+
+def test_revalidation_interval_defaults_to_at_most_15_minutes_and_is_bounded() -> None:
+    assert auth.revalidate_seconds(None) == auth.REVALIDATE_DEFAULT_S <= 15 * 60
+    assert auth.revalidate_seconds({"revalidate_seconds": "30"}) == 30
+    for bad in (0, 901, "soon"):
+        with pytest.raises(ValueError, match="revalidate_seconds"):
+            auth.revalidate_seconds({"revalidate_seconds": bad})
+    findings = auth.check_settings(GOOD_TEAM, team=True, auth_section=GOOD_AUTH, atelier={"revalidate_seconds": 3600})
+    assert [f.option for f in findings] == ["atelier.revalidate_seconds"]
+
+
+def test_team_mode_without_the_session_gate_refuses_to_serve() -> None:
+    findings = auth.check_settings(GOOD_TEAM, team=True, auth_section=GOOD_AUTH, gated=False)
+    assert [(f.option, f.refuse) for f in findings] == [("serve.py", True)]
 
 
 def test_team_mode_from_env_or_secrets(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -9,6 +9,7 @@ from typing import Iterator
 import pytest
 import sqlalchemy as sa
 
+from core.config import REPO_ROOT
 from tests.auth.oidc_provider import LoopbackProvider
 from tests.browser.conftest import streamlit_server, wait_idle
 
@@ -43,7 +44,7 @@ def team_url(team_home: Path, provider: LoopbackProvider) -> Iterator[str]:
         f'server_metadata_url = "{provider.metadata_url}"\n')
     env = {"STREAMLIT_SECRETS_FILES": str(secrets), "ATELIER_AUTH": "team", "ATELIER_DEMO_SIZE": "tiny",
            "STREAMLIT_SERVER_ALLOWED_HOSTS": "127.0.0.1", "STREAMLIT_CLIENT_SHOW_ERROR_DETAILS": "none"}
-    with streamlit_server(team_home, env=env) as url:
+    with streamlit_server(team_home, env=env, script=REPO_ROOT / "serve.py") as url:  # the gated team server
         yield url
 
 
