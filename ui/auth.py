@@ -152,16 +152,21 @@ def _identity() -> tuple[dict[str, Any], float | None]:
 
 def signed_in_only(build: Callable[[], T]) -> Callable[[], T]:
     """Wrap st.download_button's deferred `data`: in team mode the click is refused once the sign-in that
-    rendered the button has expired or is due for its check (the websocket outlives both)."""
+    rendered the button has expired or is due for its check (the websocket outlives both), and the file built is
+    recorded as this person's, the only one the session gate serves it to."""
     if not team_mode():
         return build
     claims, signed_at = _identity()
     revalidate = auth.revalidate_seconds(_atelier_settings())
+    actor = auth.current_actor()  # Streamlit may build the file outside this run, where nobody is bound
 
     def guarded() -> T:
-        if auth.freshness(claims, signed_at, revalidate) is not auth.Freshness.FRESH:
+        if auth.freshness(claims, signed_at, revalidate) is not auth.Freshness.FRESH or actor is None:
             raise PermissionDenied("your sign-in has expired: reload the page and sign in again (nothing was exported)")
-        return build()
+        with auth.acting_as(actor):
+            data = build()
+        server.issue_download(data, claims)  # the gate serves this file to this person only
+        return data
     return guarded
 
 

@@ -1,7 +1,8 @@
-"""The team server's session gate: /media only for a fresh signed-in cookie, short-lived downloads, Secure cookies."""
+"""The team server's session gate: /media only for a fresh sign-in, downloads only to who made them, Secure cookies."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 import time
@@ -28,6 +29,24 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 _GATED = threading.Event()  # set once a SessionGate fronts this process's server (see gated())
+# sha256 of an export's bytes -> (iss, sub) of the person whose click built it, and when: the gate hands a
+# download only to its maker (Streamlit names /media files by a content hash and serves them to any caller).
+_ISSUED: dict[str, tuple[tuple[str, str], float]] = {}
+_ISSUED_LOCK = threading.Lock()
+
+
+def issue_download(data: bytes | str, claims: Mapping[str, Any]) -> None:
+    """Record that the signed-in person of `claims` built this download (called by ui.auth.signed_in_only)."""
+    body = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+    now = time.time()
+    with _ISSUED_LOCK:
+        _ISSUED[hashlib.sha256(body).hexdigest()] = (_person(claims), now)
+        for old in [k for k, (_, t) in _ISSUED.items() if now - t > 24 * 3600]:
+            del _ISSUED[old]
+
+
+def _person(claims: Mapping[str, Any]) -> tuple[str, str]:
+    return str(claims.get("iss", "")), str(claims.get("sub", ""))
 
 
 def gated() -> bool:
@@ -83,9 +102,10 @@ class SessionGate:
     """ASGI middleware in front of Streamlit (team mode only; the embedded default passes through untouched).
 
     Refuses (403) any /media request without a fresh signed-in cookie — Streamlit serves /media to anyone with
-    the URL, and exports of customer ids land there; stops serving a download DOWNLOAD_TTL_S after its first
-    fetch (404); marks every cookie the server sets Secure when the request came over HTTPS (or
-    `[atelier] secure_cookies = true`), which Streamlit's own auth cookie never is.
+    the URL, and exports of customer ids land there — and any download (an attachment) to anyone but the person
+    whose click built it; stops serving a download DOWNLOAD_TTL_S after its first fetch (404); marks every cookie
+    the server sets Secure when the request came over HTTPS (or `[atelier] secure_cookies = true`), which
+    Streamlit's own auth cookie never is.
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -105,7 +125,8 @@ class SessionGate:
         if MEDIA_PREFIX not in path or not _team():
             await self.app(scope, receive, send)
             return
-        if not self._signed_in(scope, settings):
+        claims = self._signed_in(scope, settings)
+        if claims is None:
             await _plain(send, 403, b"Sign in to Atelier to download this file.")
             return
         with self._lock:
@@ -113,23 +134,24 @@ class SessionGate:
         if first is not None and time.time() - first > DOWNLOAD_TTL_S:
             await _plain(send, 404, b"This download has expired: export it again.")
             return
-        await self.app(scope, receive, self._timing_downloads(path, send))
+        # The owner check hashes the body as built: ask the inner server for it uncompressed.
+        scope = {**scope, "headers": [(k, v) for k, v in scope.get("headers") or [] if k.lower() != b"accept-encoding"]}
+        await self.app(scope, receive, _owner_only(_person(claims), self._timing_downloads(path, send)))
 
-    def _signed_in(self, scope: Scope, settings: Mapping[str, Any]) -> bool:
+    def _signed_in(self, scope: Scope, settings: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The claims of a fresh sign-in in the request's cookie, else None."""
         found = identity_from_cookies(_cookies(scope), _cookie_secret())
         if found is None:
-            return False
+            return None
         try:
             revalidate = auth.revalidate_seconds(settings)
         except ValueError:
-            return False  # the app refuses to serve with this setting; so does the gate
-        return auth.freshness(found[0], found[1], revalidate) is auth.Freshness.FRESH
+            return None  # the app refuses to serve with this setting; so does the gate
+        return found[0] if auth.freshness(found[0], found[1], revalidate) is auth.Freshness.FRESH else None
 
     def _timing_downloads(self, path: str, send: Send) -> Send:
         async def timed(message: Message) -> None:
-            if message["type"] == "http.response.start" and message.get("status") == 200 and any(
-                    k.lower() == b"content-disposition" and v.startswith(b"attachment")
-                    for k, v in message.get("headers") or []):
+            if message["type"] == "http.response.start" and message.get("status") == 200 and _is_attachment(message):
                 now = time.time()
                 with self._lock:
                     self._first_fetch.setdefault(path, now)
@@ -137,6 +159,35 @@ class SessionGate:
                         del self._first_fetch[old]  # Streamlit has long dropped those files
             await send(message)
         return timed
+
+
+def _owner_only(requester: tuple[str, str], send: Send) -> Send:
+    """Hold an attachment's response until its body is whole, then send it only if `requester` built it."""
+    held: list[Message] = []
+
+    async def checked(message: Message) -> None:
+        if message["type"] == "http.response.start" and not _is_attachment(message):
+            held.append({"pass": True})
+        if held and held[0].get("pass"):
+            await send(message)
+            return
+        held.append(message)
+        if message["type"] != "http.response.body" or message.get("more_body"):
+            return
+        body = b"".join(m.get("body", b"") for m in held if m["type"] == "http.response.body")
+        with _ISSUED_LOCK:
+            owner = _ISSUED.get(hashlib.sha256(body).hexdigest())
+        if owner is None or owner[0] != requester:
+            await _plain(send, 403, b"This download belongs to the person who exported it: export it yourself.")
+            return
+        for kept in held:
+            await send(kept)
+    return checked
+
+
+def _is_attachment(message: Message) -> bool:
+    return any(k.lower() == b"content-disposition" and v.startswith(b"attachment")
+               for k, v in message.get("headers") or [])
 
 
 def _team() -> bool:

@@ -23,11 +23,18 @@ def signed_cookie(claims: dict[str, Any], secret: str = SECRET) -> str:
     return URLSafeTimedSerializer(secret, salt=server.USER_COOKIE).dumps(json.dumps(claims))
 
 
+EXPORT = b"customer_id\nc1\n"
+
+
 async def export(request) -> Response:  # what Streamlit's /media route answers for a download
-    response = Response(b"customer_id\nc1\n", media_type="text/csv",
+    response = Response(EXPORT, media_type="text/csv",
                         headers={"Content-Disposition": 'attachment; filename="audience.csv"'})
     response.set_cookie("_streamlit_xsrf", "x")
     return response
+
+
+async def image(request) -> Response:  # a product image: shown inline, not a download
+    return Response(b"\x89PNG", media_type="image/png")
 
 
 @pytest.fixture
@@ -35,14 +42,23 @@ def client(monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
     sections = {"auth": {"cookie_secret": SECRET, "redirect_uri": "x"}, "atelier": {"revalidate_seconds": 60}}
     monkeypatch.setattr(server, "secret", sections.get)
     monkeypatch.setenv("ATELIER_AUTH", "team")
-    app = Starlette(routes=[Route("/media/{file_id}", export), Route("/", export)])
+    app = Starlette(routes=[Route("/media/img/{file_id}", image), Route("/media/{file_id}", export),
+                            Route("/", export)])
     with TestClient(server.SessionGate(app), base_url="http://127.0.0.1") as test_client:
         yield test_client
     server._GATED.clear()
 
 
 def fresh_claims(**extra: Any) -> dict[str, Any]:
-    return {"is_logged_in": True, "sub": "alice", "exp": time.time() + 300, **extra}
+    return {"is_logged_in": True, "iss": "https://idp.test", "sub": "alice", "exp": time.time() + 300, **extra}
+
+
+@pytest.fixture(autouse=True)
+def alices_export() -> Iterator[None]:
+    """The download the fake /media route serves was built by alice's click."""
+    server.issue_download(EXPORT, fresh_claims())
+    yield
+    server._ISSUED.clear()
 
 
 def test_media_without_a_signed_in_cookie_is_refused(client: TestClient) -> None:
@@ -90,11 +106,37 @@ def test_a_deferred_export_is_refused_once_the_sign_in_that_rendered_it_expires(
 
     monkeypatch.setattr(ui_auth, "team_mode", lambda: True)
     monkeypatch.setattr(ui_auth, "_atelier_settings", lambda: {"revalidate_seconds": 60})
+    from core import auth
+
     monkeypatch.setattr(ui_auth, "_identity", lambda: ({"exp": time.time() + 300}, time.time()))
-    assert ui_auth.signed_in_only(lambda: b"ids")() == b"ids"
+    with pytest.raises(PermissionDenied):  # a button rendered for nobody builds nothing
+        ui_auth.signed_in_only(lambda: b"ids")()
+    crm = auth.Actor(key="crm~1", iss="https://idp.test", sub="crm-1", name="Crm", roles=frozenset({"crm"}))
+    with auth.acting_as(crm):
+        build = ui_auth.signed_in_only(lambda: auth.current_actor().key.encode())
+    assert build() == b"crm~1"  # built later, outside the run, still as the person who saw the button
     monkeypatch.setattr(ui_auth, "_identity", lambda: ({"exp": time.time() - 1}, time.time()))
-    with pytest.raises(PermissionDenied, match="sign in again"):
+    with auth.acting_as(crm), pytest.raises(PermissionDenied, match="sign in again"):
         ui_auth.signed_in_only(lambda: b"ids")()
     monkeypatch.setattr(ui_auth, "_identity", lambda: ({"exp": time.time() + 300}, time.time() - 61))
-    with pytest.raises(PermissionDenied):
+    with auth.acting_as(crm), pytest.raises(PermissionDenied):
         ui_auth.signed_in_only(lambda: b"ids")()
+
+
+def test_a_download_is_served_only_to_the_person_who_exported_it(client: TestClient) -> None:
+    """Another signed-in person with the URL (a stylist it was forwarded to) gets nothing."""
+    client.cookies.set(server.USER_COOKIE, signed_cookie(fresh_claims(sub="bob")))
+    refused = client.get("/media/abc.csv")
+    assert refused.status_code == 403 and b"c1" not in refused.content
+    client.cookies.set(server.USER_COOKIE, signed_cookie(fresh_claims(iss="https://other.idp", sub="alice")))
+    assert client.get("/media/abc.csv").status_code == 403
+    server._ISSUED.clear()  # a file nobody's click built (or one from before a restart)
+    client.cookies.set(server.USER_COOKIE, signed_cookie(fresh_claims()))
+    assert client.get("/media/abc.csv").status_code == 403
+
+
+def test_media_that_is_not_a_download_needs_only_a_sign_in(client: TestClient) -> None:
+    client.cookies.set(server.USER_COOKIE, signed_cookie(fresh_claims(sub="bob")))
+    assert client.get("/media/img/shoe.png").status_code == 200
+    client.cookies.clear()
+    assert client.get("/media/img/shoe.png").status_code == 403
