@@ -54,7 +54,7 @@ def main() -> None:
 def params_form() -> tuple[affinity_training.AffinityParams, bool] | None:
     """The hyper-parameter form; returns (params, activate) when "Train" is pressed with valid values."""
     d = affinity_training.AffinityParams()
-    with st.form("affinity_params"):
+    with st.form("affinity_params", enter_to_submit=False):  # Enter in a number field must not start a job
         a, b, c = st.columns(3)
         n_factors = a.number_input("Factors", 4, 256, d.n_factors, step=4, help="embedding size")
         iterations = b.number_input("Iterations", 1, 100, d.iterations,

@@ -137,7 +137,7 @@ def evaluation_section(model: long_tail.LongTailModel) -> None:
 def train_section(ws, user: str) -> None:  # noqa: ANN001 — Workspace
     """Train a version as a job (ALS → encoder → evaluation → maps) and list the versions."""
     defaults = long_tail.LongTailParams()  # the page trains with the same defaults as `python -m core train long-tail`
-    with st.form("lt_train"):
+    with st.form("lt_train", enter_to_submit=False):  # Enter in a number field must not start a job
         cols = st.columns(4)
         factors = cols[0].number_input("ALS factors", 8, 256, defaults.factors, step=8)
         epochs = cols[1].number_input("Encoder epochs", 1, 200, defaults.epochs)

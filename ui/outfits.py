@@ -133,7 +133,7 @@ def undo_button(ws: Workspace, labeller: str) -> None:
 
 def queue_form(ws: Workspace) -> None:
     """Queue more pairs chosen by the active model (random cross-category pairs until one is trained)."""
-    with st.form("queue_more", border=True):
+    with st.form("queue_more", border=True, enter_to_submit=False):  # Enter must not queue pairs
         st.markdown("**Queue more pairs**")
         c1, c2, c3 = st.columns(3)
         n = c1.number_input("Pairs", 10, 5000, 100, step=10)

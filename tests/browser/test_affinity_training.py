@@ -27,6 +27,11 @@ def test_train_on_the_demo_and_see_the_new_version(page, app_url: str) -> None:
     wait_idle(page)
     main = page.locator('[data-testid="stMain"]')
     page.get_by_role("spinbutton", name="Iterations").fill("2")
+    page.get_by_role("spinbutton", name="Iterations").press("Enter")  # regression: Enter submitted the form
+    page.wait_for_timeout(1500)
+    wait_idle(page)
+    assert page.get_by_text("Training job #").count() == 0
+    assert main.get_by_text(re.compile(r"affinity\s+—\s+(queued|running|done)")).count() == 0
     page.get_by_role("spinbutton", name="Factors").fill("16")
     page.get_by_role("button", name="Train").click()
     # The job panel polls until the worker is done; its result names the saved version.
