@@ -72,10 +72,10 @@ def _switched() -> None:
 
 def _active_models(ws: Workspace) -> None:
     st.markdown("**Active models**")
-    active = {row.kind: row.version for row in active_models(ws).itertuples()}
-    lines = [f"{label}: `{active[kind]}`" if kind in active else f"{label}: *none yet*"
+    active = {row.kind: row.name for row in active_models(ws).itertuples()}
+    lines = [f"{label}: {active[kind]}" if kind in active else f"{label}: *none yet*"
              for kind, label in MODEL_KINDS.items()]
-    lines += [f"{kind}: `{version}`" for kind, version in active.items() if kind not in MODEL_KINDS]
+    lines += [f"{kind}: {name}" for kind, name in active.items() if kind not in MODEL_KINDS]
     st.markdown("  \n".join(lines))
 
 

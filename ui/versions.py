@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
@@ -11,7 +13,7 @@ from core.errors import AtelierError
 from core.services import models
 from ui.context import current_user
 
-BASE_COLUMNS = ["version", "created_at", "created_by", "active", "registered", "size_mb"]
+BASE_COLUMNS = ["name", "created_at", "created_by", "active", "registered", "size_mb", "version"]
 
 
 def versions_panel(ws: Workspace, kind: str) -> str | None:
@@ -23,23 +25,32 @@ def versions_panel(ws: Workspace, kind: str) -> str | None:
     metrics = metric_columns(frame)
     st.dataframe(
         frame[BASE_COLUMNS + metrics], hide_index=True,
-        column_config={"active": st.column_config.CheckboxColumn("active"),
-                       "created_at": st.column_config.DatetimeColumn("created", format="YYYY-MM-DD HH:mm")},
+        column_config={"active": st.column_config.CheckboxColumn("live"),
+                       "created_at": st.column_config.DatetimeColumn("created", format="YYYY-MM-DD HH:mm"),
+                       "version": st.column_config.TextColumn("version id")},
     )
     versions = list(frame["version"])
-    picked = st.multiselect("Compare two versions", versions, default=versions[:2], max_selections=2,
-                            key=f"compare_{kind}")
-    if len(picked) == 2 and metrics:
-        table = compare_table(frame, picked[0], picked[1], metrics)
-        st.dataframe(table, column_config={"change": st.column_config.NumberColumn(format="%+.4f")})
-        figure = compare_figure(table, picked)
-        if figure is not None:
-            st.plotly_chart(figure, key=f"compare_fig_{kind}")
+    names = dict(zip(frame["version"], frame["name"]))
     active = frame.loc[frame["active"], "version"]
     current = active.iloc[0] if len(active) else None
+    # Widgets keyed by what they list: a new version or another live one resets them to the defaults below,
+    # instead of keeping a choice made among the old list (an old version with Activate enabled).
+    listing = f"{kind}_{hashlib.sha1('|'.join([*versions, str(current)]).encode()).hexdigest()[:10]}"
+
+    def label(version: str) -> str:
+        return f"{names.get(version, version)}{' (live)' if version == current else ''}"
+
+    picked = st.multiselect("Compare two versions", versions, default=versions[:2], max_selections=2,
+                            format_func=label, key=f"compare_{listing}")
+    if len(picked) == 2 and metrics:
+        table = compare_table(frame, picked[0], picked[1], metrics).rename(columns=names)
+        st.dataframe(table, column_config={"change": st.column_config.NumberColumn(format="%+.4f")})
+        figure = compare_figure(table, [names[v] for v in picked])
+        if figure is not None:
+            st.plotly_chart(figure, key=f"compare_fig_{kind}")
     registered = list(frame.loc[frame["registered"], "version"])
     left, right = st.columns([3, 1], vertical_alignment="bottom")
-    choice = left.selectbox("Version to serve", registered, key=f"activate_choice_{kind}",
+    choice = left.selectbox("Version to serve", registered, format_func=label, key=f"activate_choice_{listing}",
                             index=registered.index(current) if current in registered else 0)
     if right.button("Activate", key=f"activate_{kind}", disabled=not registered or choice == current):
         try:
@@ -47,7 +58,7 @@ def versions_panel(ws: Workspace, kind: str) -> str | None:
         except AtelierError as error:
             st.error(str(error))
         else:
-            st.success(f"{kind} version {choice} is now active")
+            st.success(f"{names.get(choice, choice)} is now live")
             current = choice
             st.rerun()
     return current
@@ -74,6 +85,6 @@ def compare_figure(table: pd.DataFrame, picked: list[str]) -> go.Figure | None:
     scores = table[(table[picked].abs() <= 1.0).all(axis=1)]
     if scores.empty:
         return None
-    figure = go.Figure([go.Bar(name=v[-16:], x=list(scores.index), y=list(scores[v])) for v in picked])
+    figure = go.Figure([go.Bar(name=v, x=list(scores.index), y=list(scores[v])) for v in picked])
     figure.update_layout(barmode="group", height=280, margin=dict(l=10, r=10, t=10, b=10))
     return figure

@@ -19,6 +19,14 @@ from core.errors import ArtifactError, ParamsError, Problem, UnknownIdError
 from core.jsonable import to_plain
 
 log = logging.getLogger(__name__)
+KIND_NAMES = {"affinity": "affinity", "long_tail": "long-tail", "attributes": "attributes",
+              "complementary": "outfit pairs", "affinity_table": "affinity table"}
+
+
+def version_name(kind: str, number: int, created_at: Any) -> str:
+    """What people call a version: "affinity v3 · 5 Dec 19:52" (its number among the kind's versions, oldest v1)."""
+    when = pd.Timestamp(created_at)
+    return f"{KIND_NAMES.get(kind, kind)} v{number} · {when.day} {when:%b %H:%M}"
 
 
 def store(ws: Workspace) -> ArtifactStore:
@@ -98,7 +106,8 @@ def load_active(ws: Workspace, kind: str) -> Artifact | None:
 
 
 def list_versions(ws: Workspace, kind: str) -> pd.DataFrame:
-    """Versions of `kind`, newest first: version, created_at, created_by, active, registered, one column per metric."""
+    """Versions of `kind`, newest first: version, name (`version_name`), created_at, created_by, active, registered,
+    size_mb, one column per metric."""
     with read_session(ws) as session:
         rows = {row.version: row for row in session.scalars(
             sa.select(ModelVersion).where(ModelVersion.workspace == ws.name, ModelVersion.kind == kind))}
@@ -119,9 +128,13 @@ def list_versions(ws: Workspace, kind: str) -> pd.DataFrame:
         records.append({"version": version, "created_at": pd.Timestamp(row.created_at), "created_by": row.created_by,
                         "active": bool(row.active), "registered": True, "size_mb": None, "missing_files": True,
                         **_flatten(row.metrics)})
-    columns = ["version", "created_at", "created_by", "active", "registered", "size_mb"]
-    frame = pd.DataFrame.from_records(records) if records else pd.DataFrame(columns=columns)
-    return frame.sort_values("created_at", ascending=False, ignore_index=True) if records else frame
+    columns = ["version", "name", "created_at", "created_by", "active", "registered", "size_mb"]
+    if not records:
+        return pd.DataFrame(columns=columns)
+    frame = pd.DataFrame.from_records(records).sort_values("created_at", ascending=False, ignore_index=True)
+    numbers = range(len(frame), 0, -1)
+    frame.insert(1, "name", [version_name(kind, n, t) for n, t in zip(numbers, frame["created_at"])])
+    return frame
 
 
 def _row(session: sa.orm.Session, ws: Workspace, kind: str, version: str) -> ModelVersion | None:

@@ -13,6 +13,7 @@ from core.data.workspace import Workspace
 from core.db.models import ModelVersion
 from core.db.session import read_session
 from core.errors import AtelierError
+from core.services.models import version_name
 
 CURVE_POINTS = 201  # points of a popularity curve (top 0%, 0.5%, ..., 100%)
 TAIL_MAX = 3  # "long tail" items: at most this many interactions
@@ -134,16 +135,21 @@ def coverage_by_group(catalogue: pd.DataFrame, by: str = "category_group") -> pd
 
 
 def active_models(ws: Workspace) -> pd.DataFrame:
-    """Active model version per kind (kind, version, activated_at, activated_by); empty without a database."""
-    columns = ["kind", "version", "activated_at", "activated_by"]
+    """Active model version per kind (kind, version, name, activated_at, activated_by); empty without a database."""
+    columns = ["kind", "version", "name", "activated_at", "activated_by"]
+    older = sa.orm.aliased(ModelVersion)
+    number = (sa.select(sa.func.count()).select_from(older)
+              .where(older.workspace == ModelVersion.workspace, older.kind == ModelVersion.kind,
+                     older.created_at <= ModelVersion.created_at).scalar_subquery())
     try:
         with read_session(ws) as session:
-            rows = session.execute(sa.select(ModelVersion.kind, ModelVersion.version, ModelVersion.activated_at,
-                                             ModelVersion.activated_by)
+            rows = session.execute(sa.select(ModelVersion.kind, ModelVersion.version, number, ModelVersion.created_at,
+                                             ModelVersion.activated_at, ModelVersion.activated_by)
                                    .where(ModelVersion.workspace == ws.name, ModelVersion.active.is_(True))
                                    .order_by(ModelVersion.kind)).all()
     except (ImportError, AtelierError):
         return pd.DataFrame(columns=columns)
+    rows = [(kind, version, version_name(kind, n, created), at, by) for kind, version, n, created, at, by in rows]
     return pd.DataFrame([tuple(r) for r in rows], columns=columns)
 
 

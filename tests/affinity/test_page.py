@@ -46,7 +46,7 @@ def test_a_finished_job_shows_a_learning_curve_per_direction_and_its_version(pag
     assert sum("Users for a brand" in t for t in titles) == 1
     version = jobs.get(page_ws, job_id).result["version"]
     assert models.active_version(page_ws, "affinity") == version  # the first version is activated
-    assert any(version in str(df.value) for df in at.dataframe)
+    assert any(version in df.value.to_csv() for df in at.dataframe)
 
 
 @pytest.mark.slow

@@ -75,8 +75,36 @@ def test_versions_panel_compares_and_activates(ws: Workspace) -> None:
     assert not at.exception
     table = at.dataframe[0].value
     assert list(table["version"]) == made[::-1] and list(table["auc"]) == [0.78, 0.70]
+    assert [n.split(" · ")[0] for n in table["name"]] == ["affinity v2", "affinity v1"]
     comparison = at.dataframe[1].value
     assert abs(comparison.loc["auc", "change"] - (0.70 - 0.78)) < 1e-9
-    at.selectbox(key="activate_choice_affinity").select(made[0]).run()
+    serve(at).select(made[0]).run()
     at.button(key="activate_affinity").click().run()
     assert models.active_version(ws, "affinity") == made[0]
+
+
+def serve(at: AppTest):  # the "Version to serve" selectbox
+    return next(box for box in at.selectbox if box.label == "Version to serve")
+
+
+def test_versions_panel_lists_a_version_trained_meanwhile_and_shows_the_live_one(ws: Workspace) -> None:
+    """Regression: after a training job finished, Compare listed only the old versions and Version to serve showed
+    an old inactive version with Activate enabled (one click reverted production)."""
+    store = models.store(ws)
+    made = []
+    for seed in (1, 2):
+        made.append(store.save("affinity", {"w": np.full(3, seed, dtype=np.float32)}, {}))
+        models.register_version(ws, "affinity", made[-1], {"auc": 0.7 + seed / 100}, by="ds")
+    models.activate(ws, "affinity", made[0], "ds")
+    at = _run(_versions_page, str(ws.path), "affinity")
+    serve(at).select(made[1]).run()  # someone looks at the other version without activating it
+    made.append(store.save("affinity", {"w": np.full(3, 3, dtype=np.float32)}, {}))  # a job finishes meanwhile
+    models.register_version(ws, "affinity", made[-1], {"auc": 0.75}, by="job")
+    models.activate(ws, "affinity", made[-1], "job")
+    at.run()
+    compare = next(box for box in at.multiselect if box.label == "Compare two versions")
+    assert compare.options == [models.list_versions(ws, "affinity")["name"][i] + (" (live)" if i == 0 else "")
+                               for i in range(3)]
+    assert compare.value == made[:0:-1]  # the two newest
+    assert serve(at).value == made[-1] and serve(at).options[0].endswith("(live)")
+    assert at.button(key="activate_affinity").disabled
