@@ -341,6 +341,9 @@ def _csv_frame(data: bytes, tab: TableSchema, mapping: dict[str, str | None], re
         _quotes_report(body, report)  # before Arrow, which would read an odd quote to the end of the file
         if report.problems:
             return None
+    if not re.search(rb"[\r\n]", body.strip()):  # a header without a line break: Arrow would call it unreadable
+        report.add(None, None, "header only: the file has no data rows", None)
+        return None
     table = _arrow_csv(body, width)
     if table is None:  # a row Arrow refused: find every bad row, with its number, the slow exact way
         if not report.problems:
