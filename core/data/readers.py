@@ -336,9 +336,11 @@ def _csv_frame(data: bytes, tab: TableSchema, mapping: dict[str, str | None], re
             report.add(None, column, "duplicate column name in the header", column)
         seen.add(column)
     ours = _apply_mapping(stripped, mapping, tab, report, provided)
-    # An odd number of quote characters means an unclosed quote, which Arrow would read to the end of the file.
+    if report.problems:  # the header is wrong: parsing 100,000 columns of rows would only add noise (and 1 GB)
+        return None
     if quotes and (quotes % 2 or _STRAY_QUOTE.search(body, 1)):
-        _quotes_report(body, report)  # before Arrow, which would read an odd quote to the end of the file
+        # An odd quote would make Arrow read to the end of the file: find the row with the broken quote first.
+        _quotes_report(body, report)
         if report.problems:
             return None
     if not re.search(rb"[\r\n]", body.strip()):  # a header without a line break: Arrow would call it unreadable
