@@ -24,7 +24,7 @@ import sys
 import unicodedata
 import zlib
 from pathlib import Path
-from typing import Any, BinaryIO, Iterable
+from typing import Any, BinaryIO, Callable, Iterable, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -144,9 +144,16 @@ def read_table(source: Source, kind: str, mapping: dict[str, str | None] | None 
     tab = schema(kind)
     limits = import_limits()
     name = _source_name(source, filename)
+    return _guarded(name, lambda: _read(*_load(source, filename, limits), tab, mapping, default_event, limits))
+
+
+_T = TypeVar("_T")
+
+
+def _guarded(name: str, work: Callable[[], _T]) -> _T:
+    """work(), with any unexpected exception turned into a ValidationError of the file (never a traceback)."""
     try:
-        name, data = _load(source, filename, limits)
-        return _read(name, data, tab, mapping, default_event, limits)
+        return work()
     except (AtelierError, KeyboardInterrupt):
         raise
     except MemoryError:
@@ -794,7 +801,10 @@ def _check_interaction_rows(frame: pd.DataFrame, report: _Report) -> None:
 def sniff_columns(source: Source, filename: str | None = None, rows: int = 5) -> tuple[list[str], pd.DataFrame]:
     """The header and first rows of a file (for the column-mapping step); raises ValidationError if unreadable."""
     limits = import_limits()
-    name, data = _load(source, filename, limits)
+    return _guarded(_source_name(source, filename), lambda: _sniff(*_load(source, filename, limits), rows, limits))
+
+
+def _sniff(name: str, data: bytes, rows: int, limits: ImportLimits) -> tuple[list[str], pd.DataFrame]:
     report = _Report(name, limits.max_problems)
     if _is_parquet(name, data):
         parquet = _parquet_file(data, report, limits)
@@ -816,13 +826,18 @@ def sniff_columns(source: Source, filename: str | None = None, rows: int = 5) ->
         report.raise_if_any()
         raise
     parsed: list[list[str]] = []
-    for fields in csv.reader(io.StringIO(head, newline="")):
+    # NUL would make the csv module raise ("line contains NUL"); the full read reports it as a control character.
+    for fields in csv.reader(io.StringIO(head.replace("\0", ""), newline="")):
         if fields:
             parsed.append(fields)
         if len(parsed) > rows:
             break
     if not parsed:
         report.add(None, None, "empty file: no header and no rows", None)
+        report.raise_if_any()
+    if len(parsed[0]) > limits.max_columns:
+        report.add(None, None, f"too many columns: {len(parsed[0]):,} (at most {limits.max_columns:,}, "
+                   "ATELIER_IMPORT_MAX_COLUMNS): keep the columns you import, or check the separator", None)
         report.raise_if_any()
     header = [h.strip() for h in parsed[0]]
     body_rows = [r[: len(header)] + [""] * (len(header) - len(r)) for r in parsed[1:]]

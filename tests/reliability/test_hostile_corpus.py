@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from core.cli import main as cli_main
-from core.data.readers import UNEXPECTED, read_table
+from core.data.readers import UNEXPECTED, read_table, sniff_columns
 from core.data.workspace import Workspace
 from core.errors import ValidationError
 from core.services.imports import ImportFile, import_files
@@ -70,6 +70,13 @@ def test_hostile_corpus_is_refused_cleanly_or_accepted(seeded_workspace: Workspa
             verdict = "accepted"
             if case.expect == REJECT:
                 wrong.append((case.name, f"accepted a hostile file ({len(frame)} rows)"))
+        try:  # the Data page's first step: header and preview for the mapping editor
+            sniff_columns(path.read_bytes(), filename=case.name)
+        except ValidationError as error:
+            if any(UNEXPECTED in p.rule for p in error.problems):
+                wrong.append((case.name, f"sniff failed inside: {error.problems[0].rule}"))
+        except Exception as error:  # noqa: BLE001 — counted as a crash of the page's path
+            crashes.append((case.name, f"sniff: {type(error).__name__}: {error}"[:300]))
         verdicts[verdict] += 1
         families.setdefault(case.family, Counter())[verdict] += 1
         rc = cli_main(["validate", str(path), "--kind", case.kind])
