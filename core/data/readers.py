@@ -214,6 +214,12 @@ def _load(source: Source, filename: str | None, limits: ImportLimits | None = No
     return _unpack(name, data, limits)
 
 
+def check_file_size(source: Source, name: str) -> None:
+    """Raise ValidationError when `source` is a path to a file over ATELIER_IMPORT_MAX_BYTES (nothing is read)."""
+    if isinstance(source, (str, Path)) and Path(source).is_file():
+        _check_size(name, Path(source).stat().st_size, import_limits())
+
+
 def _refuse(name: str, rule: str) -> ValidationError:
     return ValidationError([Problem(name, None, None, rule, None)])
 

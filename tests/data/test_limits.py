@@ -89,3 +89,16 @@ def test_the_cli_prints_a_message_not_a_traceback(tmp_path, capsys: pytest.Captu
     assert cli_main(["validate", str(path), "--kind", "interactions"]) == 1
     err = capsys.readouterr().err
     assert "row 1, column 'timestamp': timestamp out of range" in err and "Traceback" not in err
+
+
+def test_an_oversized_server_file_is_refused_before_it_is_read(atelier_home, tmp_path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from core.services.imports import ImportFile, import_files
+
+    path = tmp_path / "big.csv"
+    path.write_bytes(b"user_id,item_id,event\n" + b"u,i,view\n" * 2000)
+    monkeypatch.setenv("ATELIER_IMPORT_MAX_BYTES", "1000")
+    monkeypatch.setattr("core.services.imports._bytes", lambda source: pytest.fail("the file was read"))
+    with pytest.raises(ValidationError, match="file too large"):
+        import_files("big", [ImportFile("interactions", path)])
+    assert not (atelier_home / "workspaces" / "big").exists()
