@@ -102,3 +102,11 @@ def test_an_oversized_server_file_is_refused_before_it_is_read(atelier_home, tmp
     with pytest.raises(ValidationError, match="file too large"):
         import_files("big", [ImportFile("interactions", path)])
     assert not (atelier_home / "workspaces" / "big").exists()
+
+
+def test_a_hostile_column_name_cannot_drive_the_terminal(capsys: pytest.CaptureFixture[str], tmp_path) -> None:
+    path = tmp_path / "c.csv"
+    path.write_bytes(b"item_id,\x1b]0;owned\x07\x1b[2J\n i1,x\n")
+    assert cli_main(["validate", str(path), "--kind", "catalogue"]) == 1
+    err = capsys.readouterr().err
+    assert "\x1b" not in err and "\\x1b]0;owned" in err
