@@ -17,11 +17,9 @@
 from __future__ import annotations
 
 import csv
-import functools
 import io
 import re
 import sys
-import unicodedata
 import zlib
 from pathlib import Path
 from typing import Any, BinaryIO, Callable, Iterable, TypeVar
@@ -50,6 +48,7 @@ from core.data.schemas import (
     schema,
     utc_ns,
 )
+from core.data.unicode_rules import invisible_in_ids, on_rows, text_controls
 from core.errors import AtelierError, ConfigError, Problem, ValidationError
 
 MAX_PER_RULE = 20
@@ -621,7 +620,7 @@ def _validate(frame: pd.DataFrame, tab: TableSchema, report: _Report) -> pd.Data
             out[column] = pd.Series(events.to_pandas(), index=values.index).astype(TEXT)
         else:
             array = _arrow(values)
-            report.rows(_np(pc.match_substring_regex(array, _text_controls())), values, column,
+            report.rows(text_controls(array), values, column,
                         "control character in text (NUL, terminal escape sequence or bidirectional override): "
                         "remove it")
             blank = _np(pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(array)), 0))
@@ -686,10 +685,10 @@ def _id_masks(array: pa.Array | pa.ChunkedArray, required: bool) -> dict[str, np
     formula = _np(pc.is_in(pc.utf8_slice_codeunits(array, 0, 1), value_set=FORMULA_FIRST)) & ~empty
     # `u;=HYPERLINK(..)` is a live formula once a semicolon-locale spreadsheet splits the cell at ';'.
     separated = _np(pc.match_substring(array, ";")) | _np(pc.match_substring(array, ","))
-    inner = _where(separated, array, lambda part: _np(pc.match_substring_regex(part, r"[,;]\s*[=+\-@]")))
+    inner = on_rows(separated, array, lambda part: _np(pc.match_substring_regex(part, r"[,;]\s*[=+\-@]")))
     inner &= ~empty & ~formula
     spaces = _np(pc.not_equal(pc.utf8_trim_whitespace(array), array)) & ~empty & ~formula & ~inner
-    invisible = _invisible(array) & ~formula & ~inner & ~spaces & ~empty
+    invisible = invisible_in_ids(array) & ~formula & ~inner & ~spaces & ~empty
     return {
         "empty id": empty if required else np.zeros(len(empty), dtype=bool),
         "formula-like id (starts with = + - @ tab CR LF or NUL)": formula,
@@ -699,71 +698,6 @@ def _id_masks(array: pa.Array | pa.ChunkedArray, required: bool) -> dict[str, np
             invisible,
         f"id longer than {MAX_ID_LENGTH} characters": _np(pc.greater(length, MAX_ID_LENGTH)),
     }
-
-
-# Code points that render as nothing (or as a blank) though Unicode files them as letters or symbols.
-LOOKS_BLANK = "\u115f\u1160\u3164\uffa0\u2800\u034f\u17b4\u17b5\u180e\u2060\ufeff"
-# In ids: controls, format characters (zero-width, bidi), private use, unassigned, and every space but U+0020.
-INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Co", "Cn", "Zl", "Zp", "Zs"})
-
-
-@functools.cache
-def _code_point_class(categories: frozenset[str], extra: str = "", allowed: str = "") -> str:
-    """An RE2 character class of the code points in `categories` by Python's unicodedata, + extra.
-
-    Built once per process (about 0.2 s over all of Unicode) when the first id is checked; surrogates are left
-    out (strict UTF-8 decoding never yields them).
-    """
-    ranges: list[tuple[int, int]] = []
-    for point in range(0x110000):
-        if 0xD800 <= point <= 0xDFFF:
-            continue
-        char = chr(point)
-        if (unicodedata.category(char) in categories or char in extra) and char not in allowed:
-            if ranges and ranges[-1][1] == point - 1:
-                ranges[-1] = (ranges[-1][0], point)
-            else:
-                ranges.append((point, point))
-    return "[" + "".join(f"\\x{{{a:x}}}" if a == b else f"\\x{{{a:x}}}-\\x{{{b:x}}}" for a, b in ranges) + "]"
-
-
-def _invisible_in_ids() -> str:
-    return _code_point_class(INVISIBLE_CATEGORIES, LOOKS_BLANK, allowed=" ")
-
-
-def _where(rows: np.ndarray, array: pa.Array | pa.ChunkedArray,
-           check: Callable[[pa.Array | pa.ChunkedArray], np.ndarray]) -> np.ndarray:
-    """check() on the given rows only (a cheap test picked them), False elsewhere: regexes cost per row."""
-    mask = np.zeros(len(rows), dtype=bool)
-    positions = np.flatnonzero(rows)
-    if len(positions):
-        mask[positions] = check(pc.take(array, pa.array(positions)))
-    return mask
-
-
-def _invisible(array: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    """Ids with a control or invisible code point, or only combining marks."""
-    ascii_only = _np(pc.string_is_ascii(array))
-    mask = ascii_only & ~_np(pc.utf8_is_printable(array))  # in ASCII only the controls are invisible
-    # The Unicode classes (hundreds of ranges) only for the rare non-ASCII ids: 1M ids once took 0.25 s here.
-    return mask | _where(~ascii_only, array,
-                         lambda part: _np(pc.match_substring_regex(part, _invisible_in_ids())) | _marks_only(part))
-
-
-def _marks_only(array: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    """Ids made only of combining marks (they render as nothing, or on the character before them)."""
-    # Only ids that start with a mark are checked whole, in Python: they are rare.
-    first = pc.utf8_slice_codeunits(array, 0, 1)
-    mask = _np(pc.match_substring_regex(first, _code_point_class(frozenset({"Mn", "Me"}))))
-    for pos in np.flatnonzero(mask):
-        value = array[int(pos)].as_py()
-        mask[pos] = all(unicodedata.category(char) in ("Mn", "Me") for char in value)
-    return mask
-
-
-def _text_controls() -> str:
-    # Free text may hold tabs and (quoted) line breaks; not NUL, ESC (terminal colours) or Trojan Source overrides.
-    return "[\\x{0}-\\x{8}\\x{b}\\x{c}\\x{e}-\\x{1f}\\x{7f}-\\x{9f}\\x{202a}-\\x{202e}\\x{2066}-\\x{2069}]"
 
 
 def _check_numbers(values: pd.Series, column: str, report: _Report) -> pd.Series:
