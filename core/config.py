@@ -11,6 +11,45 @@ DEFAULT_WORKSPACE = "demo"
 DEFAULT_SEED = 42
 
 
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip().replace("_", "")
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{name}={raw!r} is not a whole number: set it to e.g. {default}") from None
+    if value <= 0:
+        raise ValueError(f"{name}={value} must be positive (default {default})")
+    return value
+
+
+@dataclass(frozen=True)
+class ImportLimits:
+    """What one uploaded file may hold; a file over a limit is refused before it is parsed (uploads are hostile).
+
+    Each has an env override, e.g. ATELIER_IMPORT_MAX_ROWS=40000000 for a full H&M transactions file; a bad
+    value raises ValueError naming the variable (the readers turn it into a ConfigError).
+    """
+
+    max_bytes: int = 1 << 30  # ATELIER_IMPORT_MAX_BYTES: the file (after gzip decompression) in bytes
+    max_rows: int = 10_000_000  # ATELIER_IMPORT_MAX_ROWS
+    max_columns: int = 1_000  # ATELIER_IMPORT_MAX_COLUMNS: generous for attr_* columns
+    max_uncompressed_bytes: int = 4 << 30  # ATELIER_IMPORT_MAX_UNCOMPRESSED_BYTES: Parquet's own metadata
+    max_problems: int = 50  # ATELIER_IMPORT_MAX_PROBLEMS: problems listed per file, then "and N more"
+
+    @classmethod
+    def from_env(cls) -> "ImportLimits":
+        d = cls()
+        return cls(
+            max_bytes=_env_int("ATELIER_IMPORT_MAX_BYTES", d.max_bytes),
+            max_rows=_env_int("ATELIER_IMPORT_MAX_ROWS", d.max_rows),
+            max_columns=_env_int("ATELIER_IMPORT_MAX_COLUMNS", d.max_columns),
+            max_uncompressed_bytes=_env_int("ATELIER_IMPORT_MAX_UNCOMPRESSED_BYTES", d.max_uncompressed_bytes),
+            max_problems=_env_int("ATELIER_IMPORT_MAX_PROBLEMS", d.max_problems),
+        )
+
+
 @dataclass(frozen=True)
 class Settings:
     """Resolved settings; build with `Settings.from_env()` so tests can override by environment."""
@@ -31,6 +70,11 @@ class Settings:
             dask_scheduler=os.environ.get("ATELIER_DASK_SCHEDULER") or None,
             seed=int(os.environ.get("ATELIER_SEED", DEFAULT_SEED)),
         )
+
+    @property
+    def import_limits(self) -> ImportLimits:
+        """Read when a file is imported, so a bad override only fails imports, not every command."""
+        return ImportLimits.from_env()
 
     @property
     def workspaces_dir(self) -> Path:

@@ -39,13 +39,18 @@ class Problem:
     value: str | None = None
 
     def __str__(self) -> str:
-        where = self.file
+        where = _printable(self.file)
         if self.row is not None:
             where += f", row {self.row}"
         if self.column:
-            where += f", column '{self.column}'"
+            where += f", column '{_printable(self.column)}'"
         shown = f" (value {self.value!r})" if self.value is not None else ""
-        return f"{where}: {self.rule}{shown}"
+        return f"{where}: {_printable(self.rule)}{shown}"
+
+
+def _printable(text: str) -> str:
+    """Non-printable characters as escapes: a hostile column or file name must not drive the terminal (ANSI)."""
+    return text if text.isprintable() else "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 @dataclass

@@ -10,14 +10,26 @@ import numpy as np
 import pandas as pd
 
 from core.data.schemas import TEXT, conform
-from core.errors import WorkspaceError
+from core.errors import AtelierError, Problem, ValidationError, WorkspaceError
 
 Tables = dict[str, pd.DataFrame]
 
 
-def _csv(path: Path, **kwargs: Any) -> pd.DataFrame:
-    """Source CSVs keep their exact text: ids like 0108775015 must not become numbers."""
-    return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8", **kwargs)
+def _csv(path: Path, need: tuple[str, ...] = (), **kwargs: Any) -> pd.DataFrame:
+    """Source CSVs keep their exact text: ids like 0108775015 must not become numbers.
+
+    need: the columns the reader uses; a copy without them is refused naming each (not a KeyError).
+    """
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8", **kwargs)
+    return _require(frame, path, need)
+
+
+def _require(frame: pd.DataFrame, path: Path, need: tuple[str, ...]) -> pd.DataFrame:
+    missing = [c for c in need if c not in frame.columns]
+    if missing:
+        raise ValidationError([Problem(path.name, None, c, "missing column in the public data set file (a changed or "
+                                       "different file? use the original download)") for c in missing])
+    return frame
 
 
 def _need(folder: Path, *names: str) -> list[Path]:
@@ -52,7 +64,8 @@ def read_fashion_product_images(folder: str | Path) -> Tables:
     colours; empty and "NA" are missing here.
     """
     (path,) = _need(Path(folder), FPI_FILE)
-    raw = _csv(path, compression="gzip")
+    raw = _csv(path, ("id", "productDisplayName", "description", "style_note", "brandName", "articleType",
+                      "subCategory", "gender", "price", "defaultImageURL", *FPI_ATTRIBUTES), compression="gzip")
     description = _blank_to_na(raw["description"])
     note = _blank_to_na(raw["style_note"])
     both = description.fillna("") + np.where(description.notna() & note.notna(), " ", "") + note.fillna("")
@@ -85,6 +98,8 @@ HM_ATTRIBUTES = {
     "perceived_colour_master_name": "attr_perceived_colour_master", "department_name": "attr_department",
     "index_name": "attr_index", "garment_group_name": "attr_garment_group",
 }
+HM_ARTICLE_COLUMNS = ("article_id", "prod_name", "section_name", "product_type_name", "product_group_name",
+                      "index_group_name", *HM_ATTRIBUTES)
 
 
 def _hm_article_id(values: pd.Series) -> pd.Series:
@@ -104,19 +119,19 @@ def read_hm(folder: str | Path) -> Tables:
     """
     folder = Path(folder)
     if (folder / HM_ARTICLES_FULL).is_file():
-        articles = pd.read_parquet(folder / HM_ARTICLES_FULL)
+        articles = _require(pd.read_parquet(folder / HM_ARTICLES_FULL), folder / HM_ARTICLES_FULL, HM_ARTICLE_COLUMNS)
         articles = articles.astype({c: str for c in articles.columns if c in ("article_id",)})
     else:
         candidates = [folder / n for n in HM_ARTICLES_DESC if (folder / n).is_file()]
         if not candidates:
             raise WorkspaceError(f"{folder} has no H&M articles file ({HM_ARTICLES_FULL} or articles.csv)")
-        articles = _csv(candidates[0])
+        articles = _csv(candidates[0], HM_ARTICLE_COLUMNS)
     articles = articles.copy()
     articles["article_id"] = _hm_article_id(articles["article_id"])
     descriptions: dict[str, str] = {}
     for name in HM_ARTICLES_DESC:
         if (folder / name).is_file():
-            extra = _csv(folder / name)
+            extra = _csv(folder / name, ("article_id",))
             ids = _hm_article_id(extra["article_id"])
             for key, text in zip(ids, extra.get("detail_desc", pd.Series(dtype=str))):
                 if text and text.strip() and key not in descriptions:
@@ -124,7 +139,7 @@ def read_hm(folder: str | Path) -> Tables:
     tables: Tables = {}
     prices = None
     if (folder / HM_TRANSACTIONS).is_file():
-        tx = _csv(folder / HM_TRANSACTIONS)
+        tx = _csv(folder / HM_TRANSACTIONS, ("customer_id", "article_id", "price", "t_dat"))
         items = _hm_article_id(tx["article_id"])
         prices = pd.to_numeric(tx["price"], errors="coerce").groupby(items.to_numpy()).median()
         brand_of = dict(zip(articles["article_id"], articles["section_name"].astype(str)))
@@ -150,7 +165,7 @@ def read_hm(folder: str | Path) -> Tables:
         frame[column] = _blank_to_na(articles[source])
     tables["catalogue"] = conform("catalogue", frame)
     if (folder / HM_CUSTOMERS).is_file():
-        customers = _csv(folder / HM_CUSTOMERS)
+        customers = _csv(folder / HM_CUSTOMERS, ("customer_id", "fashion_news_frequency"))
         news = customers["fashion_news_frequency"].str.strip().str.upper()
         tables["customers"] = conform("customers", pd.DataFrame({
             "user_id": customers["customer_id"].str.strip(),
@@ -173,7 +188,8 @@ def read_myntra(folder: str | Path) -> Tables:
     has no category column; category stays missing. The empty trailing column is dropped.
     """
     (path,) = _need(Path(folder), MYNTRA_FILE)
-    raw = _csv(path)
+    raw = _csv(path, ("Product_ID", "Product_Name", "Description", "Product_Brand", "Gender", "Price",
+                      "Primary_Color"))
     frame = pd.DataFrame({
         "item_id": raw["Product_ID"].str.strip(),
         "name": _blank_to_na(raw["Product_Name"]),
@@ -205,7 +221,8 @@ def read_mango(folder: str | Path) -> Tables:
     has no product names: name = "<type>, <colour group>" in lower case (e.g. "trousers, white").
     """
     products_path, outfits_path = _need(Path(folder), MANGO_PRODUCTS, MANGO_OUTFITS)
-    raw = _csv(products_path)
+    raw = _csv(products_path, ("des_product_type", "des_agrup_color_eng", "cod_modelo_color", "des_line",
+                               "des_product_family", "des_sex", "des_filename", *MANGO_ATTRIBUTES))
     kind = _blank_to_na(raw["des_product_type"])
     colour = _blank_to_na(raw["des_agrup_color_eng"])
     frame = pd.DataFrame({
@@ -219,7 +236,7 @@ def read_mango(folder: str | Path) -> Tables:
     })
     for source, column in MANGO_ATTRIBUTES.items():
         frame[column] = _blank_to_na(raw[source])
-    outfits = _csv(outfits_path)
+    outfits = _csv(outfits_path, ("cod_outfit", "cod_modelo_color"))
     outfits = pd.DataFrame({"outfit_id": outfits["cod_outfit"].str.strip(),
                             "item_id": outfits["cod_modelo_color"].str.strip()})
     return {"catalogue": conform("catalogue", frame), "outfits": conform("outfits", outfits.drop_duplicates())}
@@ -313,7 +330,7 @@ def read_tmall(folder: str | Path) -> Tables:
     """
     folder = Path(folder)
     (pairs_path,) = _need(folder, TMALL_PAIRS)
-    pairs = _csv(pairs_path)
+    pairs = _csv(pairs_path, ("user_id", "merchant_id", "label"))
     users = pairs["user_id"].str.strip()
     merchants = pairs["merchant_id"].str.strip()
     tables: Tables = {
@@ -327,7 +344,7 @@ def read_tmall(folder: str | Path) -> Tables:
     }
     logs = [folder / n for n in TMALL_LOG if (folder / n).is_file()]
     if logs:
-        log = _csv(logs[0])
+        log = _csv(logs[0], ("user_id", "item_id", "seller_id", "action_type", "time_stamp"))
         stamp = log["time_stamp"].str.strip().str.zfill(4)
         tables["log"] = conform("interactions", pd.DataFrame({
             "user_id": log["user_id"].str.strip(),
@@ -369,4 +386,12 @@ def read_public(name: str, folder: str | Path) -> Tables:
     folder = Path(folder)
     if not folder.is_dir():
         raise WorkspaceError(f"no folder {folder}: give the folder that holds the {key} files")
-    return READERS[key](folder)
+    try:
+        return READERS[key](folder)
+    except AtelierError:
+        raise
+    except (KeyError, ValueError, TypeError, IndexError, UnicodeDecodeError, OSError) as error:
+        # A damaged copy (cut JSON, non-UTF-8 bytes, odd values): a message naming the set, never a traceback.
+        raise ValidationError([Problem(f"{key}:{folder.name}", None, None, f"public data set could not be read "
+                                       f"({type(error).__name__}: {str(error)[:200]}): use the original download",
+                                       None)]) from error

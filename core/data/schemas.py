@@ -18,6 +18,10 @@ FORMULA_PREFIXES: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r", "\n", "\0")
 # Numbers above this are typing or unit mistakes (a price or weight of 1e12 is never real).
 MAX_NUMBER = 1e9
 MAX_ID_LENGTH = 200
+# Interaction times outside these are placeholders (0001-01-01, 9999-12-31) or typing mistakes, and would not fit
+# the stored datetime64[ns] (1677..2262) anyway.
+TIMESTAMP_MIN = pd.Timestamp("1900-01-01", tz="UTC")
+TIMESTAMP_MAX = pd.Timestamp("2200-01-01", tz="UTC")  # exclusive
 
 TEXT = pd.StringDtype(na_value=np.nan)  # pandas' default `str` dtype: exact text, NaN = missing
 
@@ -128,7 +132,7 @@ def conform(kind: str, frame: pd.DataFrame) -> pd.DataFrame:
             if values is None:
                 out[column] = pd.Series(pd.NaT, index=index, dtype="datetime64[ns, UTC]")
             elif pd.api.types.is_datetime64_any_dtype(values.dtype):
-                out[column] = pd.to_datetime(values, utc=True).astype("datetime64[ns, UTC]")
+                out[column] = utc_ns(pd.to_datetime(values, utc=True))
             else:
                 out[column] = parse_timestamps(values.fillna("").astype(str))
         else:
@@ -144,7 +148,20 @@ def parse_timestamps(values: pd.Series) -> pd.Series:
     """Text -> datetime64[ns, UTC]; empty -> NaT, unparsable -> NaT (the validator reports those first)."""
     stripped = values.str.strip()
     parsed = pd.to_datetime(stripped.where(stripped != "", None), utc=True, errors="coerce", format="ISO8601")
-    return parsed.astype("datetime64[ns, UTC]")
+    return utc_ns(parsed)
+
+
+def out_of_range(stamps: pd.Series) -> np.ndarray:
+    """Rows whose (UTC, any unit) timestamp is before TIMESTAMP_MIN or not before TIMESTAMP_MAX."""
+    return ((stamps < TIMESTAMP_MIN) | (stamps >= TIMESTAMP_MAX)).to_numpy(dtype=bool, na_value=False)
+
+
+def utc_ns(stamps: pd.Series) -> pd.Series:
+    """datetime64[ns, UTC]; out-of-range values (which the readers report first) become NaT instead of raising."""
+    outside = out_of_range(stamps)
+    if outside.any():
+        stamps = stamps.where(~outside)
+    return stamps.astype("datetime64[ns, UTC]")
 
 
 def event_weights(events: pd.Series) -> pd.Series:

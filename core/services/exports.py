@@ -3,6 +3,10 @@
 # An export is personal data leaving the system: the suppression list is anti-joined at export time (not only
 # when the audience was built), every cell is escaped for spreadsheets (OWASP CSV injection), and each file's
 # sha256 goes into the append-only audit log with who, when and which campaign version.
+# Escaping holds in comma, semicolon and tab locales: a spreadsheet that splits `u;=HYPERLINK(..)` at ';' sees a
+# second cell, so every segment after , ; tab or a line break that starts a formula gets a ' too, and text cells
+# are quoted (OWASP: prefix and quote). Numbers stay numbers: numeric columns and plain-number text are not
+# prefixed (`'-0.0011` is text to a spreadsheet, and no number can run as a formula).
 
 from __future__ import annotations
 
@@ -43,8 +47,14 @@ class ExportResult:
     target: str
 
 
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+_INNER_FORMULA = re.compile(r"([,;\t\r\n])(?=[ ]*[=+\-@\0])")
+
+
 def escape_cell(value: object, blank_all_missing: bool = False) -> str:
-    """The cell as text, prefixed with ' when it starts with = + - @ tab CR LF or NUL (kept as text by spreadsheets).
+    """The cell as text, neutralised for spreadsheets: a ' before the cell when it (after spaces) starts with
+    = + - @ tab CR LF or NUL, and after every , ; tab CR or LF inside it that a formula follows. Plain numbers
+    (`-0.0011`, `+1`, `1e5`) are kept as they are.
 
     Missing cells are empty: None and Python-float NaN always; with `blank_all_missing` every scalar pandas
     calls missing too (pd.NA, NaT, numpy float32 NaN), which are otherwise written as "<NA>", "NaT", "nan".
@@ -54,20 +64,34 @@ def escape_cell(value: object, blank_all_missing: bool = False) -> str:
     else:
         missing = value is None or (isinstance(value, float) and pd.isna(value))
     text = "" if missing else str(value)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+    if not text or _PLAIN_NUMBER.fullmatch(text):
+        return text
+    text = _INNER_FORMULA.sub(r"\1'", text)
+    return "'" + text if text.lstrip(" ").startswith(FORMULA_PREFIXES) else text
+
+
+def _numeric(values: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype)
 
 
 def to_csv_bytes(frame: pd.DataFrame, blank_all_missing: bool = False) -> bytes:
-    """Every header and cell escaped, every field quoted when needed, UTF-8, CRLF rows (RFC 4180).
+    """Every header and text cell escaped and quoted, numeric columns as bare numbers, UTF-8, CRLF rows (RFC 4180).
 
     blank_all_missing (see escape_cell): False for audience exports and scored pairs (their columns hold no
     pandas NA), True for the catalogue and attribute predictions, whose text columns do.
     """
     buffer = io.StringIO()
-    writer = csv.writer(buffer, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+    # QUOTE_NONNUMERIC: every str is quoted (so ; and tab stay inside the cell in any locale), numbers are bare.
+    writer = csv.writer(buffer, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\r\n")
     writer.writerow([escape_cell(c, blank_all_missing) for c in frame.columns])
-    for row in frame.itertuples(index=False, name=None):
-        writer.writerow([escape_cell(v, blank_all_missing) for v in row])
+    columns = []
+    for _, values in frame.items():
+        if _numeric(values):
+            # numpy scalars as they are: float32 0.1 writes "0.1", not 0.10000000149011612
+            columns.append(["" if pd.isna(v) else v for v in values.array])
+        else:
+            columns.append([escape_cell(v, blank_all_missing) for v in values.tolist()])
+    writer.writerows(zip(*columns))
     return buffer.getvalue().encode("utf-8")
 
 

@@ -20,7 +20,7 @@ from core.columns import SUPPRESSION_FLAGS
 from core.artifacts import file_sha256
 from core.config import REPO_ROOT, get_settings
 from core.data.public import DEFAULT_FOLDERS, read_public
-from core.data.readers import Source, read_table, validate_frame
+from core.data.readers import Source, check_file_size, read_table, validate_frame
 from core.data.schemas import KINDS, SCHEMAS, TEXT
 from core.files import staged_folder, staging_folder, swap_files
 from core.data.workspace import (Workspace, check_workspace_name, is_workspace, list_workspaces, write_manifest,
@@ -83,9 +83,10 @@ def validate_files(files: list[ImportFile]) -> tuple[dict[str, pd.DataFrame], di
                                     f"a second {item.kind} file in one import: give one per table"))
             continue
         seen.add(item.kind)
-        data = _bytes(item.source)
-        digests[item.kind] = hashlib.sha256(data).hexdigest()
         try:
+            check_file_size(item.source, _name(item))  # a 50 GB server file is refused before it is read
+            data = _bytes(item.source)
+            digests[item.kind] = hashlib.sha256(data).hexdigest()
             tables[item.kind] = read_table(data, item.kind, item.mapping, filename=_name(item),
                                            default_event=item.default_event)
         except ValidationError as error:

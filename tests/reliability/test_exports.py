@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 from pathlib import Path
 
 import numpy as np
@@ -13,10 +14,12 @@ import pytest
 import sqlalchemy as sa
 
 from core.data.idmap import IdMap
+from core.data.readers import read_table
 from core.data.schemas import FORMULA_PREFIXES
 from core.data.workspace import Workspace
 from core.db.models import AuditLog
 from core.db.session import read_session
+from core.errors import ValidationError
 from core.services import attributes, campaigns, exports
 from core.services.audience import AudienceSpec, Exclusions
 from tests.crm.conftest import make_crm_workspace, planted_model, save_model
@@ -24,6 +27,16 @@ from tests.crm.conftest import make_crm_workspace, planted_model, save_model
 DANGEROUS = ["=1+2", "+1", "-1", "@SUM(A1)", "\tx", "\rx", "\nx", "\0x"]
 PREFIXES = FORMULA_PREFIXES
 EXPORT_ACTIONS = ("export_audience", "attribute.export")
+# A number leading a segment is no formula (`-1`, `+1`, `-0.0011` are values to every spreadsheet).
+NUMBER_LED = re.compile(r'[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?(?=$|[",;\t\r\n])')
+# What a semicolon-locale spreadsheet would run: `u;=HYPERLINK(..)` splits into `u` and a live formula.
+SEGMENT_HOSTILE = ['u;=HYPERLINK("http://evil")', "a,@SUM(A1)", "x\t=1+2", "ok\n-2+3", "b; +cmd|' /C calc'!A0",
+                   " =1", "c;;=2", "d\r\n@x"]
+
+
+def _live(cell: str) -> bool:
+    """A cell a spreadsheet would run: it starts with a formula character and is not a plain number."""
+    return cell.startswith(PREFIXES) and not NUMBER_LED.match(cell)
 
 
 def _cells(data: bytes) -> list[str]:
@@ -86,7 +99,7 @@ def test_every_export_path_neutralises_formulas(atelier_home: Path, tmp_path: Pa
     for name, data in files.items():
         cells = _cells(data)
         checked += len(cells)
-        unsafe[name] = [c for c in cells if c.startswith(PREFIXES)]
+        unsafe[name] = [c for c in cells if _live(c)]
         escaped += sum(c[1:] in DANGEROUS for c in cells if c.startswith("'"))
         assert {"'" + d for d in DANGEROUS} & set(cells), name  # the hostile values did reach this file, escaped
     report(f"{len(DANGEROUS)} dangerous prefixes through {len(files)} export paths", cells=checked,
@@ -144,3 +157,34 @@ def test_missing_cells_are_blank_as_each_file_wrote_them() -> None:
     values = [None, float("nan"), pd.NA, pd.NaT, np.float32("nan"), ["=x"]]
     assert [exports.escape_cell(v) for v in values] == ["", "", "<NA>", "NaT", "nan", "['=x']"]
     assert [exports.escape_cell(v, blank_all_missing=True) for v in values] == ["", "", "", "", "", "['=x']"]
+
+
+def test_exports_are_safe_when_a_spreadsheet_splits_at_comma_semicolon_or_tab(report) -> None:
+    frame = pd.DataFrame({"user_id": SEGMENT_HOSTILE + ["-0.0011", "u1"],
+                          "score": np.linspace(-0.0011, 1, len(SEGMENT_HOSTILE) + 2),
+                          "rank": np.arange(1, len(SEGMENT_HOSTILE) + 3)})
+    text = exports.to_csv_bytes(frame).decode("utf-8")
+    live, segments = [], 0
+    for separator in (",", ";", "\t"):
+        for line in re.split(r"\r\n|\n|\r", text):  # a reader that ignores quotes splits rows at any break too
+            for segment in line.split(separator):
+                segments += 1
+                start = segment.lstrip(' "')
+                if start.startswith(("=", "+", "-", "@")) and not NUMBER_LED.match(start):
+                    live.append((separator, segment))
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    report("segment formulas under comma, semicolon and tab splitting", cells=len(SEGMENT_HOSTILE),
+           segments=segments, live=len(live))
+    assert live == []
+    assert [r[0] for r in rows[1:]][-2:] == ["-0.0011", "u1"]  # a plain-number text cell is not prefixed
+    assert all(not r[1].startswith("'") and float(r[1]) == pytest.approx(v)
+               for r, v in zip(rows[1:], frame["score"]))  # numeric columns stay numbers
+    assert [int(r[2]) for r in rows[1:]] == frame["rank"].tolist()
+    assert "-0.0011," in text and "'-0.0011" not in text
+
+
+def test_ids_that_hide_a_formula_after_a_separator_are_refused_at_import() -> None:
+    for bad in ('u;=HYPERLINK("http://evil")', "a,@SUM(A1)", "b; +1"):
+        data = pd.DataFrame({"item_id": [bad], "name": ["x"]}).to_csv(index=False).encode()
+        with pytest.raises(ValidationError, match="formula-like id"):
+            read_table(data, "catalogue", filename="c.csv")
