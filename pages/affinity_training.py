@@ -75,8 +75,10 @@ def params_form() -> tuple[affinity_training.AffinityParams, bool] | None:
             cols = st.columns(len(EVENTS))
             weights = {e: col.number_input(e, 0.0, 100.0, float(DEFAULT_EVENT_WEIGHTS[e]), key=f"w_{e}")
                        for e, col in zip(EVENTS, cols)}
-        activate = st.checkbox("Activate the new version when it is done", value=False,
-                               help="the first version of a workspace is activated anyway")
+        activate = st.checkbox("Make it live even if it scores worse than the live version", value=False,
+                               help="otherwise it goes live only when it is not worse than the live version beyond "
+                                    "the validation split's noise (or when nothing is live); else it waits on the "
+                                    "Versions tab beside the live one")
         if not st.form_submit_button("Train", type="primary", icon=":material/model_training:"):
             return None
     try:

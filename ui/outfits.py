@@ -162,9 +162,10 @@ def version_comparison(ws: Workspace) -> None:
         return
     new = table.iloc[0]
     old = table.iloc[1] if len(table) > 1 else None
-    st.markdown(f"**Newest version** `{new['version']}`"
-                + (f" against the previous `{old['version']}`" if old is not None else
-                                                              " (the first one: nothing to compare with yet)"))
+    live = "live" if bool(new["active"]) else "not live: see Versions below"
+    st.markdown(f"**Newest version** {new['name']} ({live})"
+                + (f" against the previous {old['name']}" if old is not None else
+                   " (the first one: nothing to compare with yet)"))
     for col, (key, label, fmt) in zip(st.columns(len(COMPARED)), COMPARED):
         value = new.get(key)
         if value is None or pd.isna(value):

@@ -10,7 +10,7 @@ import streamlit as st
 
 from core.data.workspace import Workspace
 from core.errors import AtelierError
-from core.services import models
+from core.services import models, promotion
 from ui.context import current_user
 
 BASE_COLUMNS = ["name", "created_at", "created_by", "active", "registered", "size_mb", "version"]
@@ -40,7 +40,16 @@ def versions_panel(ws: Workspace, kind: str) -> str | None:
     def label(version: str) -> str:
         return f"{names.get(version, version)}{' (live)' if version == current else ''}"
 
-    picked = st.multiselect("Compare two versions", versions, default=versions[:2], max_selections=2,
+    held_back = _held_back(ws, kind, versions, current)
+    if held_back is not None:
+        st.warning(f"**{names[held_back.candidate]}** was not made live: {held_back.reason}. It is compared with "
+                   "the live version below; activate it if you want it served.", icon=":material/gpp_maybe:")
+        if held_back.rows:
+            st.dataframe(pd.DataFrame(held_back.rows).set_index("metric"), column_config={
+                "change": st.column_config.NumberColumn(format="%+.4f"),
+                "noise": st.column_config.NumberColumn("noise (±)", format="%.4f")})
+    default = [held_back.candidate, current] if held_back is not None and current else versions[:2]
+    picked = st.multiselect("Compare two versions", versions, default=default, max_selections=2,
                             format_func=label, key=f"compare_{listing}")
     if len(picked) == 2 and metrics:
         table = compare_table(frame, picked[0], picked[1], metrics).rename(columns=names)
@@ -62,6 +71,14 @@ def versions_panel(ws: Workspace, kind: str) -> str | None:
             current = choice
             st.rerun()
     return current
+
+
+def _held_back(ws: Workspace, kind: str, versions: list[str], current: str | None) -> promotion.Promotion | None:
+    """The newest training's decision when it kept its version out of production (and that is still so)."""
+    decision = promotion.latest_promotion(ws, kind)
+    if decision is None or decision.activated or decision.candidate == current or decision.candidate not in versions:
+        return None
+    return decision
 
 
 def metric_columns(frame: pd.DataFrame) -> list[str]:

@@ -7,8 +7,8 @@ from typing import Any
 from core.data.workspace import Workspace
 from core.models.affinity import AffinityData, AffinityModel, AffinityParams
 from core.models.affinity.params import DIRECTIONS
+from core.services import jobs, promotion
 from core.services import models as versions
-from core.services import jobs
 
 KIND = AffinityModel.kind
 
@@ -16,34 +16,50 @@ KIND = AffinityModel.kind
 def train_affinity(ws: Workspace, params: dict[str, Any], progress: Any = None) -> dict[str, Any]:
     """Job target: train on the workspace's interactions, save + register a version, activate it if asked.
 
-    params: `AffinityParams.to_dict()` plus `by` (who trains it) and `activate` (True: make it active, False:
-    never, "if_none", the default: only when no version is active yet). Returns {"version", "metrics" (validation
-    at the chosen iteration), "iterations", "curve", "active"}.
+    params: `AffinityParams.to_dict()` plus `by` (who trains it) and `activate` (True: make it live, False: never,
+    "auto", the default: the promotion rule decides, see core.services.promotion). Returns {"version", "metrics"
+    (validation at the chosen iteration), "iterations", "curve", "active", "promotion"}.
     """
     values = dict(params or {})
     by = str(values.pop("by", "local"))
-    activate = values.pop("activate", "if_none")
-    model = AffinityModel.train(AffinityData(ws.interactions()), AffinityParams.from_dict(values), progress)
-    arrays, meta = model.to_artifact()
-    version = versions.store(ws).save(KIND, arrays, {**meta, "by": by})
+    activate = values.pop("activate", "auto")
+    model_params = AffinityParams.from_dict(values)
+    model = AffinityModel.train(AffinityData(ws.interactions()), model_params, progress)
     metrics, n_iter = model.training.metrics, model.params.iterations
+    held_out = held_out_figures(model, model_params)
+    arrays, meta = model.to_artifact()
+    meta = {**meta, "by": by, "held_out": held_out.to_dict() if held_out else None}
+    version = versions.store(ws).save(KIND, arrays, meta)
     versions.register_version(ws, KIND, version, {**metrics, "iterations": n_iter}, by)
-    if activate is True or (activate == "if_none" and versions.active_version(ws, KIND) is None):
-        versions.activate(ws, KIND, version, by)
+    decision = promotion.promote(ws, KIND, version, held_out, by, True if activate is True else
+                                 False if activate is False else "auto")
     if progress is not None:
-        progress.update(1.0, f"saved affinity version {version}")
+        progress.update(1.0, f"saved affinity version {version}: {'live' if decision.activated else 'held back'}")
     return {"version": version, "metrics": metrics, "iterations": n_iter, "curve": model.training.curve,
-            "active": versions.active_version(ws, KIND) == version}
+            "active": versions.active_version(ws, KIND) == version, "promotion": decision.to_dict()}
+
+
+def held_out_figures(model: AffinityModel, params: AffinityParams) -> promotion.HeldOut | None:
+    """P@10 from both sides on the validation split at the chosen iteration (None when trained without one)."""
+    metrics = model.training.metrics
+    if not metrics or "user_precision@10" not in metrics:
+        return None
+    sizes = {"user_precision@10": 10 * int(metrics.get("n_users", 0)),
+             "brand_precision@10": 10 * int(metrics.get("n_brands", 0))}
+    # the split's own summary (method, cutoff, pair counts) changes with the data; seed and share fix the draw
+    split = promotion.split_key(model.training.split, params.seed, params.test_fraction)
+    return promotion.HeldOut({m: float(metrics[m]) for m in sizes}, sizes, split)
 
 
 def submit_training(ws: Workspace, params: AffinityParams, by: str = "local", activate: bool = False,
                     wait: bool = False, echo: bool = False) -> int:
     """Start training as a background job and return its id (follow it with ui.jobs.job_panel).
 
-    activate=False activates the new version only when none is active yet. wait=True runs it in this process
+    activate=True makes the new version live whatever its figures; False leaves the promotion rule to decide
+    (core.services.promotion: live when nothing is, or when not worse than the live one). wait=True runs it here
     instead (the CLI, tests; `echo` prints its progress) and returns when it is done.
     """
-    job_params = {**params.to_dict(), "by": by, "activate": True if activate else "if_none"}
+    job_params = {**params.to_dict(), "by": by, "activate": True if activate else "auto"}
     if wait:
         return jobs.run_inline(ws, KIND, job_params, submitted_by=by, echo=echo)
     return jobs.submit(ws, KIND, job_params, submitted_by=by)

@@ -16,6 +16,7 @@ from core.models.attributes.model import AttributeData, AttributeModel
 from core.models.attributes.params import AttributeParams
 from core.services import attribute_eval
 from core.services import models as versions
+from core.services import promotion
 from core.services.attribute_review import decided_values, effective_catalogue
 from core.services import jobs
 
@@ -23,7 +24,7 @@ KIND = AttributeModel.kind  # the job kind and the artifact kind
 TOP = 3  # predictions saved per item and attribute
 # How a run goes, beside the model's hyper-parameters: {name: default}.
 RUN_OPTIONS: dict[str, Any] = {"attributes": None, "baseline": True, "refit": True, "use_reviews": True,
-                               "evaluate": True, "test_fraction": 0.2, "eval_seed": 7, "activate": True}
+                               "evaluate": True, "test_fraction": 0.2, "eval_seed": 7, "activate": "auto"}
 
 
 def submit_training(ws: Workspace, params: AttributeParams, by: str, inline: bool = False, echo: bool = False,
@@ -31,7 +32,8 @@ def submit_training(ws: Workspace, params: AttributeParams, by: str, inline: boo
     """Queue the training job (inline: run it in this process, re-raising its error); returns the job id.
 
     run: RUN_OPTIONS — attributes (names, None = every attr_* column), baseline (TF-IDF + LR in Table 2), refit
-    (train again on every label after the held-out score), use_reviews, evaluate, test_fraction, eval_seed, activate.
+    (train again on every label after the held-out score), use_reviews, evaluate, test_fraction, eval_seed, activate
+    ("auto": the promotion rule decides; True / False force it).
     """
     job_params = {"params": params.to_dict(), **_run_options(run), "by": by}
     if inline:
@@ -63,9 +65,13 @@ def train_attributes(ws: Workspace, job_params: dict[str, Any], progress: Any) -
                                          baseline=run["baseline"], image=split_image,
                                          progress=lambda f, m, x: progress.update(0.5 * f, m, x))
         model = result["model"]
+        held_out = promotion.HeldOut(
+            {"weighted_f1": float(result["average"]["weighted_f1"])}, {"weighted_f1": int(len(test_part))},
+            promotion.split_key(sorted(test_part["item_id"].astype(str)), run["test_fraction"], run["eval_seed"])) \
+            if "weighted_f1" in result["average"] else None
     else:  # a quick retrain without a held-out score (the version then shows no Table 2)
         result = {"table": [], "confusion": {}, "average": {}, "timing": {}}
-        model = None
+        model, held_out = None, None
     if model is None or run["refit"]:
         attributes = model.attributes if model else run["attributes"]
         data = AttributeData(catalogue, None if attributes is None else tuple(attributes), image)
@@ -76,15 +82,15 @@ def train_attributes(ws: Workspace, job_params: dict[str, Any], progress: Any) -
     arrays.update(prediction_arrays(model, catalogue, image))
     meta.update({"table": result["table"], "confusion": result["confusion"], "average": result["average"],
                  "timing": result["timing"], "labels_from_reviews": reviewed, "refit": run["refit"],
-                 "test_fraction": run["test_fraction"]})
+                 "test_fraction": run["test_fraction"], "held_out": held_out.to_dict() if held_out else None})
     version = ArtifactStore(ws.artifacts_path).save(KIND, arrays, meta)
     metrics = {**result["average"], **{f"wF1 {row['attribute']}": row["weighted_f1"] for row in result["table"]},
                "labels_from_reviews": reviewed}
     versions.register_version(ws, KIND, version, metrics, by)
-    if run["activate"]:
-        versions.activate(ws, KIND, version, by)
-    progress.update(1.0, f"version {version}", result["average"])
-    return {"version": version, "average": result["average"], "table": result["table"], "labels_from_reviews": reviewed}
+    decision = promotion.promote(ws, KIND, version, held_out, by, run["activate"])
+    progress.update(1.0, f"version {version}: {'live' if decision.activated else 'held back'}", result["average"])
+    return {"version": version, "average": result["average"], "table": result["table"], "labels_from_reviews": reviewed,
+            "promotion": decision.to_dict()}
 
 
 def prediction_arrays(model: AttributeModel, catalogue: pd.DataFrame,

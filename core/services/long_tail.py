@@ -22,7 +22,7 @@ from core.models.long_tail.data import unique_items
 from core.models.long_tail.evaluate import (KNOWN_BUCKETS, SPACES, evaluate_long_tail, planted_ceiling_scores,
                                             summary_metrics)
 from core.projection import project
-from core.services import models
+from core.services import models, promotion
 from core.services import jobs
 
 KIND = LongTailModel.kind
@@ -83,6 +83,7 @@ def train_long_tail(ws: Workspace, params: dict[str, Any], progress: Any) -> dic
     """Job target: ALS → encoder (live val loss) → vectors → evaluation → UMAP per space → saved, active version.
 
     params: `LongTailParams.to_dict()` plus `evaluate` (bool, default True), `projection` (bool, default True),
+    `activate` ("auto", the default: the promotion rule decides; True / False force it),
     `eval` (`EvalParams.to_dict()`) and `by` (who trained it).
     """
     values = dict(params or {})
@@ -90,6 +91,7 @@ def train_long_tail(ws: Workspace, params: dict[str, Any], progress: Any) -> dic
     run_projection = bool(values.pop("projection", True))
     protocol = EvalParams.from_dict(values.pop("eval", None))
     by = str(values.pop("by", "local"))
+    activate = values.pop("activate", "auto")
     model_params = LongTailParams.from_dict(values)
     interactions, source = sessions(ws)
     data = LongTailData(ws.catalogue(), interactions, ws.image_features(), source)
@@ -113,12 +115,25 @@ def train_long_tail(ws: Workspace, params: dict[str, Any], progress: Any) -> dic
     progress.update(0.97, "saving the version", None)
     arrays, meta = trained.with_layouts(layouts).to_artifact()
     metrics = summary_metrics(evaluation, trained.meta["history"])
-    meta.update(metrics=metrics, evaluation=evaluation, evaluation_blend_k=eval_blend_k, timings=timings, by=by)
+    held_out = _held_out(evaluation, protocol, interactions, data.catalogue)
+    meta.update(metrics=metrics, evaluation=evaluation, evaluation_blend_k=eval_blend_k, timings=timings, by=by,
+                held_out=held_out.to_dict() if held_out else None)
     version = models.store(ws).save(KIND, arrays, meta)
     models.register_version(ws, KIND, version, metrics, by)
-    models.activate(ws, KIND, version, by)
-    progress.update(1.0, f"version {version} is active", None)
-    return {"version": version, "metrics": metrics, "timings": timings}
+    decision = promotion.promote(ws, KIND, version, held_out, by, activate)
+    progress.update(1.0, f"version {version}: {'live' if decision.activated else 'held back'}", None)
+    return {"version": version, "metrics": metrics, "timings": timings, "promotion": decision.to_dict()}
+
+
+def _held_out(evaluation: dict | None, protocol: EvalParams, interactions: pd.DataFrame,
+              catalogue: pd.DataFrame) -> promotion.HeldOut | None:
+    """NDCG@10 of the blended space (what the page serves) on the tail and head items of the evaluation split."""
+    if not evaluation or "blended" not in evaluation:
+        return None
+    buckets = {b: evaluation["blended"][b] for b in ("tail", "head") if b in evaluation["blended"]}
+    return promotion.HeldOut({f"blended_{b}_ndcg@10": float(v["ndcg@10"]) for b, v in buckets.items()},
+                             {f"blended_{b}_ndcg@10": int(v.get("n_items", 0)) for b, v in buckets.items()},
+                             promotion.split_key(protocol.to_dict(), len(interactions), len(catalogue)))
 
 
 def submit_training(ws: Workspace, params: LongTailParams, by: str = "local", evaluate: bool = True,

@@ -45,8 +45,11 @@ def register_version(ws: Workspace, kind: str, version: str, metrics: dict[str, 
             audit.record(session, by, "register_model", ws.name, f"{kind}/{version}", {"metrics": metrics})
 
 
-def activate(ws: Workspace, kind: str, version: str, by: str) -> None:
-    """Make `version` the one serving `kind` (its files are verified first; the old one stays as fallback)."""
+def activate(ws: Workspace, kind: str, version: str, by: str, figures: Mapping[str, Any] | None = None) -> None:
+    """Make `version` the one serving `kind` (its files are verified first; the old one stays as fallback).
+
+    The audit row records who, when, the version it replaced and `figures`: what the decision saw (the promotion
+    rule's comparison, or the metrics of both versions when a person activates or rolls back on the page)."""
     auth.require_training(by, kind)
     store(ws).verify(kind, version)
     with transaction(ws) as session:
@@ -59,7 +62,17 @@ def activate(ws: Workspace, kind: str, version: str, by: str) -> None:
                         .where(ModelVersion.workspace == ws.name, ModelVersion.kind == kind)
                         .values(active=False))
         row.active, row.activated_at, row.activated_by = True, utcnow(), by
-        audit.record(session, by, "activate_model", ws.name, f"{kind}/{version}", {"previous": previous})
+        if figures is None:  # a person's choice: keep what both versions' metrics said when they made it
+            before = _row(session, ws, kind, previous) if previous else None
+            figures = {"metrics": row.metrics, "previous_metrics": before.metrics if before is not None else None}
+        audit.record(session, by, "activate_model", ws.name, f"{kind}/{version}",
+                     {"previous": previous, **dict(figures)})
+
+
+def version_meta(ws: Workspace, kind: str, version: str) -> dict[str, Any]:
+    """The meta a version was saved with (read from its manifest, not verified); {} when it is gone."""
+    found = [info for info in store(ws).versions(kind) if info.version == version]
+    return dict(found[0].meta) if found else {}
 
 
 def active_version(ws: Workspace, kind: str, session: sa.orm.Session | None = None) -> str | None:

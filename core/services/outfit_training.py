@@ -13,20 +13,22 @@ from core.models.complementary import params as complementary_params
 from core.models.complementary.evaluate import split_outfits
 from core.models.complementary.params import ComplementaryParams
 from core.services import models as versions
+from core.services import promotion
 from core.services import outfit_eval
 from core.services.outfits import labelled_pairs
 from core.services import jobs
 
 KIND = complementary_params.KIND  # ComplementaryModel.kind: the job kind and the artifact kind
 # How a run goes, beside the model's hyper-parameters: {name: default}.
-RUN_OPTIONS: dict[str, Any] = {"test_fraction": 0.2, "use_labels": True, "activate": True, "eval_seed": 7}
+RUN_OPTIONS: dict[str, Any] = {"test_fraction": 0.2, "use_labels": True, "activate": "auto", "eval_seed": 7}
 
 
 def submit_training(ws: Workspace, params: ComplementaryParams, by: str, inline: bool = False, echo: bool = False,
                     **run: Any) -> int:
     """Queue the training job (inline: run it in this process, re-raising its error); returns the job id.
 
-    run: RUN_OPTIONS — test_fraction (outfits held out), use_labels (stylist labels), activate, eval_seed.
+    run: RUN_OPTIONS — test_fraction (outfits held out), use_labels (stylist labels), activate ("auto": the
+    promotion rule decides; True / False force it), eval_seed.
     """
     job_params = {"params": params.to_dict(), **_run_options(run), "by": by}
     if inline:
@@ -55,17 +57,22 @@ def train_complementary(ws: Workspace, job_params: dict[str, Any], progress: Any
     progress.update(0.95, "saving", result["model"])
     arrays, meta = model.to_artifact()
     labels_used = 0 if labels is None else int(len(labels))
-    meta.update({"metrics": result["model"], "prior": result["prior"], "random": result["random"],
+    counts = result["counts"]
+    held_out = promotion.HeldOut(
+        {m: float(result["model"][m]) for m in ("pair_auc", "fitb_accuracy")},
+        {"pair_auc": int(counts.get("pairs", 0)), "fitb_accuracy": int(counts.get("fitb_questions", 0))},
+        promotion.split_key(sorted(test_outfits["outfit_id"].astype(str).unique()), run["eval_seed"]))
+    meta.update({"held_out": held_out.to_dict(), "metrics": result["model"], "prior": result["prior"],
+                 "random": result["random"],
                  "counts": result["counts"], "labels_used": labels_used, "test_fraction": run["test_fraction"]})
     version = ArtifactStore(ws.artifacts_path).save(KIND, arrays, meta)
     metrics = {**result["model"], "prior_pair_auc": result["prior"]["pair_auc"],
                "prior_fitb_accuracy": result["prior"]["fitb_accuracy"], "labels_used": labels_used}
     versions.register_version(ws, KIND, version, metrics, by)
-    if run["activate"]:
-        versions.activate(ws, KIND, version, by)
-    progress.update(1.0, f"version {version}", result["model"])
+    decision = promotion.promote(ws, KIND, version, held_out, by, run["activate"])
+    progress.update(1.0, f"version {version}: {'live' if decision.activated else 'held back'}", result["model"])
     return {"version": version, "metrics": result["model"], "prior": result["prior"], "random": result["random"],
-            "labels_used": labels_used}
+            "labels_used": labels_used, "promotion": decision.to_dict()}
 
 
 def evaluate_workspace(ws: Workspace, params: ComplementaryParams, test_fraction: float = 0.2,

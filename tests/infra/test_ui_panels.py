@@ -108,3 +108,22 @@ def test_versions_panel_lists_a_version_trained_meanwhile_and_shows_the_live_one
     assert compare.value == made[:0:-1]  # the two newest
     assert serve(at).value == made[-1] and serve(at).options[0].endswith("(live)")
     assert at.button(key="activate_affinity").disabled
+
+
+def test_a_held_back_candidate_is_shown_beside_the_live_version(ws: Workspace) -> None:
+    from core.services import promotion
+
+    store, made = models.store(ws), []
+    for seed, auc in ((1, 0.81), (2, 0.70)):
+        held_out = promotion.HeldOut({"auc": auc}, {"auc": 2000}, "one split")
+        made.append(store.save("affinity", {"w": np.full(3, seed, dtype=np.float32)},
+                               {"held_out": held_out.to_dict()}))
+        models.register_version(ws, "affinity", made[-1], {"auc": auc}, by="job")
+        promotion.promote(ws, "affinity", made[-1], held_out, "job")
+    assert models.active_version(ws, "affinity") == made[0]
+    at = _run(_versions_page, str(ws.path), "affinity")
+    warning = at.warning[0].value
+    assert "affinity v2" in warning and "was not made live" in warning and "auc 0.700 vs live 0.810" in warning
+    compare = next(box for box in at.multiselect if box.label == "Compare two versions")
+    assert compare.value == [made[1], made[0]]
+    assert serve(at).value == made[0] and serve(at).options[1].endswith("(live)")
