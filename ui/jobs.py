@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 import streamlit as st
 
 from core.data.workspace import Workspace
@@ -98,19 +99,39 @@ def _render(ws: Workspace, info: jobs.JobInfo) -> None:
         st.info(info.message or "cancelled")
 
 
-def metrics_figure(points: list[dict]) -> go.Figure | None:
-    """A line per numeric metric against the step; None when no point has a numeric metric."""
+COUNTERS = ("iteration", "epoch", "step", "batch")  # progress positions, not measurements: never drawn
+PANELS = (("losses", ("loss",)), ("throughput", ("/s", "_per_s", "per_second", "throughput")),
+          ("metrics", ()))
+
+
+def metric_panels(points: list[dict]) -> dict[str, list[str]]:
+    """Numeric metric names by panel (losses, throughput, metrics), counters such as the iteration left out."""
     names = sorted({k for p in points for k, v in p.items()
-                    if k not in ("step", "fraction", "at") and isinstance(v, (int, float)) and not isinstance(v, bool)})
-    if not names:
-        return None
-    figure = go.Figure()
+                    if k not in ("step", "fraction", "at") and isinstance(v, (int, float)) and not isinstance(v, bool)
+                    and k.lower() not in COUNTERS})
+    panels: dict[str, list[str]] = {}
     for name in names:
-        xs = [p["step"] for p in points if isinstance(p.get(name), (int, float))]
-        ys = [p[name] for p in points if isinstance(p.get(name), (int, float))]
-        figure.add_trace(go.Scatter(x=xs, y=ys, mode="lines+markers", name=name))
-    figure.update_layout(height=260, margin=dict(l=10, r=10, t=10, b=10), xaxis_title="step",
-                         legend=dict(orientation="h", y=-0.3))
+        panel = next(title for title, marks in PANELS if not marks or any(m in name.lower() for m in marks))
+        panels.setdefault(panel, []).append(name)
+    return {title: panels[title] for title, _ in PANELS if title in panels}
+
+
+def metrics_figure(points: list[dict]) -> go.Figure | None:
+    """One small chart per kind of number — losses, throughput, scores — each on its own y axis (items/s in the
+    thousands would flatten a loss); None when no point has a numeric metric."""
+    panels = metric_panels(points)
+    if not panels:
+        return None
+    figure = make_subplots(rows=1, cols=len(panels), subplot_titles=list(panels), horizontal_spacing=0.08)
+    for col, (title, names) in enumerate(panels.items(), start=1):
+        for name in names:
+            xs = [p["step"] for p in points if isinstance(p.get(name), (int, float))]
+            ys = [p[name] for p in points if isinstance(p.get(name), (int, float))]
+            figure.add_trace(go.Scatter(x=xs, y=ys, mode="lines+markers", name=name, legendgroup=title,
+                                        legendgrouptitle_text=title if len(names) > 1 else None), row=1, col=col)
+        figure.update_xaxes(title_text="step", row=1, col=col)
+    figure.update_layout(height=300, margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=-0.35),
+                         legend_tracegroupgap=12)
     return figure
 
 

@@ -127,3 +127,17 @@ def test_a_held_back_candidate_is_shown_beside_the_live_version(ws: Workspace) -
     compare = next(box for box in at.multiselect if box.label == "Compare two versions")
     assert compare.value == [made[1], made[0]]
     assert serve(at).value == made[0] and serve(at).options[1].endswith("(live)")
+
+
+def test_job_charts_put_losses_throughput_and_scores_on_their_own_axes() -> None:
+    """Regression: one axis for everything, items/s up to 18k flattened every other line, iteration drawn too."""
+    from ui.jobs import metric_panels, metrics_figure
+
+    points = [{"step": i, "epoch": i, "train_loss": 1 / (i + 1), "val_loss": 1.2 / (i + 1), "items_per_s": 18_000.0,
+               "val_cosine": 0.5 + i / 10, "iteration": i} for i in range(3)]
+    assert metric_panels(points) == {"losses": ["train_loss", "val_loss"], "throughput": ["items_per_s"],
+                                     "metrics": ["val_cosine"]}
+    figure = metrics_figure(points)
+    assert [a.text for a in figure.layout.annotations] == ["losses", "throughput", "metrics"]
+    assert {t.name: t.yaxis for t in figure.data} == {"train_loss": "y", "val_loss": "y", "items_per_s": "y2",
+                                                      "val_cosine": "y3"}
