@@ -65,8 +65,11 @@ def _long_tail(view: Overview) -> None:
 
 def _events(view: Overview) -> None:
     st.subheader("Interactions by event")
+    if not view.counts.get("interactions"):
+        st.info("No interactions yet: import an interactions file on the Data page to see them by event.")
+        return
     if not view.events:
-        st.info("The interactions carry no event types.")
+        st.info("The interactions file has no event column: every interaction counts the same.")
         return
     st.plotly_chart(events_figure(view.events), key="home_events", config={"displayModeBar": False})
 
@@ -78,7 +81,8 @@ def _attributes(view: Overview) -> None:
         st.info("The catalogue has no attribute columns (`attr_<name>`): add them to see how much is labelled.")
         return
     complete = "" if view.complete_share is None else (
-        f" Only **{view.complete_share:.1%}** of items carry every attribute that applies to them.")
+        " Every item carries every attribute that applies to it." if view.complete_share >= 1 else
+        f" **{view.complete_share:.1%}** of items carry every attribute that applies to them.")
     st.markdown(f"How much of the catalogue is labelled, attribute by attribute.{complete} "
                 "Missing values are filled on the Attribute review page, where a merchandiser accepts or "
                 "corrects each prediction.")

@@ -83,9 +83,13 @@ def coverage_heatmap(by_group: pd.DataFrame) -> go.Figure:
 
 
 def events_figure(events: dict[str, int]) -> go.Figure:
-    """Interactions per event type, in funnel order."""
+    """Interactions per event type as bars with their share of all interactions (not a funnel: the events are
+    separate interactions, not steps one customer goes through)."""
     order = [e for e in EVENTS if e in events] + [e for e in events if e not in EVENTS]
-    fig = go.Figure(go.Funnel(y=[e.replace("_", " ") for e in order], x=[events[e] for e in order], marker_color=GOLD,
-                              texttemplate="%{value:,} · %{percentInitial:.1%}",
-                              hovertemplate="%{y}: %{x:,} interactions<extra></extra>"))
-    return style(fig, height=260, legend=False)
+    total = max(sum(events.values()), 1)
+    fig = go.Figure(go.Bar(y=[e.replace("_", " ") for e in order], x=[events[e] for e in order], orientation="h",
+                           marker_color=GOLD, text=[f"{events[e]:,} · {events[e] / total:.0%}" for e in order],
+                           textposition="auto", hovertemplate="%{y}: %{x:,} interactions<extra></extra>"))
+    fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(title_text="interactions")
+    return style(fig, height=60 + 40 * len(order), legend=False)

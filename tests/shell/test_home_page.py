@@ -118,3 +118,16 @@ def test_app_refuses_to_write_to_an_outdated_database(demo_copy) -> None:
     assert (demo_copy.path / "interactions.parquet").read_bytes() == before
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM import_run")).scalar() == runs
+
+
+def test_a_workspace_without_interactions_says_so_plainly(atelier_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Regression: "Only 100.0% of items carry every attribute" and "the interactions carry no event types"."""
+    from core.services.imports import ImportFile, import_files
+
+    import_files("fresh", [ImportFile("catalogue", b"item_id,name,attr_colour\na,Shirt,red\nb,Dress,blue\n", "c.csv")])
+    monkeypatch.setenv("ATELIER_WORKSPACE", "fresh")
+    at = open_app()
+    assert not at.exception
+    text = " ".join(m.value for m in [*at.markdown, *at.info])
+    assert "Only" not in text and "Every item carries every attribute that applies to it." in text
+    assert "No interactions yet" in text and "carry no event types" not in text
