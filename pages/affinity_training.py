@@ -11,7 +11,7 @@ from core.services import affinity_training
 from core.services import jobs
 from ui.auth import guard
 from ui.context import current_user, current_workspace, show_error
-from ui.jobs import job_panel, remember_job
+from ui.jobs import cannot_train, job_panel, remember_job
 from ui.versions import versions_panel
 
 SIDES = {"user": "Brands for a user (user side)", "brand": "Users for a brand (brand side)"}
@@ -30,7 +30,7 @@ def main() -> None:
         return
     train_tab, versions_tab = st.tabs(["Train", "Versions"])
     with train_tab:
-        request = params_form()
+        request = params_form(disabled=cannot_train(ws, affinity_training.KIND))
         if request is not None:
             params, activate = request
             try:
@@ -51,7 +51,7 @@ def main() -> None:
         versions_panel(ws, affinity_training.KIND)
 
 
-def params_form() -> tuple[affinity_training.AffinityParams, bool] | None:
+def params_form(disabled: bool = False) -> tuple[affinity_training.AffinityParams, bool] | None:
     """The hyper-parameter form; returns (params, activate) when "Train" is pressed with valid values."""
     d = affinity_training.AffinityParams()
     with st.form("affinity_params", enter_to_submit=False):  # Enter in a number field must not start a job
@@ -79,7 +79,7 @@ def params_form() -> tuple[affinity_training.AffinityParams, bool] | None:
                                help="otherwise it goes live only when it is not worse than the live version beyond "
                                     "the validation split's noise (or when nothing is live); else it waits on the "
                                     "Versions tab beside the live one")
-        if not st.form_submit_button("Train", type="primary", icon=":material/model_training:"):
+        if not st.form_submit_button("Train", type="primary", icon=":material/model_training:", disabled=disabled):
             return None
     try:
         params = d.replace(n_factors=int(n_factors), iterations=int(iterations), learning_rate=float(learning_rate),

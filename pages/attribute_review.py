@@ -12,7 +12,7 @@ from core.services import attributes as svc
 from ui.auth import guard
 from ui import attributes as attr_ui
 from ui.context import current_user, current_workspace, show_error
-from ui.jobs import job_panel, remember_job
+from ui.jobs import cannot_train, job_panel, remember_job
 from ui.versions import versions_panel
 
 
@@ -66,7 +66,7 @@ def model_section(ws, user: str) -> None:  # noqa: ANN001 — Workspace
     mode = c2.selectbox("Missing labels", ["masked", "tasks"], key="attr_mode",
                         help="masked: one joint loss over the labels present · tasks: one dataset per attribute, "
                              "visited in random order (ASOS)")
-    if st.button("Train attribute model", type="primary", key="attr_train"):
+    if st.button("Train attribute model", type="primary", key="attr_train", disabled=cannot_train(ws, svc.KIND)):
         try:
             params = attribute_training.AttributeParams(epochs=int(epochs), mode=mode)
             job_id = attribute_training.submit_training(ws, params, by=user)

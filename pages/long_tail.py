@@ -10,7 +10,7 @@ from core.services import long_tail
 from ui.auth import guard
 from ui import maps
 from ui.context import current_user, current_workspace, show_error
-from ui.jobs import job_panel, remember_job
+from ui.jobs import cannot_train, job_panel, remember_job
 from ui.versions import versions_panel
 
 SELECT_MODES = ("points", "box", "lasso")
@@ -137,13 +137,14 @@ def evaluation_section(model: long_tail.LongTailModel) -> None:
 def train_section(ws, user: str) -> None:  # noqa: ANN001 — Workspace
     """Train a version as a job (ALS → encoder → evaluation → maps) and list the versions."""
     defaults = long_tail.LongTailParams()  # the page trains with the same defaults as `python -m core train long-tail`
+    blocked = cannot_train(ws, long_tail.KIND)
     with st.form("lt_train", enter_to_submit=False):  # Enter in a number field must not start a job
         cols = st.columns(4)
         factors = cols[0].number_input("ALS factors", 8, 256, defaults.factors, step=8)
         epochs = cols[1].number_input("Encoder epochs", 1, 200, defaults.epochs)
         threshold = cols[2].number_input("Min interactions to train on", 1, 1000, defaults.threshold)
         evaluate = cols[3].checkbox("Run the cold-start evaluation", value=True)
-        submitted = st.form_submit_button("Train long-tail model", type="primary")
+        submitted = st.form_submit_button("Train long-tail model", type="primary", disabled=blocked)
     if submitted:
         try:
             params = defaults.replace(factors=int(factors), epochs=int(epochs), threshold=int(threshold))

@@ -9,7 +9,7 @@ from core.services import outfit_training, outfits
 from ui.auth import guard
 from ui import outfits as outfit_ui
 from ui.context import current_user, current_workspace, show_error
-from ui.jobs import job_panel, remember_job
+from ui.jobs import cannot_train, job_panel, remember_job
 from ui.versions import versions_panel
 
 
@@ -50,7 +50,7 @@ def model_section(ws, user: str) -> None:  # noqa: ANN001 — Workspace
     st.markdown(f"Labelled pairs ready for training: **{len(outfits.labelled_pairs(ws))}** "
                 "(majority of goes / does not go per pair).")
     epochs = st.number_input("Epochs", 1, 50, 10, key="retrain_epochs")
-    if st.button("Retrain with labels", type="primary", key="retrain"):
+    if st.button("Retrain with labels", type="primary", key="retrain", disabled=cannot_train(ws, outfits.KIND)):
         try:
             params = outfit_training.ComplementaryParams(epochs=int(epochs))
             job_id = outfit_training.submit_training(ws, params, by=user)

@@ -16,6 +16,14 @@ STATUS_ICON = {"queued": ":material/schedule:", "running": ":material/autorenew:
                "failed": ":material/error:", "cancelled": ":material/cancel:"}  # Streamlit's bundled icon font
 
 
+def cannot_train(ws: Workspace, kind: str) -> bool:
+    """Say why `kind` cannot be trained on this workspace yet (a warning above the form); True when it cannot."""
+    reason = jobs.not_ready(ws, kind)
+    if reason:
+        st.warning(reason[0].upper() + reason[1:] + ".", icon=":material/table_view:")
+    return reason is not None
+
+
 def remember_job(job_id: int) -> None:
     """Put the job id in the URL (call right after `core.services.jobs.submit`)."""
     st.query_params[QUERY_KEY] = str(job_id)

@@ -6,9 +6,48 @@ from typing import Any
 
 import pandas as pd
 
+import pyarrow.parquet as pq
+
 from core import auth, jobs
+from core.columns import ATTRIBUTE_PREFIX
 from core.data.workspace import Workspace
+from core.errors import NotReadyError
 from core.jobs import Backend, Catalog, JobInfo
+
+# Tables each kind trains on (any one of a tuple's alternatives will do): a job without them was accepted and
+# then failed in its worker; now the page and the CLI say so before anything is queued.
+NEEDS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "affinity": (("interactions",),),
+    "affinity_table": (("interactions",),),
+    "long_tail": (("catalogue",), ("interactions", "outfits")),
+    "attributes": (("catalogue",),),
+    "complementary": (("catalogue",), ("outfits",)),
+}
+WHAT_FOR = {"affinity": "the affinity model", "affinity_table": "the affinity table",
+            "long_tail": "the long-tail model", "attributes": "the attribute model",
+            "complementary": "the outfit-pair model"}
+
+
+def not_ready(ws: Workspace, kind: str) -> str | None:
+    """Why `kind` cannot be trained on this workspace yet (a missing table, no attr_* column), or None."""
+    missing = [" or ".join(options) for options in NEEDS.get(kind, ()) if not any(ws.has(t) for t in options)]
+    what = WHAT_FOR.get(kind, kind)
+    if missing:
+        return (f"workspace '{ws.name}' has no {' and no '.join(missing)} table, which {what} trains on: import it on "
+                "the Data page (or `python -m core import`) first; nothing was queued")
+    if kind == "attributes":
+        names = pq.ParquetFile(ws.table_path("catalogue")).schema_arrow.names
+        if not any(n.startswith(ATTRIBUTE_PREFIX) for n in names):
+            return (f"the catalogue of '{ws.name}' has no attribute column ({ATTRIBUTE_PREFIX}<name>, e.g. "
+                    f"{ATTRIBUTE_PREFIX}colour) for {what} to learn: import a catalogue with some; nothing was queued")
+    return None
+
+
+def require_ready(ws: Workspace, kind: str) -> None:
+    """NotReadyError (what to import) when `kind` cannot be trained on this workspace."""
+    reason = not_ready(ws, kind)
+    if reason:
+        raise NotReadyError(reason)
 
 
 def submit(ws: Workspace, kind: str, params: dict[str, Any], submitted_by: str = "local",
@@ -16,6 +55,7 @@ def submit(ws: Workspace, kind: str, params: dict[str, Any], submitted_by: str =
     """Queue a job of `kind` if `submitted_by` may train it; it starts on `backend` (default: a worker process,
     or the Dask cluster when ATELIER_DASK_SCHEDULER is set). Returns the job id at once."""
     auth.require_training(submitted_by, kind)
+    require_ready(ws, kind)
     return jobs.submit(ws, kind, params, _catalog(), submitted_by=submitted_by, backend=backend)
 
 
@@ -23,6 +63,7 @@ def run_inline(ws: Workspace, kind: str, params: dict[str, Any], submitted_by: s
                echo: bool = False) -> int:
     """Run a job of `kind` in this process (the CLI), tracked like a submitted one; returns the job id and
     re-raises its error. `echo` prints each progress update."""
+    require_ready(ws, kind)
     return jobs.run_inline(ws, kind, params, _catalog(), submitted_by=submitted_by, echo=echo)
 
 
@@ -52,7 +93,8 @@ def metric_points(ws: Workspace, job_id: int, metric: str) -> list[dict[str, Any
     return [point for point in jobs.get(ws, job_id).metrics if metric in point]
 
 
-__all__ = ["JobInfo", "submit", "run_inline", "get", "latest", "list_jobs", "cancel", "metric_points"]
+__all__ = ["JobInfo", "not_ready", "require_ready", "submit", "run_inline", "get", "latest", "list_jobs", "cancel",
+           "metric_points"]
 
 
 def _catalog() -> Catalog:
