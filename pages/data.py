@@ -6,6 +6,7 @@ import streamlit as st
 
 from core.columns import EVENTS
 from core.errors import AtelierError, ValidationError, WorkspaceError
+from core.services.import_preview import preview_change
 from core.services.imports import ImportFile, default_public_folder, import_files, import_public, server_file
 from core.services.uploads import DEFAULT_FOLDERS, read_table, sniff_columns
 from ui.auth import guard
@@ -60,14 +61,14 @@ def _import_files_tab(ws_name: str) -> None:
                              key="data_default_event")
     into = st.radio("Import into", [f"this workspace ({ws_name})", "a new workspace"], horizontal=True, key="data_into")
     target = ws_name if into.startswith("this") else st.text_input("New workspace name", key="data_new_name").strip()
-    if into.startswith("this") and current_workspace().has(kind):  # say what an import replaces before it does
-        st.caption(f"Importing replaces {ws_name}'s {kind} table; trained model versions and decisions stay.")
+    into_this = into.startswith("this")
     stamp = fingerprint(data, kind, {**mapping, "(every row)": event})
     if st.button("Validate", icon=":material/rule:", key="data_validate"):
         try:
             with st.spinner(f"Checking every row of {name}…"):
                 frame = read_table(data, kind, mapping, filename=name, default_event=event)
-            st.session_state["data_checked"] = {"stamp": stamp, "rows": len(frame), "problems": []}
+                change = preview_change(current_workspace(), kind, frame)
+            st.session_state["data_checked"] = {"stamp": stamp, "rows": len(frame), "problems": [], "change": change}
         except ValidationError as error:
             st.session_state["data_checked"] = {"stamp": stamp, "rows": 0, "problems": error.problems}
     checked = st.session_state.get("data_checked")
@@ -78,8 +79,14 @@ def _import_files_tab(ws_name: str) -> None:
         validation_report(checked["problems"])
         return
     st.success(f"{name}: {checked['rows']:,} rows, no problems.", icon=":material/task_alt:")
+    confirmed = True
+    change = checked.get("change")
+    if into_this and change is not None and change.replaces:  # say what an import replaces before it does
+        st.warning(f"Importing replaces {ws_name}'s {kind} table: {change.sentence()}. Trained model versions "
+                   "and people's decisions stay.", icon=":material/swap_horiz:")
+        confirmed = st.checkbox(f"Replace the {kind} table of {ws_name}", key=f"data_confirm_{stamp}")
     if st.button(f"Import into {target or '…'}", type="primary", icon=":material/upload:", key="data_commit",
-                 disabled=not target):
+                 disabled=not target or not confirmed):
         try:
             with st.spinner(f"Importing {name}…"):
                 result = import_files(target, [ImportFile(kind, data, name, mapping, event)], by=current_user())

@@ -56,6 +56,9 @@ def test_bad_then_good_upload(page, data_app: tuple[str, Path]) -> None:
     main.get_by_role("button", name="Validate").click()
     wait_idle(page)
     assert "4 rows, no problems" in main.inner_text()
+    assert "Importing replaces shop's interactions table" in main.inner_text()  # asked before it replaces
+    main.get_by_text("Replace the interactions table of shop").click()
+    wait_idle(page)
     main.get_by_role("button", name="Import into shop").click()
     wait_idle(page)
     assert "Updated workspace shop" in main.inner_text()

@@ -25,6 +25,13 @@ def page(seeded_workspace: Workspace, monkeypatch: pytest.MonkeyPatch) -> AppTes
     return at
 
 
+def _confirm(at: AppTest) -> None:
+    """Tick "Replace the … table" where the import replaces one (the page asks before it does)."""
+    for box in at.checkbox:
+        if box.key and box.key.startswith("data_confirm_"):
+            box.check().run()
+
+
 def _upload(at: AppTest, name: str, data: bytes, kind: str) -> AppTest:
     at.segmented_control(key="data_kind").set_value(kind).run()
     at.file_uploader(key="data_upload").set_value((name, data, "text/csv")).run()
@@ -49,14 +56,30 @@ def test_good_upload_validates_then_imports(page: AppTest, seeded_workspace: Wor
     assert {s.label: s.value for s in at.selectbox if s.key.startswith("data_interactions_map")} == {
         "user_id": "user_id", "item_id": "item_id", "event": "event", "weight": "weight", "timestamp": "timestamp"}
     assert not [b for b in at.button if b.key == "data_commit"]  # nothing to commit before validation
-    assert "Importing replaces shop's interactions table; trained model versions and decisions stay." in [
-        c.value for c in at.caption]  # said before the click, not after
     at.button(key="data_validate").click().run()
     assert any("4 rows, no problems" in s.value for s in at.success)
+    assert any("Importing replaces shop's interactions table: the interactions table is replaced whole: 2 "
+               "interactions today, 4 after the import" in w.value for w in at.warning)  # said before, not after
+    assert at.button(key="data_commit").disabled  # replacing a table needs a yes
+    at.checkbox[0].check().run()
     at.button(key="data_commit").click().run()
     assert not at.exception, at.exception
     assert any("Updated workspace" in s.value for s in at.success)
     assert seeded_workspace.interactions()["item_id"].tolist() == ["NA", "1e5", "NaN", "0x1F"]
+
+
+def test_replacing_the_catalogue_says_what_changes_and_asks_first(page: AppTest, seeded_workspace: Workspace) -> None:
+    """Regression: importing into this workspace replaced the whole catalogue without asking."""
+    before = seeded_workspace.catalogue()
+    data = b"item_id,name,brand,price\n00123,Shirt,B1,12\nnew,Coat,B3,90\n"  # 00123 changed, NA gone, new added
+    at = _upload(page, "catalogue.csv", data, "catalogue")
+    at.button(key="data_validate").click().run()
+    assert any("1 items added, 1 removed, 1 changed and 0 unchanged" in w.value for w in at.warning)
+    assert at.button(key="data_commit").disabled and seeded_workspace.catalogue().equals(before)
+    at.checkbox[0].check().run()
+    at.button(key="data_commit").click().run()
+    assert not at.exception, at.exception
+    assert sorted(seeded_workspace.catalogue()["item_id"]) == ["00123", "new"]
 
 
 def test_mapping_selectboxes_rename_columns(page: AppTest, seeded_workspace: Workspace) -> None:
@@ -66,6 +89,7 @@ def test_mapping_selectboxes_rename_columns(page: AppTest, seeded_workspace: Wor
     assert at.selectbox(key="data_interactions_map_1_article_id").value == "item_id"
     at.selectbox(key="data_interactions_map_2_what").set_value("event").run()
     at.button(key="data_validate").click().run()
+    _confirm(at)
     at.button(key="data_commit").click().run()
     assert seeded_workspace.interactions()[["user_id", "item_id",
                                             "event"]].values.tolist() == [["007", "0042", "order"]]
@@ -89,6 +113,7 @@ def test_new_workspace_from_upload(page: AppTest, atelier_home: Path) -> None:
     at.radio(key="data_into").set_value("a new workspace").run()
     at.text_input(key="data_new_name").input("spring").run()
     at.button(key="data_validate").click().run()
+    _confirm(at)
     at.button(key="data_commit").click().run()
     assert not at.exception, at.exception
     assert Workspace.open("spring").catalogue()["item_id"].tolist() == ["00042", "007"]
@@ -103,6 +128,7 @@ def test_a_new_workspace_name_cannot_leave_atelier_home(page: AppTest, atelier_h
     at.radio(key="data_into").set_value("a new workspace").run()
     at.text_input(key="data_new_name").input(name).run()
     at.button(key="data_validate").click().run()
+    _confirm(at)
     at.button(key="data_commit").click().run()
     assert not at.exception, at.exception
     assert any("is not allowed" in e.value for e in at.error), [e.value for e in at.error]
@@ -137,6 +163,7 @@ def test_transactions_without_event_get_the_chosen_event(page: AppTest, seeded_w
     at.selectbox(key="data_interactions_map_3_price").set_value("(ignore)").run()
     assert at.selectbox(key="data_default_event").value == "order"
     at.button(key="data_validate").click().run()
+    _confirm(at)
     at.button(key="data_commit").click().run()
     assert not at.exception, at.exception
     stored = seeded_workspace.interactions()
@@ -154,6 +181,7 @@ def test_server_path_inside_and_outside_the_import_roots(page: AppTest, atelier_
     assert not [b for b in page.button if b.key == "data_validate"]
     page.text_input(key="data_path").input(str(drop)).run()
     page.button(key="data_validate").click().run()
+    _confirm(page)
     page.button(key="data_commit").click().run()
     assert not page.exception, page.exception
     assert seeded_workspace.interactions()["user_id"].tolist() == ["00123", "null", "N/A", "TRUE"]
