@@ -58,6 +58,7 @@ KIND_ROLES: dict[str, tuple[str, ...]] = {
     "train_affinity": ("analyst",),
     "affinity": ("analyst",),
     "affinity_table": ("analyst",),
+    "affinity_compare": ("analyst",),
     "long_tail": ("analyst",),
     "attributes": ("analyst", "merchandiser"),
     "complementary": ("analyst", "stylist"),

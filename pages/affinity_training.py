@@ -7,11 +7,12 @@ import streamlit as st
 
 from core.columns import DEFAULT_EVENT_WEIGHTS, EVENTS
 from core.errors import AtelierError, ParamsError
-from core.services import affinity_training
+from core.services import affinity_eval, affinity_training
 from core.services import jobs
 from ui.auth import guard
 from ui.context import current_user, current_workspace, show_error
 from ui.jobs import cannot_train, job_panel, remember_job
+from ui.comparison import comparison_panel
 from ui.versions import versions_panel
 
 SIDES = {"user": "Brands for a user (user side)", "brand": "Users for a brand (brand side)"}
@@ -28,7 +29,7 @@ def main() -> None:
     except AtelierError as error:
         show_error(error)
         return
-    train_tab, versions_tab = st.tabs(["Train", "Versions"])
+    train_tab, versions_tab, compare_tab = st.tabs(["Train", "Versions", "Compare models"])
     with train_tab:
         request = params_form(disabled=cannot_train(ws, affinity_training.KIND))
         if request is not None:
@@ -49,6 +50,33 @@ def main() -> None:
             learning_curves(ws, info.id)
     with versions_tab:
         versions_panel(ws, affinity_training.KIND)
+    with compare_tab:
+        compare_section(ws, user)
+
+
+def compare_section(ws, user: str) -> None:  # noqa: ANN001 — Workspace
+    """The both-direction comparison (popularity, WARP, transposed WARP, bi-directional, ALS) as a job."""
+    st.markdown("Trains every model on one held-out split of this workspace's interactions and scores both sides: "
+                "**brands for a customer** (the customer page) and **customers for a brand** (campaign audiences).")
+    blocked = cannot_train(ws, affinity_eval.KIND)
+    with st.form("affinity_compare", enter_to_submit=False):
+        left, right = st.columns(2)
+        test_fraction = left.number_input("Held-out share", 0.05, 0.5, 0.2, step=0.05, key="cmp_test_fraction")
+        tune = right.checkbox("Tune each model on an inner split", value=True, key="cmp_tune",
+                              help="iterations for the LightFM models, regularization for ALS; never on the test pairs")
+        go = st.form_submit_button("Run the comparison", type="primary", icon=":material/compare:", disabled=blocked)
+    if go:
+        try:
+            job_id = affinity_eval.submit_comparison(ws, affinity_training.AffinityParams(), user,
+                                                     float(test_fraction), bool(tune))
+        except AtelierError as error:
+            show_error(error)
+        else:
+            st.toast(f"Comparison job #{job_id} started")
+    info = job_panel(ws, kind=affinity_eval.KIND)
+    shown = info if info is not None and info.finished else jobs.latest(ws, affinity_eval.KIND)
+    if shown is not None and shown.status == "done" and shown.result:
+        comparison_panel(affinity_eval.comparison_table(shown.result), shown.result.get("split", {}))
 
 
 def params_form(disabled: bool = False) -> tuple[affinity_training.AffinityParams, bool] | None:

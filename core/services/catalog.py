@@ -7,8 +7,8 @@ import os
 from types import MappingProxyType
 
 from core.jobs import Catalog, JobFunction
-from core.services import (affinity_table, affinity_training, attribute_training, long_tail, outfit_training,
-                           starter_models)
+from core.services import (affinity_eval, affinity_table, affinity_training, attribute_training, long_tail,
+                           outfit_training, starter_models)
 
 KINDS: dict[str, JobFunction] = {
     affinity_training.KIND: affinity_training.train_affinity,
@@ -16,6 +16,7 @@ KINDS: dict[str, JobFunction] = {
     long_tail.KIND: long_tail.train_long_tail,
     outfit_training.KIND: outfit_training.train_complementary,
     affinity_table.KIND: affinity_table.score_table_job,
+    affinity_eval.KIND: affinity_eval.compare_job,
     starter_models.KIND: starter_models.train_starter_models,
 }
 # Tests add kinds through the environment, not a register() call: a submitted job runs in a fresh

@@ -19,11 +19,13 @@ from core.jobs import Backend, Catalog, JobInfo
 NEEDS: dict[str, tuple[tuple[str, ...], ...]] = {
     "affinity": (("interactions",),),
     "affinity_table": (("interactions",),),
+    "affinity_compare": (("interactions",),),
     "long_tail": (("catalogue",), ("interactions", "outfits")),
     "attributes": (("catalogue",),),
     "complementary": (("catalogue",), ("outfits",)),
 }
 WHAT_FOR = {"affinity": "the affinity model", "affinity_table": "the affinity table",
+            "affinity_compare": "the model comparison",
             "long_tail": "the long-tail model", "attributes": "the attribute model",
             "complementary": "the outfit-pair model"}
 

@@ -65,3 +65,24 @@ def test_pressing_train_starts_a_job_that_saves_a_version(page_ws):
     done = jobs.get(page_ws, job.id)
     assert done.status == "done", done.error
     assert len(models.list_versions(page_ws, "affinity")) == 1
+
+
+def test_the_both_direction_comparison_runs_as_a_job_and_shows_both_sides_per_model(page_ws):
+    """It existed only in the CLI; a data scientist runs it from the page and reads both sides, per model."""
+    from core.services import affinity_eval
+
+    params = AffinityParams(n_factors=8, iterations=2)
+    job_id = jobs.run_inline(page_ws, affinity_eval.KIND,
+                             {"params": params.to_dict(), "models": ["popularity", "bidirectional", "als"],
+                              "test_fraction": 0.2, "seed": 42, "tune": False, "by": "local"})
+    result = jobs.get(page_ws, job_id).result
+    assert set(result["models"]) == {"popularity", "bidirectional", "als"}
+    table = affinity_eval.comparison_table(result)
+    assert len(table) == 6 and set(table["side"]) == {"brands for a customer", "customers for a brand"}
+    at = _page()
+    assert not at.exception
+    assert any("best audience ranker (customers for a brand)" in m.value for m in at.markdown)
+    assert any(c.proto.spec and "customers for a brand" in c.proto.spec for c in at.get("plotly_chart"))
+    wide = next(df.value for df in at.dataframe if "customers for a brand · precision@10" in df.value.columns)
+    assert sorted(wide.index) == ["ALS (implicit)", "bi-directional", "popularity"]
+    assert next(b for b in at.button if b.label == "Run the comparison")  # and a person can start one
