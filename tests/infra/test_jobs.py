@@ -133,10 +133,11 @@ def test_a_worker_without_the_kind_fails_the_job_and_names_the_known_kinds(ws: W
 
 
 def test_the_catalog_lists_every_service_job_kind() -> None:
-    from core.services import affinity_table, affinity_training, attributes, catalog, long_tail, outfits, starter_models
+    from core.services import (affinity_eval, affinity_table, affinity_training, attributes, catalog, long_tail,
+                               outfits, starter_models)
 
     assert set(catalog.KINDS) == {affinity_training.KIND, attributes.KIND, long_tail.KIND, outfits.KIND,
-                                  affinity_table.KIND, starter_models.KIND}
+                                  affinity_table.KIND, starter_models.KIND, affinity_eval.KIND}
     assert catalog.job_catalog()["test_count"] is JOB_KINDS["test_count"]  # tests/conftest.py names their module
 
 
