@@ -100,6 +100,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     from core.services import attribute_eval as ev
 
     params = AttributeParams.from_dict(_params(args))
+    known = None
     if args.public:
         if args.folder is None:
             raise ValidationError([Problem("arguments", None, "--folder", "required with --public")])
@@ -118,8 +119,12 @@ def _evaluate(args: argparse.Namespace) -> int:
         from core.data.workspace import Workspace
         from core.services.attribute_review import effective_catalogue
 
-        train, test = _prepare(effective_catalogue(Workspace.open(args.workspace)), args)
+        ws = Workspace.open(args.workspace)
+        train, test = _prepare(effective_catalogue(ws), args)
+        known = ev.planted_errors(ws)
     result = ev.evaluate(train, test, _names(args), params, baseline=not args.no_baseline)
+    if known is not None:  # a demo: how well the error finder finds what was planted
+        result["error_finder"] = ev.error_finder_report(ws.catalogue(), known)
     result.pop("model")
     if not args.confusion:
         result.pop("confusion")

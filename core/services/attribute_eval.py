@@ -8,8 +8,14 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
+from core.data.demo import load_planted
+from core.data.workspace import Workspace
+from core.errors import WorkspaceError
+from core.models.attributes import errors
 from core.models.attributes.model import AttributeData, AttributeModel
 from core.models.attributes.params import AttributeParams
+
+FINDER_TOP = 150  # the issue's yardstick: a merchandiser's afternoon of suspects
 
 
 def evaluate(train_catalogue: pd.DataFrame, test_catalogue: pd.DataFrame, attributes: list[str] | None = None,
@@ -42,7 +48,8 @@ def render_table(result: dict[str, Any]) -> str:
             return f"{'—':>{width}}"
         return f"{100 * value:>{width}.1f}" if percent else f"{value:>{width}.3f}"
 
-    lines = [f"{'attribute':<18}{'#samples':>9}{'#test':>7}{'#classes':>9}{'wF1':>7}{'acc%':>7}{'maj%':>7}"
+    lines = [] if "error_finder" not in result else [render_error_finder(result["error_finder"]), ""]
+    lines += [f"{'attribute':<18}{'#samples':>9}{'#test':>7}{'#classes':>9}{'wF1':>7}{'acc%':>7}{'maj%':>7}"
              f"{'LR wF1':>8}{'LR acc%':>8}"]
     for row in result["table"]:
         lines.append(f"{row['attribute']:<18}{row['samples']:>9}{row['test_samples']:>7}{row['classes']:>9}"
@@ -55,3 +62,44 @@ def render_table(result: dict[str, Any]) -> str:
                      f"{cell(avg['majority_accuracy'], 7, True)}{cell(avg.get('baseline_f1'), 8)}"
                      f"{cell(avg.get('baseline_accuracy'), 8, True)}")
     return "\n".join(lines)
+
+
+def planted_errors(ws: Workspace) -> pd.DataFrame | None:
+    """item_id, attribute of the demo's planted catalogue errors (None for a workspace without planted truth)."""
+    try:
+        planted = load_planted(ws)
+    except WorkspaceError:
+        return None
+    return pd.DataFrame({"item_id": planted["item_ids"][planted["error_item"]].astype(str),
+                         "attribute": planted["error_attribute"].astype(str)})
+
+
+def error_finder_report(catalogue: pd.DataFrame, known: pd.DataFrame, cutoff: float = errors.DEFAULT_CUTOFF,
+                        top: int = FINDER_TOP) -> dict[str, Any]:
+    """Recall and precision of the confident-learning suspects against known errors, per attribute: among the
+    `top` most suspicious and among those within `cutoff` (the page's default sensitivity)."""
+    suspects = errors.find_errors(catalogue, cutoff=1.0)
+    within = suspects[suspects["relative_confidence"] <= cutoff]
+    return {"top": top, "cutoff": cutoff, "suspects_within_cutoff": int(len(within)),
+            "at_top": errors.recall_precision(suspects, known, top).to_dict("records"),
+            "at_cutoff": errors.recall_precision(within, known).to_dict("records")}
+
+
+def render_error_finder(report: dict[str, Any]) -> str:
+    """The finder's recall / precision per attribute as fixed-width text."""
+    at_top = {r["attribute"]: r for r in report["at_top"]}
+    at_cut = {r["attribute"]: r for r in report["at_cutoff"]}
+    lines = [f"catalogue-error finder (confident learning) against the planted errors: top {report['top']} "
+             f"suspects, and the {report['suspects_within_cutoff']} within relative confidence ≤ {report['cutoff']}",
+             f"{'attribute':<18}{'planted':>8}{'found@top':>11}{'recall':>8}{'precision':>10}"
+             f"{'found@cut':>11}{'recall':>8}{'precision':>10}"]
+    for name, row in at_top.items():
+        cut = at_cut.get(name, {})
+        lines.append(f"{name:<18}{row['planted']:>8}{row['found']:>11}{_pct(row['recall']):>8}"
+                     f"{_pct(row['precision']):>10}{cut.get('found', 0):>11}{_pct(cut.get('recall')):>8}"
+                     f"{_pct(cut.get('precision')):>10}")
+    return "\n".join(lines)
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None or value != value else f"{100 * value:.0f}%"
