@@ -23,7 +23,7 @@ NAMING_CONVENTION = {
 }
 
 JOB_STATUSES = ("queued", "running", "done", "failed", "cancelled")
-REVIEW_DECISIONS = ("accept", "correct", "skip", "undo")
+REVIEW_DECISIONS = ("accept", "correct", "skip", "undo", "confirm")  # confirm: the catalogue value is right
 PAIR_LABELS = ("yes", "no", "unsure")
 PAIR_STATUSES = ("open", "claimed", "done", "skipped")
 CAMPAIGN_GROUPS = ("target", "control")
@@ -107,6 +107,8 @@ class Job(Base):
     pid: Mapped[int | None]
     host: Mapped[str | None] = mapped_column(sa.String(255))  # where pid lives (a shared PostgreSQL has many)
     submitted_by: Mapped[str] = mapped_column(sa.String(200))
+    # A form's idempotency key: a double click or a resubmit of the same form finds this job instead of a new one.
+    request_key: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]

@@ -20,12 +20,13 @@ def default_backend() -> Backend:
 
 
 def submit(ws: Workspace, kind: str, params: dict[str, Any], catalog: Catalog, submitted_by: str = "local",
-           backend: Backend | None = None) -> int:
+           backend: Backend | None = None, request_key: str | None = None) -> int:
     """Queue a job of `kind` (a key of `catalog`) and start it on `backend` (default: `default_backend()`);
-    returns the job id at once."""
+    returns the job id at once. A `request_key` already used returns that job, started once."""
     function = function_for(catalog, kind)  # an unknown kind is refused before anything is recorded
-    job_id = records.create(ws, kind, params, submitted_by)
-    (backend or default_backend()).start(ws, job_id, {kind: function})
+    job_id, created = records.create_once(ws, kind, params, submitted_by, request_key)
+    if created:
+        (backend or default_backend()).start(ws, job_id, {kind: function})
     return job_id
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 
 from core.data.workspace import Workspace
 from core.db import audit
@@ -64,14 +65,37 @@ class JobInfo:
 
 def create(ws: Workspace, kind: str, params: dict[str, Any], submitted_by: str) -> int:
     """Queue a job of `kind` (nothing runs it yet); returns its id."""
-    with transaction(ws) as session:
-        # `target` is a column of the old string-resolved jobs; kinds replaced it, so it stays empty.
-        job = Job(workspace=ws.name, workspace_path=str(ws.path), kind=kind, target="",
-                  params=to_plain(params or {}), submitted_by=submitted_by, status="queued")
-        session.add(job)
-        session.flush()
-        audit.record(session, submitted_by, "submit_job", ws.name, f"job {job.id}", {"kind": kind})
-        return job.id
+    return create_once(ws, kind, params, submitted_by)[0]
+
+
+def create_once(ws: Workspace, kind: str, params: dict[str, Any], submitted_by: str,
+                request_key: str | None = None) -> tuple[int, bool]:
+    """(job id, created): queue a job, or return the one already queued under `request_key` (a double click or a
+    resubmitted form makes one job; the unique key settles two requests that arrive at once)."""
+    if request_key is not None:
+        existing = _job_for_key(ws, request_key)
+        if existing is not None:
+            return existing, False
+    try:
+        with transaction(ws) as session:
+            # `target` is a column of the old string-resolved jobs; kinds replaced it, so it stays empty.
+            job = Job(workspace=ws.name, workspace_path=str(ws.path), kind=kind, target="",
+                      params=to_plain(params or {}), submitted_by=submitted_by, status="queued",
+                      request_key=request_key)
+            session.add(job)
+            session.flush()
+            audit.record(session, submitted_by, "submit_job", ws.name, f"job {job.id}", {"kind": kind})
+            return job.id, True
+    except IntegrityError:
+        existing = _job_for_key(ws, request_key) if request_key is not None else None
+        if existing is None:
+            raise
+        return existing, False
+
+
+def _job_for_key(ws: Workspace, request_key: str) -> int | None:
+    with read_session(ws) as session:
+        return session.scalar(sa.select(Job.id).where(Job.request_key == request_key))
 
 
 def get(ws: Workspace, job_id: int) -> JobInfo:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
 import pandas as pd
@@ -13,6 +15,7 @@ from core.columns import ATTRIBUTE_PREFIX
 from core.data.workspace import Workspace
 from core.errors import NotReadyError
 from core.jobs import Backend, Catalog, JobInfo
+from core.jsonable import to_plain
 
 # Tables each kind trains on (any one of a tuple's alternatives will do): a job without them was accepted and
 # then failed in its worker; now the page and the CLI say so before anything is queued.
@@ -55,10 +58,24 @@ def require_ready(ws: Workspace, kind: str) -> None:
 def submit(ws: Workspace, kind: str, params: dict[str, Any], submitted_by: str = "local",
            backend: Backend | None = None) -> int:
     """Queue a job of `kind` if `submitted_by` may train it; it starts on `backend` (default: a worker process,
-    or the Dask cluster when ATELIER_DASK_SCHEDULER is set). Returns the job id at once."""
+    or the Dask cluster when ATELIER_DASK_SCHEDULER is set). Returns the job id at once.
+
+    The same person submitting the same kind with the same params again before another job of that kind has
+    finished gets the job already queued (a double click, Enter twice, a resubmitted form): see `request_key`."""
     auth.require_training(submitted_by, kind)
     require_ready(ws, kind)
-    return jobs.submit(ws, kind, params, _catalog(), submitted_by=submitted_by, backend=backend)
+    return jobs.submit(ws, kind, params, _catalog(), submitted_by=submitted_by, backend=backend,
+                       request_key=request_key(ws, kind, params, submitted_by))
+
+
+def request_key(ws: Workspace, kind: str, params: dict[str, Any], submitted_by: str) -> str:
+    """The idempotency key of a submission: who, where, what, and the newest finished job of the kind (so the same
+    form submitted again after a run has finished is a new run, not the old one)."""
+    done = jobs.list_jobs(ws, kind=kind, limit=20)
+    done = done[done["status"].isin(("done", "failed", "cancelled"))] if not done.empty else done
+    newest = int(done["id"].max()) if not done.empty else 0
+    body = json.dumps([ws.name, kind, submitted_by, newest, to_plain(params)], sort_keys=True, default=str)
+    return hashlib.sha256(body.encode()).hexdigest()[:64]
 
 
 def run_inline(ws: Workspace, kind: str, params: dict[str, Any], submitted_by: str = "local",
