@@ -11,7 +11,7 @@ import streamlit as st
 from core.config import get_settings
 from core.data.workspace import Workspace, list_workspaces
 from core.errors import AtelierError, NotReadyError, ValidationError, WorkspaceError
-from core.services.startup import create_demo, schema_refusal
+from core.services.startup import create_demo, open_workspace, schema_refusal
 from ui.auth import USER_KEY
 
 SESSION_KEY = "atelier_workspace"  # the workspace this browser session works in (set by the sidebar)
@@ -91,5 +91,7 @@ def _fallback(name: str) -> Workspace | None:
 
 def _ready(ws: Workspace) -> None:
     """Give a brand-new database its tables; an outdated one is left as it is (the sidebar says so and every
-    write is refused until someone runs `python -m core db upgrade`: the app never migrates behind people's backs)."""
-    schema_refusal(ws)
+    write is refused until someone runs `python -m core db upgrade`: the app never migrates behind people's backs),
+    and finish or undo an import a crash interrupted, once per server process."""
+    if schema_refusal(ws) is None:
+        open_workspace(ws)

@@ -8,7 +8,7 @@ import shutil
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pandas as pd
 import pyarrow.compute as pc
@@ -22,14 +22,18 @@ from core.config import REPO_ROOT, get_settings
 from core.data.public import DEFAULT_FOLDERS, read_public
 from core.data.readers import Source, check_file_size, read_table, validate_frame
 from core.data.schemas import KINDS, SCHEMAS, TEXT
-from core.files import staged_folder, staging_folder, swap_files
-from core.data.workspace import (Workspace, check_workspace_name, is_workspace, list_workspaces, write_manifest,
-                                 write_table_files)
+from core.data.tables import LIVE, STAGING_PREFIX, TABLES_DIR, TableStore, publishing, step
+from core.files import staged_folder
+from core.data.workspace import (Workspace, check_workspace_name, is_workspace, list_workspaces, table_file,
+                                 write_manifest, write_table_files)
 from core.db.audit import record
 from core.db.models import ImportRun
 from core.db.session import read_session, transaction
 from core.errors import AtelierError, Problem, ValidationError, WorkspaceError
 
+
+
+PENDING = "pending_import"  # manifest key of a new workspace until its first import is recorded
 
 
 @dataclass
@@ -214,8 +218,10 @@ def write_tables(workspace: str | Path, tables: dict[str, pd.DataFrame], sources
     rows = {kind: int(len(frame)) for kind, frame in tables.items()}
     if existing is None:
         target = _new_path(workspace)
+        # "pending" until the database records the import: recover() removes a workspace a crash left
+        # without its record, and clears the mark of one whose record committed.
         manifest = {"name": target.name, "description": description or f"imported by {by}",
-                    "created_at": _now(), "source": {k: v["source"] for k, v in sources.items()}}
+                    "created_at": _now(), "source": {k: v["source"] for k, v in sources.items()}, PENDING: True}
         try:
             with staged_folder(target) as staging:
                 write_table_files(staging, {**tables, **extra})
@@ -226,32 +232,118 @@ def write_tables(workspace: str | Path, tables: dict[str, pd.DataFrame], sources
                                    "tables") from error
             raise
         ws = Workspace.open(target)
+        step("workspace_published")
         try:
             run_ids = _record(ws, tables, sources, rows, notes, by, created=True)
         except BaseException:
             shutil.rmtree(target, ignore_errors=True)  # nobody could use it yet: undo the whole workspace
             raise
+        step("workspace_recorded")
+        manifest.pop(PENDING)
+        write_manifest(ws.path, manifest)
         return ImportResult(ws.name, ws.path, True, rows, run_ids, notes)
     ws = existing
-    staging = staging_folder(ws.path)
+    with publishing(ws.path):
+        run_ids = _publish(ws, tables, extra, sources, rows, notes, by)
+    return ImportResult(ws.name, ws.path, False, rows, run_ids, notes)
+
+
+def _publish(ws: Workspace, tables: dict[str, pd.DataFrame], extra: dict[str, pd.DataFrame],
+             sources: dict[str, dict[str, Any]], rows: dict[str, int], notes: list[str], by: str) -> list[int]:
+    """Seal a new generation, record it, then switch `live` (core.data.tables); the caller holds the lock."""
+    _recover(ws)  # finish or undo an import a crash interrupted before starting another
+    store = TableStore(ws.path)
+    store.ensure_layout(_table_files(ws))
+    staging = store.stage()
+    step("staging_created")
     try:
         names = write_table_files(staging, {**tables, **extra})
-        undo: Callable[[], None] | None = None
-        try:
-            with transaction(ws) as session:
-                run_ids = _record_in(session, ws, tables, sources, rows, notes, by, created=False)
-                # Files are swapped inside the transaction: if the commit fails, the old files come back.
-                undo = swap_files(ws.path, staging, names)
-        except BaseException:
-            if undo is not None:
-                undo()
-            raise
-        manifest = ws.manifest
-        manifest.setdefault("imports", []).append({"at": _now(), "by": by, "rows": rows})
-        write_manifest(ws.path, manifest)
-    finally:
+        step("tables_written")
+        store.carry_over(staging, [f for f in _table_files(ws) if f not in names])
+        step("unchanged_linked")
+        generation = store.seal(staging)
+    except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
-    return ImportResult(ws.name, ws.path, False, rows, run_ids, notes)
+        raise
+    step("generation_sealed")
+    # The commit decides: rows naming the generation, then the switch. A crash between the two is finished by
+    # recover() (the rows say which generation is live); a crash before the commit leaves the old one serving.
+    try:
+        with transaction(ws) as session:
+            run_ids = _record_in(session, ws, tables, sources, rows, notes, by, created=False, generation=generation)
+    except BaseException:
+        store.remove_unused(keep=set(_committed_generations(ws)[-2:]))
+        raise
+    step("recorded")
+    store.switch(generation, names)
+    step("live_switched")
+    manifest = ws.manifest
+    manifest.setdefault("imports", []).append({"at": _now(), "by": by, "rows": rows, "generation": generation})
+    write_manifest(ws.path, manifest)
+    step("manifest_written")
+    store.remove_unused(keep=set(_committed_generations(ws)[-2:]))  # the previous set stays for a rollback
+    step("old_removed")
+    return run_ids
+
+
+def recover(ws: Workspace) -> str | None:
+    """Finish or undo a publish a crash interrupted: serve the newest generation the database committed, drop
+    staging folders and generations nothing committed. Returns what was done (None when nothing was needed)."""
+    with publishing(ws.path):
+        return _recover(ws)
+
+
+def _recover(ws: Workspace) -> str | None:
+    if ws.manifest.get(PENDING):  # a new workspace whose first import a crash interrupted
+        if not _committed_runs(ws):
+            shutil.rmtree(ws.path, ignore_errors=True)
+            return f"removed workspace {ws.name!r}: its first import never committed (import it again)"
+        write_manifest(ws.path, {k: v for k, v in ws.manifest.items() if k != PENDING})
+    store = TableStore(ws.path)
+    committed = _committed_generations(ws)
+    done = None
+    if committed and committed[-1] in store.generations() and store.live_generation() != committed[-1]:
+        if store.live_generation() is None:
+            store.ensure_layout(_table_files(ws))
+        latest = committed[-1]
+        store.switch(latest, [p.name for p in (store.tables / latest).iterdir() if p.suffix == ".parquet"])
+        done = f"finished the import of generation {latest} (its database record had committed)"
+    kept = set(committed[-2:]) | {store.live_generation()}
+    leftovers = [p for p in (store.tables.iterdir() if store.tables.is_dir() else [])
+                 if p.name.startswith(STAGING_PREFIX)
+                 or (p.is_dir() and not p.name.startswith(".") and p.name not in kept)]
+    for old in ws.path.glob(".staging-*"):  # the flat layout's staging folders (before generations)
+        shutil.rmtree(old, ignore_errors=True)
+        leftovers.append(old)
+    if leftovers:
+        store.remove_unused(keep=set(committed[-2:]))
+        done = done or f"removed {len(leftovers)} unfinished import folder(s)"
+    return done
+
+
+def _committed_runs(ws: Workspace) -> int:
+    with read_session(ws) as session:
+        return int(session.scalar(sa.select(sa.func.count()).select_from(ImportRun).where(
+            ImportRun.workspace == ws.name, ImportRun.status == "committed")))
+
+
+def _committed_generations(ws: Workspace) -> list[str]:
+    """Generations named by committed import runs of this workspace, oldest first (each once)."""
+    with read_session(ws) as session:
+        rows = session.execute(sa.select(ImportRun.details).where(
+            ImportRun.workspace == ws.name, ImportRun.status == "committed").order_by(ImportRun.id)).scalars().all()
+    seen: list[str] = []
+    for details in rows:
+        generation = (details or {}).get("generation")
+        if generation and generation not in seen:
+            seen.append(generation)
+    return seen
+
+
+def _table_files(ws: Workspace) -> list[str]:
+    """File names of every table the workspace holds now (the four generic ones and public data sets' extras)."""
+    names = {table_file(t) for t in KINDS} | {p.name for p in ws.path.glob("*.parquet")}
+    return sorted(n for n in names if (ws.path / n).is_file())
 
 
 def _existing(workspace: str | Path) -> Workspace | None:
@@ -285,14 +377,16 @@ def _record(ws: Workspace, tables: dict[str, pd.DataFrame], sources: dict[str, d
 
 
 def _record_in(session: Any, ws: Workspace, tables: dict[str, pd.DataFrame], sources: dict[str, dict[str, Any]],
-               rows: dict[str, int], notes: list[str], by: str, created: bool) -> list[int]:
+               rows: dict[str, int], notes: list[str], by: str, created: bool,
+               generation: str | None = None) -> list[int]:
     now = datetime.now(timezone.utc)
     runs = []
     for kind in tables:
         info = sources.get(kind, {})
         run = ImportRun(workspace=ws.name, kind=kind, source=str(info.get("source", "")), sha256=info.get("sha256"),
                         status="committed", rows=rows[kind], problems=0, message="; ".join(notes),
-                        details={"mapping": info.get("mapping") or {}, "created": created},
+                        details={"mapping": info.get("mapping") or {}, "created": created,
+                                 "generation": generation},
                         started_by=by, finished_at=now)
         session.add(run)
         runs.append(run)
@@ -363,11 +457,13 @@ def list_workspace_summaries() -> list[dict[str, Any]]:
 
 
 def table_checksums(ws_path: Path) -> dict[str, str]:
-    """sha256 of every file of a workspace folder (tests: a rejected import changes nothing)."""
+    """sha256 of every file a reader of the workspace sees (tests: a rejected import changes nothing). The stored
+    generations behind the table paths (tables/, live) are how they are kept, not what is served."""
     out: dict[str, str] = {}
     for path in sorted(Path(ws_path).rglob("*")):
+        inside = path.relative_to(ws_path).parts[0]
         # SQLite's -shm file is a shared-memory index that every reader touches; it holds no data.
-        if path.is_file() and not path.name.endswith("-shm"):
+        if path.is_file() and not path.name.endswith("-shm") and inside not in (TABLES_DIR, LIVE):
             out[str(path.relative_to(ws_path))] = file_sha256(path)
     return out
 

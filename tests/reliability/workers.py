@@ -14,7 +14,7 @@ import traceback
 from typing import Any, Callable
 
 CTX = multiprocessing.get_context("forkserver")
-CTX.set_forkserver_preload(["core.services.outfits", "core.services.attributes", __name__])
+CTX.set_forkserver_preload(["core.services.outfits", "core.services.attributes", "core.services.imports", __name__])
 
 
 def _use_database(database_url: str | None) -> None:
@@ -116,3 +116,16 @@ def decision_writer(ws_path: str, database_url: str | None, run: int, pause_at: 
         versions[item] = decision.version
         conn.send(("committed", rid))  # a pipe write: it is in the pipe before the next transaction begins
         k += 1
+
+
+def importer(home: str, database_url: str | None, ws_path: str, kill_at: str, files: dict[str, bytes],
+             results: Any = None) -> None:
+    """Import `files` into the workspace at `ws_path`; the publish SIGKILLs this process at step `kill_at`."""
+    _use_database(database_url)
+    os.environ["ATELIER_HOME"] = home
+    os.environ["ATELIER_IMPORT_KILL_AT"] = kill_at
+    from pathlib import Path
+
+    from core.services.imports import ImportFile, import_files
+
+    import_files(Path(ws_path), [ImportFile(kind, data, f"{kind}.csv") for kind, data in files.items()])
