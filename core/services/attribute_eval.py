@@ -74,30 +74,29 @@ def planted_errors(ws: Workspace) -> pd.DataFrame | None:
                          "attribute": planted["error_attribute"].astype(str)})
 
 
-def error_finder_report(catalogue: pd.DataFrame, known: pd.DataFrame, cutoff: float = errors.DEFAULT_CUTOFF,
-                        top: int = FINDER_TOP) -> dict[str, Any]:
-    """Recall and precision of the confident-learning suspects against known errors, per attribute: among the
-    `top` most suspicious and among those within `cutoff` (the page's default sensitivity)."""
+def error_finder_report(catalogue: pd.DataFrame, known: pd.DataFrame, top: int = FINDER_TOP,
+                        cutoffs: tuple[float, ...] = (0.02, 0.05, errors.DEFAULT_CUTOFF)) -> dict[str, Any]:
+    """Recall and precision of the confident-learning suspects against known errors: per attribute among the
+    `top` most suspicious, and overall at each sensitivity cutoff the review page offers."""
     suspects = errors.find_errors(catalogue, cutoff=1.0)
-    within = suspects[suspects["relative_confidence"] <= cutoff]
-    return {"top": top, "cutoff": cutoff, "suspects_within_cutoff": int(len(within)),
-            "at_top": errors.recall_precision(suspects, known, top).to_dict("records"),
-            "at_cutoff": errors.recall_precision(within, known).to_dict("records")}
+    at_cutoff = []
+    for cutoff in cutoffs:
+        within = suspects[suspects["relative_confidence"] <= cutoff]
+        at_cutoff.append({"cutoff": cutoff, **errors.recall_precision(within, known).iloc[-1].to_dict()})
+    return {"top": top, "at_top": errors.recall_precision(suspects, known, top).to_dict("records"),
+            "at_cutoff": at_cutoff}
 
 
 def render_error_finder(report: dict[str, Any]) -> str:
-    """The finder's recall / precision per attribute as fixed-width text."""
-    at_top = {r["attribute"]: r for r in report["at_top"]}
-    at_cut = {r["attribute"]: r for r in report["at_cutoff"]}
-    lines = [f"catalogue-error finder (confident learning) against the planted errors: top {report['top']} "
-             f"suspects, and the {report['suspects_within_cutoff']} within relative confidence ≤ {report['cutoff']}",
-             f"{'attribute':<18}{'planted':>8}{'found@top':>11}{'recall':>8}{'precision':>10}"
-             f"{'found@cut':>11}{'recall':>8}{'precision':>10}"]
-    for name, row in at_top.items():
-        cut = at_cut.get(name, {})
-        lines.append(f"{name:<18}{row['planted']:>8}{row['found']:>11}{_pct(row['recall']):>8}"
-                     f"{_pct(row['precision']):>10}{cut.get('found', 0):>11}{_pct(cut.get('recall')):>8}"
-                     f"{_pct(cut.get('precision')):>10}")
+    """The finder's recall / precision per attribute (top N) and at each cutoff, as fixed-width text."""
+    lines = [f"catalogue-error finder (confident learning) against the planted errors, top {report['top']} suspects",
+             f"{'attribute':<18}{'planted':>8}{'found':>7}{'recall':>8}{'precision':>10}"]
+    for row in report["at_top"]:
+        lines.append(f"{row['attribute']:<18}{row['planted']:>8}{row['found']:>7}{_pct(row['recall']):>8}"
+                     f"{_pct(row['precision']):>10}")
+    lines.append("by sensitivity (relative confidence cutoff): " + "; ".join(
+        f"≤ {r['cutoff']}: {r['suspects']} suspects, recall {_pct(r['recall'])}, precision {_pct(r['precision'])}"
+        for r in report["at_cutoff"]))
     return "\n".join(lines)
 
 

@@ -17,11 +17,12 @@ from core.db import audit
 from core.db.models import AttributeReview, CatalogueValue
 from core.db.session import insert_ignore, read_session, transaction
 from core.errors import StaleEditError, UnknownIdError, ValidationError, Problem
+from core.models.attributes.errors import DEFAULT_CUTOFF
 
 if TYPE_CHECKING:  # the serving side imports this module; this one only reads what it is given
     from core.services.attributes import ActiveModel
 
-VALUE_DECISIONS = ("accept", "correct")
+VALUE_DECISIONS = ("accept", "correct", "confirm")  # confirm: the catalogue value is right (it is the value)
 
 
 # -- catalogue with the reviewers' decisions ------------------------------------------------------------------
@@ -61,13 +62,15 @@ def effective_catalogue(ws: Workspace, use_reviews: bool = True) -> pd.DataFrame
 # -- review queue --------------------------------------------------------------------------------------------
 
 def review_queue(ws: Workspace, active: ActiveModel, attribute: str, which: str = "missing", order: str = "confidence",
-                 limit: int = 50) -> pd.DataFrame:
-    """Items to review for `attribute`: "missing" (no value), "suspect" (the value disagrees with a prediction ≥ the
-    suspect threshold) or "all"; applicable types only, items with an active decision left out.
+                 limit: int = 50, sensitivity: float = DEFAULT_CUTOFF) -> pd.DataFrame:
+    """Items to review for `attribute`: "missing" (no value), "suspect" (a catalogue value the error finder disputes:
+    out-of-fold confident learning, up to relative confidence `sensitivity`; versions saved before it: the value
+    disagrees with a prediction ≥ the suspect threshold) or "all"; applicable types only, items with an active
+    decision left out.
 
-    order: "confidence" (most probable first) or "uncertainty" (least first). Columns: item_id, name, brand, category,
-    description, image_url, current, predicted, probability, alternatives, alt_values, kind, version (what the reviewer
-    saw).
+    order: "confidence" (most probable first) or "uncertainty" (least first); suspects come most suspicious first.
+    Columns: item_id, name, brand, category, description, image_url, current, predicted, probability, alternatives,
+    alt_values, kind, relative_confidence (suspects), version (what the reviewer saw).
     """
     if which not in ("missing", "suspect", "all"):
         raise ValidationError([Problem("queue", None, "which", "must be missing, suspect or all", which)])
@@ -88,8 +91,22 @@ def review_queue(ws: Workspace, active: ActiveModel, attribute: str, which: str 
     frame = frame[frame["applicable"]]
     canonical = active.model.space.canonical(attribute, frame["current"])
     missing = frame["current"].isna()
-    suspect = ~missing & (frame["probability"] >= active.model.params.suspect_threshold) & \
-        (canonical.astype(object) != frame["predicted"].astype(object))
+    disputed = active.suspects(attribute, sensitivity)
+    if disputed is not None:
+        found = disputed.set_index("item_id")
+        suspect = ~missing & frame["item_id"].isin(found.index)
+        # The finder's suggestion is what a reviewer judges (accept writes it), not the serving model's guess.
+        mask = suspect.to_numpy()
+        frame = frame.assign(
+            relative_confidence=frame["item_id"].map(found["relative_confidence"]).astype(float),
+            predicted=np.where(mask, frame["item_id"].map(found["suggested"]).astype(object),
+                               frame["predicted"].astype(object)),
+            probability=np.where(mask, frame["item_id"].map(found["suggested_probability"]).astype(float),
+                                 frame["probability"].astype(float)))
+    else:
+        suspect = ~missing & (frame["probability"] >= active.model.params.suspect_threshold) & \
+            (canonical.astype(object) != frame["predicted"].astype(object))
+        frame = frame.assign(relative_confidence=np.nan)
     frame = frame.assign(kind=np.where(missing, "missing", np.where(suspect, "suspect", "has value")))
     keep = {"missing": missing, "suspect": suspect, "all": missing | suspect}[which]
     frame = frame[keep.to_numpy()]
@@ -99,7 +116,10 @@ def review_queue(ws: Workspace, active: ActiveModel, attribute: str, which: str 
     versions = decided_values(ws)
     versions = versions[versions["attribute"] == attribute].set_index("item_id")["version"]
     frame = frame.assign(version=frame["item_id"].map(versions).fillna(0).astype(int))
-    frame = frame.sort_values("probability", ascending=(order == "uncertainty"), kind="stable")
+    if which == "suspect" and disputed is not None:
+        frame = frame.sort_values("relative_confidence", kind="stable")
+    else:
+        frame = frame.sort_values("probability", ascending=(order == "uncertainty"), kind="stable")
     return frame.head(limit).reset_index(drop=True)
 
 
@@ -118,14 +138,17 @@ class Decision:
 def decide(ws: Workspace, item_id: str, attribute: str, decision: str, value: str | None, reviewer: str,
            request_id: str, seen_version: int = 0, predicted: str | None = None, probability: float | None = None,
            model_version: str | None = None) -> Decision:
-    """Store one review at once: accept (value = prediction), correct (value picked) or skip.
+    """Store one review at once: accept (value = prediction), correct (value picked), confirm (the catalogue value
+    is right: value = that value, decided like any review, so the error finder and training treat it as checked)
+    or skip.
 
     seen_version: the CatalogueValue version the reviewer was shown (0 = none existed). If it moved on,
     StaleEditError tells the second reviewer the item changed. The same request_id twice writes once.
     """
     auth.require_action(reviewer, "attribute.review")
-    if decision not in ("accept", "correct", "skip"):
-        raise ValidationError([Problem("review", None, "decision", "must be accept, correct or skip", decision)])
+    if decision not in ("accept", "correct", "confirm", "skip"):
+        raise ValidationError([Problem("review", None, "decision", "must be accept, correct, confirm or skip",
+                                       decision)])
     if decision in VALUE_DECISIONS and (value is None or str(value).strip() == ""):
         raise ValidationError([Problem("review", None, "value", f"{decision} needs a value: pick one")])
     try:

@@ -14,6 +14,7 @@ from core.models.attributes.evaluate import split_catalogue
 from core.models.attributes.features import image_matrix
 from core.models.attributes.model import AttributeData, AttributeModel
 from core.models.attributes.params import AttributeParams
+from core.models.attributes import errors
 from core.services import attribute_eval
 from core.services import models as versions
 from core.services import promotion
@@ -80,6 +81,8 @@ def train_attributes(ws: Workspace, job_params: dict[str, Any], progress: Any) -
     progress.update(0.92, "predicting every item")
     arrays, meta = model.to_artifact()
     arrays.update(prediction_arrays(model, catalogue, image))
+    progress.update(0.95, "looking for catalogue errors (5-fold cross-fitting)")
+    arrays.update(suspect_arrays(errors.find_errors(catalogue, list(model.attributes), cutoff=1.0)))
     meta.update({"table": result["table"], "confusion": result["confusion"], "average": result["average"],
                  "timing": result["timing"], "labels_from_reviews": reviewed, "refit": run["refit"],
                  "test_fraction": run["test_fraction"], "held_out": held_out.to_dict() if held_out else None})
@@ -107,6 +110,18 @@ def prediction_arrays(model: AttributeModel, catalogue: pd.DataFrame,
         arrays[f"pred.{j}.top"] = top
         arrays[f"pred.{j}.p"] = np.take_along_axis(p, top, axis=1).astype(np.float32)
     return arrays
+
+
+def suspect_arrays(suspects: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The confident-learning candidates saved with the version (core.models.attributes.errors, every one the model
+    disputes; the review page cuts them at its sensitivity): suspect.<column> arrays, one row per item and attribute.
+    """
+    return {"suspect.item_id": suspects["item_id"].astype(str).to_numpy(dtype=str),
+            "suspect.attribute": suspects["attribute"].astype(str).to_numpy(dtype=str),
+            "suspect.catalogue_value": suspects["catalogue_value"].astype(str).to_numpy(dtype=str),
+            "suspect.suggested": suspects["suggested"].astype(str).to_numpy(dtype=str),
+            "suspect.relative_confidence": suspects["relative_confidence"].to_numpy(dtype=np.float32),
+            "suspect.suggested_probability": suspects["suggested_probability"].to_numpy(dtype=np.float32)}
 
 
 def _run_options(values: dict[str, Any]) -> dict[str, Any]:

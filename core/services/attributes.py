@@ -15,6 +15,7 @@ from core.data.workspace import Workspace
 from core.db import audit
 from core.db.session import transaction
 from core.errors import AtelierError
+from core.models.attributes.errors import DEFAULT_CUTOFF
 from core.models.attributes.model import AttributeModel
 from core.services import models as versions
 from core.services.attribute_review import (  # noqa: F401 — the Attribute review page reads one service module
@@ -38,6 +39,19 @@ class ActiveModel:
 
     def attributes(self) -> list[str]:
         return self.model.attributes
+
+    def suspects(self, attribute: str | None = None, cutoff: float = DEFAULT_CUTOFF) -> pd.DataFrame | None:
+        """Catalogue values this version disputes (confident learning, out of fold), most suspicious first, up to
+        relative confidence `cutoff`; None for a version trained before suspects were saved."""
+        if "suspect.item_id" not in self.arrays:
+            return None
+        frame = pd.DataFrame({c: self.arrays[f"suspect.{c}"] for c in
+                              ("item_id", "attribute", "catalogue_value", "suggested", "relative_confidence",
+                               "suggested_probability")})
+        frame = frame[frame["relative_confidence"] <= cutoff]
+        if attribute is not None:
+            frame = frame[frame["attribute"] == attribute]
+        return frame.sort_values("relative_confidence", kind="stable").reset_index(drop=True)
 
     def predictions(self, attribute: str) -> pd.DataFrame:
         """item_id, predicted, probability, alternatives (str), alt_values (list) for every item of the training

@@ -52,3 +52,29 @@ def test_a_higher_cutoff_finds_more_with_more_false_alarms() -> None:
     strict, loose = errors.find_errors(frame, cutoff=0.02), errors.find_errors(frame, cutoff=1.0)
     assert len(strict) < len(loose)
     assert set(zip(strict["item_id"], strict["attribute"])) <= set(zip(loose["item_id"], loose["attribute"]))
+
+
+def test_the_review_queue_lists_planted_errors_and_confirm_settles_a_suspect(atelier_home) -> None:
+    """A retrained version carries its suspects; 'the catalogue is right' is a decision like any other."""
+    from core.services import attributes as svc
+    from tests.attributes.conftest import FAST, make_workspace, run_training_job, synthetic_catalogue
+
+    frame = synthetic_catalogue(300, seed=4)
+    shown = frame["attr_colour"].notna()
+    planted = frame.index[shown][:6]
+    frame.loc[planted, "attr_colour"] = ["navy" if c != "navy" else "white" for c in frame.loc[planted, "attr_colour"]]
+    ws = make_workspace(atelier_home / "workspaces", "shop", frame)
+    assert run_training_job(ws, **FAST, baseline=False).status == "done"
+    active = svc.require_active(ws)
+    queue = svc.review_queue(ws, active, "colour", which="suspect", limit=100)
+    wrong = set(frame.loc[planted, "item_id"])
+    assert wrong <= set(queue["item_id"]), "every planted colour error is a suspect"
+    assert queue["relative_confidence"].is_monotonic_increasing
+    first = queue.iloc[0]
+    svc.decide(ws, first["item_id"], "colour", "confirm", first["current"], "ann", "c-1",
+               seen_version=int(first["version"]))
+    assert first["item_id"] not in set(svc.review_queue(ws, active, "colour", which="suspect", limit=100)["item_id"])
+    decided = svc.decided_values(ws).set_index("item_id")
+    assert decided.loc[first["item_id"], "value"] == first["current"]  # feeds training like any review
+    fewer = svc.review_queue(ws, active, "colour", which="suspect", limit=100, sensitivity=0.001)
+    assert len(fewer) < len(queue)  # the page's sensitivity: stricter finds fewer
