@@ -50,14 +50,15 @@ def brand_options(ws_path: str, version: str) -> list[str]:
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def _member_sets(ws_path: str, campaigns_key: tuple[tuple[int, int], ...]) -> dict[str, list[str]]:
-    return campaigns.member_sets(Workspace.open(ws_path))
+def _member_sets(ws_path: str, campaigns_key: tuple[tuple[int, int], ...],
+                 exclude_id: int | None) -> dict[str, list[str]]:
+    return campaigns.member_sets(Workspace.open(ws_path), exclude_id=exclude_id)
 
 
-def saved_member_sets(ws: Workspace, saved: pd.DataFrame) -> dict[str, list[str]]:
-    """Target ids of every saved campaign, re-read only when a campaign is added or changed."""
+def saved_member_sets(ws: Workspace, saved: pd.DataFrame, exclude_id: int | None = None) -> dict[str, list[str]]:
+    """Target ids of every saved campaign but `exclude_id`, re-read only when a campaign is added or changed."""
     key = tuple(zip(saved["id"].astype(int), saved["version"].astype(int))) if len(saved) else ()
-    return _member_sets(str(ws.path), key) if key else {}
+    return _member_sets(str(ws.path), key, exclude_id) if key else {}
 
 
 # --------------------------------------------------------------------------- URL state
@@ -121,14 +122,20 @@ def size_curve_figure(audience: Audience) -> go.Figure:
     return fig
 
 
-def overlap_figure(table: pd.DataFrame) -> go.Figure:
-    """Bars: how many of this audience each saved campaign already holds (Jaccard in the hover)."""
+def overlap_figure(table: pd.DataFrame, audience_size: int) -> go.Figure:
+    """One bar per other saved campaign: members of this audience it already holds, labelled with the count and
+    the share of this audience; the axis runs from 0 to this audience's size, so a full bar means "all of them"."""
+    share = table["share_of_audience"].to_numpy(dtype=float)
+    labels = [f"{int(n):,} shared · {s:.0%}" for n, s in zip(table["overlap"], share)]
     fig = go.Figure(go.Bar(x=table["overlap"], y=table["campaign"], orientation="h", marker_color=ACCENT,
-                           customdata=np.stack([table["jaccard"], table["size"]], axis=1),
-                           hovertemplate="%{y}: %{x} shared of %{customdata[1]}<br>Jaccard "
-                                         "%{customdata[0]:.3f}<extra></extra>"))
-    fig.update_layout(height=max(160, 40 * len(table) + 60), margin=dict(l=10, r=10, t=30, b=10),
-                      xaxis_title="users also in that campaign", title="Overlap with saved campaigns")
+                           text=labels, textposition="outside", cliponaxis=False,
+                           customdata=np.stack([share, table["size"], table["jaccard"]], axis=1),
+                           hovertemplate="%{y}: %{x:,} of this audience (%{customdata[0]:.1%}); that campaign has "
+                                         "%{customdata[1]:,}<br>Jaccard %{customdata[2]:.3f}<extra></extra>"))
+    fig.update_layout(height=max(180, 40 * len(table) + 80), margin=dict(l=10, r=90, t=30, b=10),
+                      xaxis=dict(range=[0, max(int(audience_size), 1)], rangemode="nonnegative",
+                                 title="members of this audience also in that campaign"),
+                      yaxis=dict(autorange="reversed"), title="Overlap with other saved campaigns")
     return fig
 
 

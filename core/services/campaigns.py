@@ -66,27 +66,35 @@ def workspace_data(ws: Workspace, model: AffinityModel) -> AudienceData:
     return prepare_data(model, interactions, customers)
 
 
-def recently_contacted(ws: Workspace, days: int, now: datetime | None = None) -> list[str]:
-    """Target members of campaigns saved in the last `days` days (control members were not contacted)."""
+def recently_contacted(ws: Workspace, days: int, now: datetime | None = None,
+                       exclude_id: int | None = None) -> list[str]:
+    """Target members of campaigns saved in the last `days` days (control members were not contacted).
+
+    `exclude_id` is the campaign being built or edited: its own members are not "another campaign".
+    """
     require_read("campaigns")
     since = (now or datetime.now(timezone.utc)) - timedelta(days=int(days))
+    query = (sa.select(CampaignMember.user_id).join(Campaign)
+             .where(Campaign.workspace == ws.name, Campaign.created_at >= since, CampaignMember.group == "target"))
+    if exclude_id is not None:
+        query = query.where(Campaign.id != int(exclude_id))
     with read_session(ws) as session:
-        rows = session.scalars(
-            sa.select(CampaignMember.user_id).join(Campaign)
-            .where(Campaign.workspace == ws.name, Campaign.created_at >= since, CampaignMember.group == "target")
-            .distinct())
-        return list(rows)
+        return list(session.scalars(query.distinct()))
 
 
 def build_for_workspace(ws: Workspace, spec: AudienceSpec, model: AffinityModel | None = None,
-                        data: AudienceData | None = None, now: datetime | None = None) -> Audience:
-    """`build_audience` with the workspace's active model, exclusion data and saved campaigns (frequency cap)."""
+                        data: AudienceData | None = None, now: datetime | None = None,
+                        exclude_id: int | None = None) -> Audience:
+    """`build_audience` with the workspace's active model, exclusion data and saved campaigns (frequency cap).
+
+    `exclude_id`: the saved campaign this audience is (being edited or just saved); the cap ignores it.
+    """
     require_read("campaigns")
     if model is None:
         model, _ = load_model(ws)
     data = data if data is not None else workspace_data(ws, model)
     cap = spec.exclusions.frequency_cap_days
-    contacted = recently_contacted(ws, cap, now) if cap is not None else []
+    contacted = recently_contacted(ws, cap, now, exclude_id) if cap is not None else []
     return build_audience(model, spec, data, contacted)
 
 
@@ -159,17 +167,21 @@ def load_campaign(ws: Workspace, campaign_id: int) -> CampaignRecord:
 
 
 def member_sets(ws: Workspace, exclude_id: int | None = None, group: str = "target") -> dict[str, list[str]]:
-    """{campaign name: user ids of `group`} for every saved campaign (for overlap), newest first."""
+    """{campaign name: user ids of `group`} for every saved campaign but `exclude_id` (for overlap), newest first.
+
+    `exclude_id` is the campaign on screen: a campaign never overlaps itself.
+    """
     require_read("campaigns")
+    query = (sa.select(Campaign.name, CampaignMember.user_id).join(CampaignMember)
+             .where(Campaign.workspace == ws.name, CampaignMember.group == group)
+             .order_by(Campaign.created_at.desc(), Campaign.id.desc()))
+    if exclude_id is not None:
+        query = query.where(Campaign.id != int(exclude_id))
     with read_session(ws) as session:
-        rows = session.execute(
-            sa.select(Campaign.id, Campaign.name, CampaignMember.user_id).join(CampaignMember)
-            .where(Campaign.workspace == ws.name, CampaignMember.group == group)
-            .order_by(Campaign.created_at.desc(), Campaign.id.desc())).all()
+        rows = session.execute(query).all()
     out: dict[str, list[str]] = {}
-    for cid, name, user in rows:
-        if cid != exclude_id:
-            out.setdefault(name, []).append(user)
+    for name, user in rows:
+        out.setdefault(name, []).append(user)
     return out
 
 

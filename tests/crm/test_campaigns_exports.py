@@ -70,6 +70,16 @@ def test_frequency_cap_uses_saved_campaigns(crm_ws) -> None:
     assert other == {"first": ["u000", "u001", "u002", "u005", "u007"]}
 
 
+def test_a_campaign_never_caps_or_overlaps_itself(crm_ws) -> None:
+    first = saved(crm_ws, "first", value=5)  # u000 u001 u002 u005 u007
+    spec = AudienceSpec(["acme"], value=5, exclusions=Exclusions(frequency_cap_days=7))
+    again = campaigns.build_for_workspace(crm_ws, spec, exclude_id=first)
+    assert again.user_ids.tolist() == ["u000", "u001", "u002", "u005", "u007"]
+    assert again.excluded["frequency_cap"] == 0
+    assert campaigns.recently_contacted(crm_ws, 7, exclude_id=first) == []
+    assert campaigns.member_sets(crm_ws, exclude_id=first) == {}
+
+
 def test_no_model_says_how_to_train(atelier_home) -> None:
     ws = make_crm_workspace(atelier_home / "workspaces", "empty", with_model=False)
     with pytest.raises(NoModelError, match="python -m core train affinity"):

@@ -59,6 +59,35 @@ def test_build_save_and_share_an_audience(crm_ws: Workspace) -> None:
     assert metric(at, "Audience size") == "98"  # u000 bought acme 3 days ago
 
 
+def test_saved_campaign_never_caps_or_overlaps_itself(crm_ws: Workspace) -> None:
+    """Regression: after Save the live audience recomputed with its own members under the frequency cap
+    (exclusions 450 -> 1,250 on the demo) and the overlap view listed the campaign against itself."""
+    spec = campaigns.AudienceSpec(["beta"], value=5)
+    campaigns.save_campaign(crm_ws, "older beta", campaigns.build_for_workspace(crm_ws, spec), None, "x")
+    at = AppTest.from_file(AUDIENCE, default_timeout=60)
+    at.query_params["brand"] = "acme"
+    at.query_params["value"] = "20"
+    at.run()
+    at.number_input(key="aud_cap").set_value(30).run()
+    left_out = " ".join(c.value for c in at.caption if c.value.startswith("Left out"))
+    before = (metric(at, "Eligible"), metric(at, "Audience size"), left_out)
+    assert "frequency cap: 5" in left_out  # "older beta"'s five targets
+    at.text_input(key="aud_name").input("Acme capped")
+    at.button[0].click().run()
+    assert any("Saved campaign" in s.value for s in at.success)
+    at.run()  # the next rerun recomputes the live audience with the campaign now in the database
+    assert not at.exception, at.exception
+    left_out = " ".join(c.value for c in at.caption if c.value.startswith("Left out"))
+    assert (metric(at, "Eligible"), metric(at, "Audience size"), left_out) == before
+    assert any("Editing saved campaign" in c.value for c in at.caption)
+    assert any("No overlap" in i.value and "1 other saved" in i.value for i in at.info)  # only "older beta"
+    matrix = next(c for c in at.get("plotly_chart") if "overlap_matrix" in str(c.proto.id))
+    assert "Acme capped" not in matrix.proto.spec
+
+    at.multiselect(key="aud_brand").set_value(["acme", "delta"]).run()  # other brands: a new campaign
+    assert "frequency cap: 23" in " ".join(c.value for c in at.caption)  # now 18 targets of the saved one too
+
+
 def test_several_brands_and_overlap(crm_ws: Workspace) -> None:
     spec = campaigns.AudienceSpec(["acme"], value=10)
     campaigns.save_campaign(crm_ws, "earlier", campaigns.build_for_workspace(crm_ws, spec), None, "x")
