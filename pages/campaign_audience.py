@@ -207,20 +207,24 @@ def outcomes_section(ws, user: str, campaign_id: int) -> None:  # noqa: ANN001
                               key=f"aud_outcomes_{campaign_id}")
     if upload is not None and st.session_state.get("aud_outcomes_done") != (campaign_id, upload.file_id):
         try:
-            n = campaigns.record_outcomes(ws, campaign_id, campaigns.read_outcomes(upload.getvalue(), upload.name),
-                                          user, upload.name)
+            done = campaigns.record_outcomes(ws, campaign_id, campaigns.read_outcomes(upload.getvalue(), upload.name),
+                                             user, upload.name)
         except AtelierError as error:
             show_error(error)
         else:
             st.session_state["aud_outcomes_done"] = (campaign_id, upload.file_id)
-            st.success(f"Recorded outcomes for {n:,} customers.")
+            (st.warning if done.not_members else st.success)(done.message())
     try:
         lifts = campaigns.campaign_lift(ws, campaign_id)
     except AtelierError as error:
         st.caption(str(error))
         return
     st.plotly_chart(charts.lift_figure(lifts), key="lift_chart")
-    st.dataframe(campaigns.lift_frame(lifts), hide_index=True, key="lift_table")
+    st.dataframe(campaigns.lift_frame(lifts), hide_index=True, key="lift_table", column_config={
+        "difference (95% CI)": st.column_config.TextColumn(
+            help="target rate − control rate, in percentage points, with its 95% confidence interval"),
+        "relative lift (95% CI)": st.column_config.TextColumn(
+            help="target rate ÷ control rate − 1, with its 95% confidence interval (wide when counts are small)")})
 
 
 main()

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 import streamlit as st
 
 from core.data.workspace import Workspace
@@ -149,14 +150,33 @@ def overlap_matrix_figure(matrix: pd.DataFrame) -> go.Figure:
 
 
 def lift_figure(lifts: list[Lift]) -> go.Figure:
-    """Target vs control rate per outcome, with the 95% CI of the difference in the hover."""
+    """Left: target vs control rate per outcome with 95% error bars; right: the difference in percentage points
+    with its 95% CI against a zero line (a bar whose interval crosses 0 is no clear effect)."""
     outcomes = [lift.outcome for lift in lifts]
-    fig = go.Figure([
-        go.Bar(name="target", x=outcomes, y=[lift.rate_target for lift in lifts], marker_color=ACCENT),
-        go.Bar(name="control", x=outcomes, y=[lift.rate_control for lift in lifts], marker_color=CONTROL),
-    ])
-    fig.update_layout(barmode="group", height=280, margin=dict(l=10, r=10, t=30, b=10), yaxis_tickformat=".0%",
-                      title="Target vs control")
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("Rate, target vs control", "Difference (95% CI)"),
+                        horizontal_spacing=0.12)
+    for name, colour, rate, ci in (("target", ACCENT, "rate_target", "rate_target_ci"),
+                                   ("control", CONTROL, "rate_control", "rate_control_ci")):
+        y = np.array([getattr(lift, rate) for lift in lifts])
+        low, high = (np.array([getattr(lift, ci)[i] for lift in lifts]) for i in (0, 1))
+        fig.add_trace(go.Bar(name=name, x=outcomes, y=y, marker_color=colour,
+                             error_y=dict(type="data", symmetric=False, array=high - y, arrayminus=y - low),
+                             customdata=np.stack([low, high], axis=1),
+                             hovertemplate=f"{name} %{{x}}: %{{y:.1%}} (95% CI %{{customdata[0]:.1%}} – "
+                                           "%{customdata[1]:.1%})<extra></extra>"), row=1, col=1)
+    diff = np.array([lift.difference for lift in lifts])
+    low = np.array([lift.difference_ci[0] for lift in lifts])
+    high = np.array([lift.difference_ci[1] for lift in lifts])
+    fig.add_trace(go.Bar(name="difference", x=outcomes, y=diff, marker_color=GRID, showlegend=False,
+                         error_y=dict(type="data", symmetric=False, array=high - diff, arrayminus=diff - low),
+                         customdata=np.stack([low, high], axis=1),
+                         hovertemplate="%{x}: %{y:+.1%} (95% CI %{customdata[0]:+.1%} – %{customdata[1]:+.1%})"
+                                       "<extra></extra>"), row=1, col=2)
+    fig.add_hline(y=0, line_color="#888", line_width=1, row=1, col=2)
+    fig.update_yaxes(tickformat=".0%", rangemode="tozero", row=1, col=1)
+    fig.update_yaxes(tickformat="+.0%", row=1, col=2)
+    fig.update_layout(barmode="group", height=300, margin=dict(l=10, r=10, t=40, b=10),
+                      legend=dict(orientation="h", y=-0.15))
     return fig
 
 

@@ -137,8 +137,12 @@ def test_outcomes_upload_shows_lift(crm_ws: Workspace) -> None:
     at.query_params["campaign"] = str(cid)
     at.run()
     assert not at.exception, at.exception
-    lift = frame(at, "relative lift").set_index("outcome")
-    assert lift.loc["bought", "target rate"] == pytest.approx(0.5) and lift.loc["bought", "control rate"] == 0
+    lift = frame(at, "relative lift (95% CI)").set_index("outcome")
+    assert lift.loc["bought", "target"] == "50.0% of 50" and lift.loc["bought", "control"] == "0.0% of 50"
+    assert lift.loc["bought", "difference (95% CI)"].startswith("+50.0% [+")
+    assert lift.loc["bought", "relative lift (95% CI)"] == "n/a: no one bought in the control group"
+    chart = next(c for c in at.get("plotly_chart") if "lift_chart" in str(c.proto.id))
+    assert '"error_y"' in chart.proto.spec  # error bars, not bare rates
 
 
 def test_customer_page(crm_ws: Workspace) -> None:
