@@ -181,8 +181,27 @@ def lift_figure(lifts: list[Lift]) -> go.Figure:
 
 
 def top_brands_figure(top: pd.DataFrame) -> go.Figure:
-    """Horizontal bars of a customer's top brands by affinity score."""
-    fig = go.Figure(go.Bar(x=top["score"][::-1], y=top["brand_id"][::-1], orientation="h", marker_color=ACCENT))
-    fig.update_layout(height=max(200, 28 * len(top) + 60), margin=dict(l=10, r=10, t=30, b=10),
-                      xaxis_title="affinity score", title="Top brands")
+    """A customer's top brands, each bar split into taste and brand bias (their own bias is the same for all)."""
+    fig = go.Figure([
+        go.Bar(name="taste", x=top["taste"][::-1], y=top["brand_id"][::-1], orientation="h", marker_color=ACCENT,
+               hovertemplate="%{y}: taste %{x:+.2f}<extra></extra>"),
+        go.Bar(name="brand bias", x=top["brand_bias"][::-1], y=top["brand_id"][::-1], orientation="h",
+               marker_color=CONTROL, hovertemplate="%{y}: brand bias %{x:+.2f}<extra></extra>"),
+    ])
+    fig.update_layout(barmode="relative", height=max(220, 28 * len(top) + 90), margin=dict(l=10, r=10, t=30, b=10),
+                      xaxis_title="score parts (their bias left out)", title="Top brands",
+                      legend=dict(orientation="h", y=-0.2))
+    return fig
+
+
+def pulls_figure(pulls: pd.DataFrame, brand: str, n: int = 8) -> go.Figure:
+    """Their own brands that pull `brand` up most: bar = similarity × their weight, both in the hover."""
+    head = pulls[pulls["pull"] > 0].head(n)[::-1]
+    fig = go.Figure(go.Bar(x=head["pull"], y=head["own_brand"], orientation="h", marker_color=ACCENT,
+                           customdata=np.stack([head["similarity"], head["weight"]], axis=1),
+                           hovertemplate="%{y}: similarity %{customdata[0]:.2f} × their weight "
+                                         "%{customdata[1]:.1f} = %{x:.2f}<extra></extra>"))
+    fig.update_layout(height=max(200, 28 * len(head) + 80), margin=dict(l=10, r=10, t=30, b=10),
+                      xaxis=dict(title="similarity × their weight", rangemode="tozero"),
+                      title=f"Which of their brands pull {brand} up")
     return fig
