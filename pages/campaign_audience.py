@@ -133,8 +133,10 @@ def show_audience(ws, model, audience, editing: int | None = None) -> None:  # n
         table = overlap(target, others)
         left, right = st.columns(2)
         if table["overlap"].sum() == 0:
+            capped = audience.excluded.get("frequency_cap", 0)
             left.info(f"No overlap: none of this audience's {len(target):,} target customers is in any of the "
-                      f"{len(table):,} other saved campaigns.")
+                      f"{len(table):,} other saved campaigns"
+                      + (f" (the frequency cap already left out {capped:,} who are)." if capped else "."))
         else:
             left.plotly_chart(charts.overlap_figure(table, len(target)), key="overlap_chart")
         mine = {"this audience": target, **dict(list(others.items())[:8])}

@@ -167,14 +167,14 @@ def lift_figure(lifts: list[Lift]) -> go.Figure:
     diff = np.array([lift.difference for lift in lifts])
     low = np.array([lift.difference_ci[0] for lift in lifts])
     high = np.array([lift.difference_ci[1] for lift in lifts])
-    fig.add_trace(go.Bar(name="difference", x=outcomes, y=diff, marker_color=GRID, showlegend=False,
+    fig.add_trace(go.Bar(name="difference", x=outcomes, y=diff, marker_color=ACCENT, opacity=0.55, showlegend=False,
                          error_y=dict(type="data", symmetric=False, array=high - diff, arrayminus=diff - low),
                          customdata=np.stack([low, high], axis=1),
                          hovertemplate="%{x}: %{y:+.1%} (95% CI %{customdata[0]:+.1%} – %{customdata[1]:+.1%})"
                                        "<extra></extra>"), row=1, col=2)
     fig.add_hline(y=0, line_color="#888", line_width=1, row=1, col=2)
     fig.update_yaxes(tickformat=".0%", rangemode="tozero", row=1, col=1)
-    fig.update_yaxes(tickformat="+.0%", row=1, col=2)
+    fig.update_yaxes(tickformat="+.0%", title="target − control (points)", row=1, col=2)
     fig.update_layout(barmode="group", height=300, margin=dict(l=10, r=10, t=40, b=10),
                       legend=dict(orientation="h", y=-0.15))
     return fig

@@ -114,11 +114,11 @@ def _cosine(factors: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarr
 
 
 def _pulled_by(pairs: pd.DataFrame) -> str:
-    """E.g. "acme 0.98×8.0 · beta 0.41×1.5" — their strongest positive pulls on this brand."""
+    """E.g. "acme 0.98×8 · beta 0.41×1.5" — their strongest positive pulls on this brand."""
     strong = pairs[pairs["pull"] > 0].head(N_PULLS)
     if strong.empty:
         return "none of their brands is like it: the brand's bias and similar shoppers' taste"
-    return " · ".join(f"{r.own_brand} {r.similarity:.2f}×{r.weight:.1f}" for r in strong.itertuples())
+    return " · ".join(f"{r.own_brand} {r.similarity:.2f}×{r.weight:.3g}" for r in strong.itertuples())
 
 
 def _recent(history: pd.DataFrame, brand: str, latest: pd.Timestamp | None) -> str:
