@@ -37,12 +37,13 @@ def main() -> None:
     if spec is None:
         st.info("Pick one or more brands to build an audience.")
     else:
+        editing = editing_campaign(spec)
         try:
-            audience = campaigns.build_for_workspace(ws, spec, model=model, data=data)
+            audience = campaigns.build_for_workspace(ws, spec, model=model, data=data, exclude_id=editing)
         except AtelierError as error:
             show_error(error)
         else:
-            show_audience(ws, model, audience)
+            show_audience(ws, model, audience, editing)
             save_form(ws, user, audience, version)
     st.divider()
     saved_campaigns(ws, user)
@@ -93,8 +94,23 @@ def audience_form(brands: list[str]) -> AudienceSpec | None:
         return None
 
 
-def show_audience(ws, model, audience) -> None:  # noqa: ANN001 — Workspace, AffinityModel, Audience
-    """Size and cut-off metrics, the two charts, exclusions, overlap with saved campaigns, preview."""
+def editing_campaign(spec: AudienceSpec) -> int | None:
+    """The id of the campaign this form saved while its brands stay the same (None once they change).
+
+    The audience on screen then *is* that campaign: the frequency cap and the overlap must not count its own
+    members against it (they did, and the cap's exclusions jumped by the campaign's size after Save).
+    """
+    saved = st.session_state.get("aud_editing")
+    if not saved or tuple(saved["brands"]) != tuple(spec.brands):
+        st.session_state.pop("aud_editing", None)
+        return None
+    st.caption(f"Editing saved campaign “{saved['name']}” (id {saved['id']}): its own members are not counted by "
+               "the frequency cap or the overlap. Pick other brands to start a new campaign.")
+    return int(saved["id"])
+
+
+def show_audience(ws, model, audience, editing: int | None = None) -> None:  # noqa: ANN001 — Workspace, ...
+    """Size and cut-off metrics, the two charts, exclusions, overlap with other saved campaigns, preview."""
     m = st.columns(5)
     m[0].metric("Audience size", f"{audience.size:,}")
     m[1].metric("Target (contacted)", f"{audience.n_target:,}")
@@ -111,12 +127,19 @@ def show_audience(ws, model, audience) -> None:  # noqa: ANN001 — Workspace, A
     left, right = st.columns(2)
     left.plotly_chart(charts.distribution_figure(audience), key="dist_chart")
     right.plotly_chart(charts.size_curve_figure(audience), key="curve_chart")
-    others = charts.saved_member_sets(ws, campaigns.list_campaigns(ws))
+    others = charts.saved_member_sets(ws, campaigns.list_campaigns(ws), exclude_id=editing)
     if others:
-        table = overlap(audience.user_ids[audience.groups == "target"], others)
+        target = audience.user_ids[audience.groups == "target"]
+        table = overlap(target, others)
         left, right = st.columns(2)
-        left.plotly_chart(charts.overlap_figure(table), key="overlap_chart")
-        mine = {"this audience": audience.user_ids[audience.groups == "target"], **dict(list(others.items())[:8])}
+        if table["overlap"].sum() == 0:
+            capped = audience.excluded.get("frequency_cap", 0)
+            left.info(f"No overlap: none of this audience's {len(target):,} target customers is in any of the "
+                      f"{len(table):,} other saved campaigns"
+                      + (f" (the frequency cap already left out {capped:,} who are)." if capped else "."))
+        else:
+            left.plotly_chart(charts.overlap_figure(table, len(target)), key="overlap_chart")
+        mine = {"this audience": target, **dict(list(others.items())[:8])}
         right.plotly_chart(charts.overlap_matrix_figure(overlap_matrix(mine)), key="overlap_matrix")
     st.subheader("Top customers")
     table = preview(model, audience, ws.interactions() if ws.has("interactions") else None, n=20)
@@ -147,6 +170,7 @@ def save_form(ws, user: str, audience, version: str) -> None:  # noqa: ANN001
         else:
             st.session_state["aud_request_id"] = uuid.uuid4().hex
             st.session_state["aud_campaign"] = str(cid)
+            st.session_state["aud_editing"] = {"id": cid, "name": name.strip(), "brands": list(audience.spec.brands)}
             st.success(f"Saved campaign “{name.strip()}” (id {cid}) with {audience.size:,} customers.")
 
 
@@ -185,20 +209,24 @@ def outcomes_section(ws, user: str, campaign_id: int) -> None:  # noqa: ANN001
                               key=f"aud_outcomes_{campaign_id}")
     if upload is not None and st.session_state.get("aud_outcomes_done") != (campaign_id, upload.file_id):
         try:
-            n = campaigns.record_outcomes(ws, campaign_id, campaigns.read_outcomes(upload.getvalue(), upload.name),
-                                          user, upload.name)
+            done = campaigns.record_outcomes(ws, campaign_id, campaigns.read_outcomes(upload.getvalue(), upload.name),
+                                             user, upload.name)
         except AtelierError as error:
             show_error(error)
         else:
             st.session_state["aud_outcomes_done"] = (campaign_id, upload.file_id)
-            st.success(f"Recorded outcomes for {n:,} customers.")
+            (st.warning if done.not_members else st.success)(done.message())
     try:
         lifts = campaigns.campaign_lift(ws, campaign_id)
     except AtelierError as error:
         st.caption(str(error))
         return
     st.plotly_chart(charts.lift_figure(lifts), key="lift_chart")
-    st.dataframe(campaigns.lift_frame(lifts), hide_index=True, key="lift_table")
+    st.dataframe(campaigns.lift_frame(lifts), hide_index=True, key="lift_table", column_config={
+        "difference (95% CI)": st.column_config.TextColumn(
+            help="target rate − control rate, in percentage points, with its 95% confidence interval"),
+        "relative lift (95% CI)": st.column_config.TextColumn(
+            help="target rate ÷ control rate − 1, with its 95% confidence interval (wide when counts are small)")})
 
 
 main()

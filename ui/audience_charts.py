@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 import streamlit as st
 
 from core.data.workspace import Workspace
@@ -50,14 +51,15 @@ def brand_options(ws_path: str, version: str) -> list[str]:
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def _member_sets(ws_path: str, campaigns_key: tuple[tuple[int, int], ...]) -> dict[str, list[str]]:
-    return campaigns.member_sets(Workspace.open(ws_path))
+def _member_sets(ws_path: str, campaigns_key: tuple[tuple[int, int], ...],
+                 exclude_id: int | None) -> dict[str, list[str]]:
+    return campaigns.member_sets(Workspace.open(ws_path), exclude_id=exclude_id)
 
 
-def saved_member_sets(ws: Workspace, saved: pd.DataFrame) -> dict[str, list[str]]:
-    """Target ids of every saved campaign, re-read only when a campaign is added or changed."""
+def saved_member_sets(ws: Workspace, saved: pd.DataFrame, exclude_id: int | None = None) -> dict[str, list[str]]:
+    """Target ids of every saved campaign but `exclude_id`, re-read only when a campaign is added or changed."""
     key = tuple(zip(saved["id"].astype(int), saved["version"].astype(int))) if len(saved) else ()
-    return _member_sets(str(ws.path), key) if key else {}
+    return _member_sets(str(ws.path), key, exclude_id) if key else {}
 
 
 # --------------------------------------------------------------------------- URL state
@@ -121,14 +123,20 @@ def size_curve_figure(audience: Audience) -> go.Figure:
     return fig
 
 
-def overlap_figure(table: pd.DataFrame) -> go.Figure:
-    """Bars: how many of this audience each saved campaign already holds (Jaccard in the hover)."""
+def overlap_figure(table: pd.DataFrame, audience_size: int) -> go.Figure:
+    """One bar per other saved campaign: members of this audience it already holds, labelled with the count and
+    the share of this audience; the axis runs from 0 to this audience's size, so a full bar means "all of them"."""
+    share = table["share_of_audience"].to_numpy(dtype=float)
+    labels = [f"{int(n):,} shared · {s:.0%}" for n, s in zip(table["overlap"], share)]
     fig = go.Figure(go.Bar(x=table["overlap"], y=table["campaign"], orientation="h", marker_color=ACCENT,
-                           customdata=np.stack([table["jaccard"], table["size"]], axis=1),
-                           hovertemplate="%{y}: %{x} shared of %{customdata[1]}<br>Jaccard "
-                                         "%{customdata[0]:.3f}<extra></extra>"))
-    fig.update_layout(height=max(160, 40 * len(table) + 60), margin=dict(l=10, r=10, t=30, b=10),
-                      xaxis_title="users also in that campaign", title="Overlap with saved campaigns")
+                           text=labels, textposition="outside", cliponaxis=False,
+                           customdata=np.stack([share, table["size"], table["jaccard"]], axis=1),
+                           hovertemplate="%{y}: %{x:,} of this audience (%{customdata[0]:.1%}); that campaign has "
+                                         "%{customdata[1]:,}<br>Jaccard %{customdata[2]:.3f}<extra></extra>"))
+    fig.update_layout(height=max(180, 40 * len(table) + 80), margin=dict(l=10, r=90, t=30, b=10),
+                      xaxis=dict(range=[0, max(int(audience_size), 1)], rangemode="nonnegative",
+                                 title="members of this audience also in that campaign"),
+                      yaxis=dict(autorange="reversed"), title="Overlap with other saved campaigns")
     return fig
 
 
@@ -142,20 +150,58 @@ def overlap_matrix_figure(matrix: pd.DataFrame) -> go.Figure:
 
 
 def lift_figure(lifts: list[Lift]) -> go.Figure:
-    """Target vs control rate per outcome, with the 95% CI of the difference in the hover."""
+    """Left: target vs control rate per outcome with 95% error bars; right: the difference in percentage points
+    with its 95% CI against a zero line (a bar whose interval crosses 0 is no clear effect)."""
     outcomes = [lift.outcome for lift in lifts]
-    fig = go.Figure([
-        go.Bar(name="target", x=outcomes, y=[lift.rate_target for lift in lifts], marker_color=ACCENT),
-        go.Bar(name="control", x=outcomes, y=[lift.rate_control for lift in lifts], marker_color=CONTROL),
-    ])
-    fig.update_layout(barmode="group", height=280, margin=dict(l=10, r=10, t=30, b=10), yaxis_tickformat=".0%",
-                      title="Target vs control")
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("Rate, target vs control", "Difference (95% CI)"),
+                        horizontal_spacing=0.12)
+    for name, colour, rate, ci in (("target", ACCENT, "rate_target", "rate_target_ci"),
+                                   ("control", CONTROL, "rate_control", "rate_control_ci")):
+        y = np.array([getattr(lift, rate) for lift in lifts])
+        low, high = (np.array([getattr(lift, ci)[i] for lift in lifts]) for i in (0, 1))
+        fig.add_trace(go.Bar(name=name, x=outcomes, y=y, marker_color=colour,
+                             error_y=dict(type="data", symmetric=False, array=high - y, arrayminus=y - low),
+                             customdata=np.stack([low, high], axis=1),
+                             hovertemplate=f"{name} %{{x}}: %{{y:.1%}} (95% CI %{{customdata[0]:.1%}} – "
+                                           "%{customdata[1]:.1%})<extra></extra>"), row=1, col=1)
+    diff = np.array([lift.difference for lift in lifts])
+    low = np.array([lift.difference_ci[0] for lift in lifts])
+    high = np.array([lift.difference_ci[1] for lift in lifts])
+    fig.add_trace(go.Bar(name="difference", x=outcomes, y=diff, marker_color=ACCENT, opacity=0.55, showlegend=False,
+                         error_y=dict(type="data", symmetric=False, array=high - diff, arrayminus=diff - low),
+                         customdata=np.stack([low, high], axis=1),
+                         hovertemplate="%{x}: %{y:+.1%} (95% CI %{customdata[0]:+.1%} – %{customdata[1]:+.1%})"
+                                       "<extra></extra>"), row=1, col=2)
+    fig.add_hline(y=0, line_color="#888", line_width=1, row=1, col=2)
+    fig.update_yaxes(tickformat=".0%", rangemode="tozero", row=1, col=1)
+    fig.update_yaxes(tickformat="+.0%", title="target − control (points)", row=1, col=2)
+    fig.update_layout(barmode="group", height=300, margin=dict(l=10, r=10, t=40, b=10),
+                      legend=dict(orientation="h", y=-0.15))
     return fig
 
 
 def top_brands_figure(top: pd.DataFrame) -> go.Figure:
-    """Horizontal bars of a customer's top brands by affinity score."""
-    fig = go.Figure(go.Bar(x=top["score"][::-1], y=top["brand_id"][::-1], orientation="h", marker_color=ACCENT))
-    fig.update_layout(height=max(200, 28 * len(top) + 60), margin=dict(l=10, r=10, t=30, b=10),
-                      xaxis_title="affinity score", title="Top brands")
+    """A customer's top brands, each bar split into taste and brand bias (their own bias is the same for all)."""
+    fig = go.Figure([
+        go.Bar(name="taste", x=top["taste"][::-1], y=top["brand_id"][::-1], orientation="h", marker_color=ACCENT,
+               hovertemplate="%{y}: taste %{x:+.2f}<extra></extra>"),
+        go.Bar(name="brand bias", x=top["brand_bias"][::-1], y=top["brand_id"][::-1], orientation="h",
+               marker_color=CONTROL, hovertemplate="%{y}: brand bias %{x:+.2f}<extra></extra>"),
+    ])
+    fig.update_layout(barmode="relative", height=max(220, 28 * len(top) + 90), margin=dict(l=10, r=10, t=30, b=10),
+                      xaxis_title="score parts (their bias left out)", title="Top brands",
+                      legend=dict(orientation="h", y=-0.2))
+    return fig
+
+
+def pulls_figure(pulls: pd.DataFrame, brand: str, n: int = 8) -> go.Figure:
+    """Their own brands that pull `brand` up most: bar = similarity × their weight, both in the hover."""
+    head = pulls[pulls["pull"] > 0].head(n)[::-1]
+    fig = go.Figure(go.Bar(x=head["pull"], y=head["own_brand"], orientation="h", marker_color=ACCENT,
+                           customdata=np.stack([head["similarity"], head["weight"]], axis=1),
+                           hovertemplate="%{y}: similarity %{customdata[0]:.2f} × their weight "
+                                         "%{customdata[1]:.1f} = %{x:.2f}<extra></extra>"))
+    fig.update_layout(height=max(200, 28 * len(head) + 80), margin=dict(l=10, r=10, t=30, b=10),
+                      xaxis=dict(title="similarity × their weight", rangemode="tozero"),
+                      title=f"Which of their brands pull {brand} up")
     return fig

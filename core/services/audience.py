@@ -464,7 +464,8 @@ def explain(interactions: pd.DataFrame | None, user_ids: Sequence[str], brands: 
 
 @dataclass(frozen=True)
 class Lift:
-    """Target vs control for one outcome: rates, absolute difference with a 95% CI, relative lift with a 95% CI."""
+    """Target vs control for one outcome: rates with 95% Wilson intervals, the absolute difference with a 95% CI,
+    the relative lift with a 95% CI (None while a group has no success). All rates and differences are fractions."""
 
     outcome: str
     n_target: int
@@ -475,6 +476,18 @@ class Lift:
     difference_ci: tuple[float, float]
     relative_lift: float | None
     relative_lift_ci: tuple[float, float] | None
+    rate_target_ci: tuple[float, float] = (0.0, 0.0)
+    rate_control_ci: tuple[float, float] = (0.0, 0.0)
+
+
+def wilson(successes: int, n: int, z: float = 1.959964) -> tuple[float, float]:
+    """95% Wilson interval of a rate: unlike Wald it stays inside [0, 1] and is not zero-width at 0 successes."""
+    if n == 0:
+        return (0.0, 0.0)
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return (max(0.0, centre - half), min(1.0, centre + half))
 
 
 def lift(target: np.ndarray, control: np.ndarray, outcome: str = "bought", z: float = 1.959964) -> Lift:
@@ -487,7 +500,8 @@ def lift(target: np.ndarray, control: np.ndarray, outcome: str = "bought", z: fl
     if nt == 0 or nc == 0:
         raise AtelierError("lift needs members in both the target and the control group: save the campaign "
                            "with a control percent above 0")
-    pt, pc = float(np.mean(target)), float(np.mean(control))
+    st, sc = int(np.sum(target)), int(np.sum(control))
+    pt, pc = st / nt, sc / nc
     se = math.sqrt(pt * (1 - pt) / nt + pc * (1 - pc) / nc)
     diff = pt - pc
     rel = rel_ci = None
@@ -496,4 +510,5 @@ def lift(target: np.ndarray, control: np.ndarray, outcome: str = "bought", z: fl
         se_log = math.sqrt((1 - pt) / (pt * nt) + (1 - pc) / (pc * nc))
         log_ratio = math.log(pt / pc)
         rel_ci = (math.exp(log_ratio - z * se_log) - 1.0, math.exp(log_ratio + z * se_log) - 1.0)
-    return Lift(outcome, nt, nc, pt, pc, diff, (diff - z * se, diff + z * se), rel, rel_ci)
+    return Lift(outcome, nt, nc, pt, pc, diff, (diff - z * se, diff + z * se), rel, rel_ci,
+                wilson(st, nt, z), wilson(sc, nc, z))

@@ -66,27 +66,35 @@ def workspace_data(ws: Workspace, model: AffinityModel) -> AudienceData:
     return prepare_data(model, interactions, customers)
 
 
-def recently_contacted(ws: Workspace, days: int, now: datetime | None = None) -> list[str]:
-    """Target members of campaigns saved in the last `days` days (control members were not contacted)."""
+def recently_contacted(ws: Workspace, days: int, now: datetime | None = None,
+                       exclude_id: int | None = None) -> list[str]:
+    """Target members of campaigns saved in the last `days` days (control members were not contacted).
+
+    `exclude_id` is the campaign being built or edited: its own members are not "another campaign".
+    """
     require_read("campaigns")
     since = (now or datetime.now(timezone.utc)) - timedelta(days=int(days))
+    query = (sa.select(CampaignMember.user_id).join(Campaign)
+             .where(Campaign.workspace == ws.name, Campaign.created_at >= since, CampaignMember.group == "target"))
+    if exclude_id is not None:
+        query = query.where(Campaign.id != int(exclude_id))
     with read_session(ws) as session:
-        rows = session.scalars(
-            sa.select(CampaignMember.user_id).join(Campaign)
-            .where(Campaign.workspace == ws.name, Campaign.created_at >= since, CampaignMember.group == "target")
-            .distinct())
-        return list(rows)
+        return list(session.scalars(query.distinct()))
 
 
 def build_for_workspace(ws: Workspace, spec: AudienceSpec, model: AffinityModel | None = None,
-                        data: AudienceData | None = None, now: datetime | None = None) -> Audience:
-    """`build_audience` with the workspace's active model, exclusion data and saved campaigns (frequency cap)."""
+                        data: AudienceData | None = None, now: datetime | None = None,
+                        exclude_id: int | None = None) -> Audience:
+    """`build_audience` with the workspace's active model, exclusion data and saved campaigns (frequency cap).
+
+    `exclude_id`: the saved campaign this audience is (being edited or just saved); the cap ignores it.
+    """
     require_read("campaigns")
     if model is None:
         model, _ = load_model(ws)
     data = data if data is not None else workspace_data(ws, model)
     cap = spec.exclusions.frequency_cap_days
-    contacted = recently_contacted(ws, cap, now) if cap is not None else []
+    contacted = recently_contacted(ws, cap, now, exclude_id) if cap is not None else []
     return build_audience(model, spec, data, contacted)
 
 
@@ -159,17 +167,21 @@ def load_campaign(ws: Workspace, campaign_id: int) -> CampaignRecord:
 
 
 def member_sets(ws: Workspace, exclude_id: int | None = None, group: str = "target") -> dict[str, list[str]]:
-    """{campaign name: user ids of `group`} for every saved campaign (for overlap), newest first."""
+    """{campaign name: user ids of `group`} for every saved campaign but `exclude_id` (for overlap), newest first.
+
+    `exclude_id` is the campaign on screen: a campaign never overlaps itself.
+    """
     require_read("campaigns")
+    query = (sa.select(Campaign.name, CampaignMember.user_id).join(CampaignMember)
+             .where(Campaign.workspace == ws.name, CampaignMember.group == group)
+             .order_by(Campaign.created_at.desc(), Campaign.id.desc()))
+    if exclude_id is not None:
+        query = query.where(Campaign.id != int(exclude_id))
     with read_session(ws) as session:
-        rows = session.execute(
-            sa.select(Campaign.id, Campaign.name, CampaignMember.user_id).join(CampaignMember)
-            .where(Campaign.workspace == ws.name, CampaignMember.group == group)
-            .order_by(Campaign.created_at.desc(), Campaign.id.desc())).all()
+        rows = session.execute(query).all()
     out: dict[str, list[str]] = {}
-    for cid, name, user in rows:
-        if cid != exclude_id:
-            out.setdefault(name, []).append(user)
+    for name, user in rows:
+        out.setdefault(name, []).append(user)
     return out
 
 
@@ -221,23 +233,51 @@ def read_outcomes(data: bytes, file: str = "outcomes.csv") -> pd.DataFrame:
     return pd.DataFrame.from_records(records, columns=[Columns.user, *OUTCOMES])
 
 
-def record_outcomes(ws: Workspace, campaign_id: int, outcomes: pd.DataFrame, by: str, file: str = "outcomes") -> int:
-    """Replace the campaign's outcomes with these rows (all or nothing); users not in the campaign are refused."""
+@dataclass(frozen=True)
+class OutcomesRecorded:
+    """What an outcomes upload did: rows recorded, and rows skipped because the customer is not a member."""
+
+    recorded: int
+    not_members: int = 0
+    examples: tuple[str, ...] = ()
+
+    def message(self) -> str:
+        """One sentence for the page and the CLI."""
+        text = f"Recorded outcomes for {self.recorded:,} customers."
+        if self.not_members:
+            more = ", …" if self.not_members > len(self.examples) else ""
+            text += (f" Skipped {self.not_members:,} rows for customers who are not in this campaign "
+                     f"(e.g. {', '.join(self.examples)}{more}).")
+        return text
+
+
+def record_outcomes(ws: Workspace, campaign_id: int, outcomes: pd.DataFrame, by: str,
+                    file: str = "outcomes") -> OutcomesRecorded:
+    """Replace the campaign's outcomes with the rows of its members (all or nothing).
+
+    Rows for customers not in the campaign are skipped and reported (a CRM export often holds a few extra
+    people); a file where they are the majority is refused whole, as it is most likely another campaign's.
+    """
     require_role(by, CRM_ROLE)
     record = load_campaign(ws, campaign_id)
-    known = set(record.members[Columns.user])
-    unknown = [(i, u) for i, u in enumerate(outcomes[Columns.user], start=1) if u not in known]
-    if unknown:
-        raise ValidationError([Problem(file, i, Columns.user, "not a member of this campaign", u) for i, u in unknown])
+    is_member = outcomes[Columns.user].isin(set(record.members[Columns.user])).to_numpy(dtype=bool)
+    strangers = outcomes.loc[~is_member, Columns.user].astype(str).tolist()
+    if strangers and len(strangers) * 2 > len(outcomes):
+        raise ValidationError([Problem(file, None, Columns.user,
+                                       f"{len(strangers):,} of {len(outcomes):,} rows are not members of campaign "
+                                       f"{record.name!r} (e.g. {', '.join(strangers[:3])}): is it the right "
+                                       "campaign's file?")])
+    kept = outcomes.loc[is_member]
     rows = [{"campaign_id": record.id, "user_id": str(r[Columns.user]),
-             **{name: bool(r[name]) for name in OUTCOMES}} for r in outcomes.to_dict("records")]
+             **{name: bool(r[name]) for name in OUTCOMES}} for r in kept.to_dict("records")]
     with transaction(ws) as session:
         session.execute(sa.delete(CampaignOutcome).where(CampaignOutcome.campaign_id == record.id))
         if rows:
             session.execute(sa.insert(CampaignOutcome), rows)
         audit.record(session, by, "record_outcomes", ws.name, f"campaign/{record.id}",
-                     {"rows": len(rows), **{name: int(outcomes[name].sum()) for name in OUTCOMES}})
-    return len(rows)
+                     {"rows": len(rows), "not_members": len(strangers),
+                      **{name: int(kept[name].sum()) for name in OUTCOMES}})
+    return OutcomesRecorded(len(rows), len(strangers), tuple(strangers[:3]))
 
 
 def campaign_lift(ws: Workspace, campaign_id: int) -> list[Lift]:
@@ -256,13 +296,31 @@ def campaign_lift(ws: Workspace, campaign_id: int) -> list[Lift]:
 
 
 def lift_frame(lifts: list[Lift]) -> pd.DataFrame:
-    """A table of lifts: outcome, target/control rates and sizes, difference and relative lift with 95% CIs."""
-    return pd.DataFrame([{
-        "outcome": lift.outcome, "target rate": lift.rate_target, "control rate": lift.rate_control,
-        "difference": lift.difference,
-                          "difference 95% CI": f"[{lift.difference_ci[0]:+.4f}, {lift.difference_ci[1]:+.4f}]",
-        "relative lift": lift.relative_lift,
-        "relative lift 95% CI": (f"[{lift.relative_lift_ci[0]:+.1%}, {lift.relative_lift_ci[1]:+.1%}]"
-                                 if lift.relative_lift_ci else "n/a (no successes in a group)"),
-        "n target": lift.n_target, "n control": lift.n_control} for lift in lifts])
+    """The lift table as a person reads it: every rate and difference in percent, each with its 95% CI.
 
+    Columns: outcome, target, control (rate and count), difference (percentage points, 95% CI),
+    relative lift (95% CI), reading (whether the interval excludes no difference).
+    """
+    return pd.DataFrame([{
+        "outcome": lift.outcome,
+        "target": f"{lift.rate_target:.1%} of {lift.n_target:,}",
+        "control": f"{lift.rate_control:.1%} of {lift.n_control:,}",
+        "difference (95% CI)": _with_ci(lift.difference, lift.difference_ci),
+        "relative lift (95% CI)": (_with_ci(lift.relative_lift, lift.relative_lift_ci)
+                                   if lift.relative_lift is not None and lift.relative_lift_ci is not None
+                                   else f"n/a: no one {lift.outcome} in the "
+                                        f"{'control' if lift.rate_control == 0 else 'target'} group"),
+        "reading": _reading(lift)} for lift in lifts])
+
+
+def _with_ci(value: float, ci: tuple[float, float]) -> str:
+    return f"{value:+,.1%} [{ci[0]:+,.1%}, {ci[1]:+,.1%}]"
+
+
+def _reading(lift: Lift) -> str:
+    low, high = lift.difference_ci
+    if low > 0:
+        return "target higher"
+    if high < 0:
+        return "target lower"
+    return "no clear difference (the interval includes 0)"

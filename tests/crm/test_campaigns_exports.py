@@ -70,6 +70,16 @@ def test_frequency_cap_uses_saved_campaigns(crm_ws) -> None:
     assert other == {"first": ["u000", "u001", "u002", "u005", "u007"]}
 
 
+def test_a_campaign_never_caps_or_overlaps_itself(crm_ws) -> None:
+    first = saved(crm_ws, "first", value=5)  # u000 u001 u002 u005 u007
+    spec = AudienceSpec(["acme"], value=5, exclusions=Exclusions(frequency_cap_days=7))
+    again = campaigns.build_for_workspace(crm_ws, spec, exclude_id=first)
+    assert again.user_ids.tolist() == ["u000", "u001", "u002", "u005", "u007"]
+    assert again.excluded["frequency_cap"] == 0
+    assert campaigns.recently_contacted(crm_ws, 7, exclude_id=first) == []
+    assert campaigns.member_sets(crm_ws, exclude_id=first) == {}
+
+
 def test_no_model_says_how_to_train(atelier_home) -> None:
     ws = make_crm_workspace(atelier_home / "workspaces", "empty", with_model=False)
     with pytest.raises(NoModelError, match="python -m core train affinity"):
@@ -84,16 +94,26 @@ def test_outcomes_and_lift(crm_ws) -> None:
     lines = ["user_id,opened,clicked,bought"] + [f"{u},1,1,{'yes' if i < 20 else 'no'}" for i, u in enumerate(target)]
     lines += [f"{u},true,0,{1 if i < 5 else 0}" for i, u in enumerate(control[:40])]  # 10 rows missing: "no"
     outcomes = campaigns.read_outcomes(("\ufeff" + "\n".join(lines)).encode("utf-8"))
-    assert campaigns.record_outcomes(crm_ws, cid, outcomes, by="ana") == 90
+    assert campaigns.record_outcomes(crm_ws, cid, outcomes, by="ana").recorded == 90
     lifts = {l.outcome: l for l in campaigns.campaign_lift(crm_ws, cid)}
     assert lifts["bought"].rate_target == pytest.approx(20 / 50)
     assert lifts["bought"].rate_control == pytest.approx(5 / 50)
     assert lifts["bought"].relative_lift == pytest.approx(3.0)
     assert lifts["opened"].rate_control == pytest.approx(40 / 50)
     assert lifts["clicked"].relative_lift is None  # no control clicks: undefined, said so
-    assert list(campaigns.lift_frame(list(lifts.values()))["outcome"]) == ["opened", "clicked", "bought"]
+    table = campaigns.lift_frame(list(lifts.values())).set_index("outcome")
+    assert table.index.tolist() == ["opened", "clicked", "bought"]
+    # one format: percent, each estimate with its 95% CI (the relative lift once read "3.0000" beside "[+x%, +y%]")
+    bought = lifts["bought"]
+    assert table.loc["bought", "target"] == "40.0% of 50" and table.loc["bought", "control"] == "10.0% of 50"
+    lo, hi = bought.difference_ci
+    assert table.loc["bought", "difference (95% CI)"] == f"+30.0% [{lo:+.1%}, {hi:+.1%}]"
+    assert table.loc["bought", "relative lift (95% CI)"].startswith("+300.0% [")
+    assert table.loc["bought", "reading"] == "target higher"
+    assert table.loc["clicked", "relative lift (95% CI)"] == "n/a: no one clicked in the control group"
+    assert bought.rate_control_ci[0] < 0.1 < bought.rate_control_ci[1]
     # uploading again replaces, never duplicates
-    assert campaigns.record_outcomes(crm_ws, cid, outcomes.head(3), by="ana") == 3
+    assert campaigns.record_outcomes(crm_ws, cid, outcomes.head(3), by="ana").recorded == 3
 
 
 @pytest.mark.parametrize("text, rule", [
@@ -108,10 +128,22 @@ def test_bad_outcome_files_are_refused(text: bytes, rule: str) -> None:
         campaigns.read_outcomes(text)
 
 
-def test_outcomes_for_strangers_write_nothing(crm_ws) -> None:
+def test_a_few_strangers_in_outcomes_are_skipped_and_reported(crm_ws) -> None:
+    """Regression: one customer not in the campaign refused the whole outcomes file."""
     cid = saved(crm_ws, control=50)
-    bad = campaigns.read_outcomes(b"user_id,bought\nu000,1\nstranger,1\n")
-    with pytest.raises(ValidationError, match="not a member"):
+    members = campaigns.load_campaign(crm_ws, cid).members["user_id"].tolist()
+    text = "user_id,bought\n" + "".join(f"{u},1\n" for u in members[:10]) + "stranger,1\nghost,0\n"
+    done = campaigns.record_outcomes(crm_ws, cid, campaigns.read_outcomes(text.encode()), by="ana")
+    assert (done.recorded, done.not_members, done.examples) == (10, 2, ("stranger", "ghost"))
+    assert "Skipped 2 rows for customers who are not in this campaign (e.g. stranger, ghost)" in done.message()
+    assert sum(lift.rate_target * lift.n_target + lift.rate_control * lift.n_control
+               for lift in campaigns.campaign_lift(crm_ws, cid) if lift.outcome == "bought") == pytest.approx(10)
+
+
+def test_outcomes_mostly_for_strangers_write_nothing(crm_ws) -> None:
+    cid = saved(crm_ws, control=50)
+    bad = campaigns.read_outcomes(b"user_id,bought\nu000,1\nstranger,1\nghost,1\n")
+    with pytest.raises(ValidationError, match="2 of 3 rows are not members .* right campaign"):
         campaigns.record_outcomes(crm_ws, cid, bad, by="ana")
     with pytest.raises(AtelierError, match="no outcomes yet"):
         campaigns.campaign_lift(crm_ws, cid)

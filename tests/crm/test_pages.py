@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -13,7 +14,7 @@ from core.data.idmap import IdMap
 from core.data.workspace import Workspace
 from core.models.affinity import AffinityModel
 from core.services import campaigns
-from tests.crm.conftest import make_crm_workspace, save_model
+from tests.crm.conftest import make_crm_workspace, planted_model, save_model
 from tests.pages.conftest import open_app
 
 AUDIENCE = str(REPO_ROOT / "pages" / "campaign_audience.py")
@@ -57,6 +58,35 @@ def test_build_save_and_share_an_audience(crm_ws: Workspace) -> None:
     assert at.query_params["campaign"] == str(table["id"][0])
     assert at.get("download_button")  # export button is there; the file is built only on click (browser test)
     assert metric(at, "Audience size") == "98"  # u000 bought acme 3 days ago
+
+
+def test_saved_campaign_never_caps_or_overlaps_itself(crm_ws: Workspace) -> None:
+    """Regression: after Save the live audience recomputed with its own members under the frequency cap
+    (exclusions 450 -> 1,250 on the demo) and the overlap view listed the campaign against itself."""
+    spec = campaigns.AudienceSpec(["beta"], value=5)
+    campaigns.save_campaign(crm_ws, "older beta", campaigns.build_for_workspace(crm_ws, spec), None, "x")
+    at = AppTest.from_file(AUDIENCE, default_timeout=60)
+    at.query_params["brand"] = "acme"
+    at.query_params["value"] = "20"
+    at.run()
+    at.number_input(key="aud_cap").set_value(30).run()
+    left_out = " ".join(c.value for c in at.caption if c.value.startswith("Left out"))
+    before = (metric(at, "Eligible"), metric(at, "Audience size"), left_out)
+    assert "frequency cap: 5" in left_out  # "older beta"'s five targets
+    at.text_input(key="aud_name").input("Acme capped")
+    at.button[0].click().run()
+    assert any("Saved campaign" in s.value for s in at.success)
+    at.run()  # the next rerun recomputes the live audience with the campaign now in the database
+    assert not at.exception, at.exception
+    left_out = " ".join(c.value for c in at.caption if c.value.startswith("Left out"))
+    assert (metric(at, "Eligible"), metric(at, "Audience size"), left_out) == before
+    assert any("Editing saved campaign" in c.value for c in at.caption)
+    assert any("No overlap" in i.value and "1 other saved" in i.value for i in at.info)  # only "older beta"
+    matrix = next(c for c in at.get("plotly_chart") if "overlap_matrix" in str(c.proto.id))
+    assert "Acme capped" not in matrix.proto.spec
+
+    at.multiselect(key="aud_brand").set_value(["acme", "delta"]).run()  # other brands: a new campaign
+    assert "frequency cap: 23" in " ".join(c.value for c in at.caption)  # now 18 targets of the saved one too
 
 
 def test_several_brands_and_overlap(crm_ws: Workspace) -> None:
@@ -108,11 +138,48 @@ def test_outcomes_upload_shows_lift(crm_ws: Workspace) -> None:
     at.query_params["campaign"] = str(cid)
     at.run()
     assert not at.exception, at.exception
-    lift = frame(at, "relative lift").set_index("outcome")
-    assert lift.loc["bought", "target rate"] == pytest.approx(0.5) and lift.loc["bought", "control rate"] == 0
+    lift = frame(at, "relative lift (95% CI)").set_index("outcome")
+    assert lift.loc["bought", "target"] == "50.0% of 50" and lift.loc["bought", "control"] == "0.0% of 50"
+    assert lift.loc["bought", "difference (95% CI)"].startswith("+50.0% [+")
+    assert lift.loc["bought", "relative lift (95% CI)"] == "n/a: no one bought in the control group"
+    chart = next(c for c in at.get("plotly_chart") if "lift_chart" in str(c.proto.id))
+    assert '"error_y"' in chart.proto.spec  # error bars, not bare rates
+
+
+def with_catalogue(ws: Workspace) -> None:
+    pd.DataFrame({"item_id": ["i-a1", "i0"], "name": ["Acme leather tote", "Delta linen shirt"]}).to_parquet(
+        ws.path / "catalogue.parquet", index=False)
+
+
+def test_customer_page_explains_from_the_model(crm_ws: Workspace) -> None:
+    """Regression: the "why" was an event count per brand, so a brand with fewer events ranking higher went
+    unexplained. Now: taste + brand bias, which of their own brands pull it (similarity × weight), recency."""
+    model = planted_model()
+    model = AffinityModel(model.user_ids, model.brand_ids, model.user_factors, model.brand_factors,
+                          model.user_bias, np.array([0.0, 0.0, 2.0, 0.0], np.float32))  # everyone likes "=cmd"
+    save_model(crm_ws, model)
+    with_catalogue(crm_ws)
+    at = AppTest.from_file(CUSTOMER, default_timeout=60)
+    at.query_params["customer"] = "u000"
+    at.run()
+    assert not at.exception, at.exception
+    top = frame(at, "pulled_by").set_index("brand_id")
+    # "=cmd" ranks first on its bias although u000 never touched it; the table says so instead of "0 events"
+    assert top.index[0] == "=cmd" and top.loc["=cmd", "brand_bias"] == pytest.approx(2.0)
+    assert top.loc["=cmd", "interactions"] == 0 and top.loc["=cmd", "recent"] == "never"
+    # acme (1 order) ranks above delta (3 views): acme is pulled by their acme order, weight 8 × order weight
+    assert top.index.get_loc("acme") < top.index.get_loc("delta")
+    assert top.loc["acme", "pulled_by"].startswith("acme 1.00×")
+    assert "delta 0.89×" in top.loc["acme", "pulled_by"]  # cos((1, 0), (0.2, 0.1)) = 0.894
+    assert top.loc["acme", "taste"] == pytest.approx(1.0)
+    assert top.loc["acme", "recent"] == "1 in the last 30 days · last: order 3 days ago"
+    assert any("their own bias (+0.00" in c.value for c in at.caption)
+    at.selectbox(key="customer_why").set_value("delta").run()
+    assert any("pulls_chart" in str(c.proto.id) for c in at.get("plotly_chart"))
 
 
 def test_customer_page(crm_ws: Workspace) -> None:
+    with_catalogue(crm_ws)
     at = AppTest.from_file(CUSTOMER, default_timeout=60)
     at.query_params["customer"] = "u000"
     at.run()
@@ -120,7 +187,9 @@ def test_customer_page(crm_ws: Workspace) -> None:
     top = frame(at, "interactions")
     assert top["brand_id"].iloc[0] == "acme"
     assert top.set_index("brand_id").loc["acme", "interactions"] == 1
-    assert len(frame(at, "event")) == 4
+    history = frame(at, "event")
+    assert len(history) == 4
+    assert history["item"].iloc[0] == "Acme leather tote"  # the catalogue's name, not only "i-a1"
     assert any("May be contacted" in s.value for s in at.success)
 
     at.text_input(key="customer_id").input("u003").run()
