@@ -75,10 +75,12 @@ def planted_errors(ws: Workspace) -> pd.DataFrame | None:
 
 
 def error_finder_report(catalogue: pd.DataFrame, known: pd.DataFrame, top: int = FINDER_TOP,
-                        cutoffs: tuple[float, ...] = (0.02, 0.05, errors.DEFAULT_CUTOFF)) -> dict[str, Any]:
+                        cutoffs: tuple[float, ...] = (0.02, 0.05, errors.DEFAULT_CUTOFF),
+                        suspects: pd.DataFrame | None = None) -> dict[str, Any]:
     """Recall and precision of the confident-learning suspects against known errors: per attribute among the
-    `top` most suspicious, and overall at each sensitivity cutoff the review page offers."""
-    suspects = errors.find_errors(catalogue, cutoff=1.0)
+    `top` most suspicious, and overall at each sensitivity cutoff the review page offers (`suspects`: already
+    found with cutoff 1, e.g. by the training job)."""
+    suspects = errors.find_errors(catalogue, cutoff=1.0) if suspects is None else suspects
     at_cutoff = []
     for cutoff in cutoffs:
         within = suspects[suspects["relative_confidence"] <= cutoff]

@@ -82,7 +82,11 @@ def train_attributes(ws: Workspace, job_params: dict[str, Any], progress: Any) -
     arrays, meta = model.to_artifact()
     arrays.update(prediction_arrays(model, catalogue, image))
     progress.update(0.95, "looking for catalogue errors (5-fold cross-fitting)")
-    arrays.update(suspect_arrays(errors.find_errors(catalogue, list(model.attributes), cutoff=1.0)))
+    suspects = errors.find_errors(catalogue, list(model.attributes), cutoff=1.0)
+    arrays.update(suspect_arrays(suspects))
+    known = attribute_eval.planted_errors(ws)
+    if known is not None:  # a demo: the page shows how much of what was planted the finder finds
+        meta["error_finder"] = attribute_eval.error_finder_report(catalogue, known, suspects=suspects)
     meta.update({"table": result["table"], "confusion": result["confusion"], "average": result["average"],
                  "timing": result["timing"], "labels_from_reviews": reviewed, "refit": run["refit"],
                  "test_fraction": run["test_fraction"], "held_out": held_out.to_dict() if held_out else None})
