@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.errors import AtelierError, ParamsError
-from core.services import outfit_training, outfits
+from core.services import models, outfit_training, outfits
 from ui.auth import guard
 from ui import outfits as outfit_ui
 from ui.context import current_user, current_workspace, show_error
@@ -62,8 +62,12 @@ def model_section(ws, user: str) -> None:  # noqa: ANN001 — Workspace
             remember_job(job_id)
     info = job_panel(ws, kind=outfits.KIND)
     if info is not None and info.finished and info.result:
-        st.success(f"New version {info.result['version']}: pair AUC {info.result['metrics']['pair_auc']:.3f}, "
-                   f"FITB {info.result['metrics']['fitb_accuracy']:.3f} (labels used: {info.result['labels_used']})")
+        result = info.result
+        decision = result.get("promotion") or {}
+        live = "live" if decision.get("activated", True) else f"not made live: {decision.get('reason', '')}"
+        st.success(f"New version {models.name_of(ws, outfits.KIND, result['version'])}: pair AUC "
+                   f"{result['metrics']['pair_auc']:.3f}, FITB {result['metrics']['fitb_accuracy']:.3f} (labels "
+                   f"used: {result['labels_used']}) — {live}")
     outfit_ui.version_comparison(ws)
     st.subheader("Versions")
     st.caption("Newest first: compare the new version's pair AUC and FITB with the previous one.")

@@ -150,6 +150,13 @@ def list_versions(ws: Workspace, kind: str) -> pd.DataFrame:
     return frame
 
 
+def name_of(ws: Workspace, kind: str, version: str) -> str:
+    """The name people say for `version` (`version_name`), or the id itself when it is not listed."""
+    frame = list_versions(ws, kind)
+    found = frame.loc[frame["version"] == version, "name"] if not frame.empty else frame
+    return str(found.iloc[0]) if len(found) else version
+
+
 def _row(session: sa.orm.Session, ws: Workspace, kind: str, version: str) -> ModelVersion | None:
     return session.scalar(sa.select(ModelVersion).where(
         ModelVersion.workspace == ws.name, ModelVersion.kind == kind, ModelVersion.version == version))

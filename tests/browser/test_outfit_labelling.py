@@ -58,9 +58,9 @@ def test_label_with_keyboard_retrain_and_see_a_new_version(page, app_url: str) -
     epochs.press("Enter")
     wait_idle(page)
     page.get_by_role("button", name="Retrain with labels").click()
-    done = page.get_by_text(re.compile(r"New version \S+: pair AUC [\d.]+, FITB [\d.]+ \(labels used: 3\)"))
+    done = page.get_by_text(re.compile(r"New version .+: pair AUC [\d.]+, FITB [\d.]+ \(labels used: 3\)"))
     done.wait_for(timeout=300_000)
-    version = re.search(r"New version (\S+):", done.inner_text()).group(1)
+    version = re.search(r"New version (.+?): pair AUC", done.inner_text()).group(1)  # its name, "outfit pairs v2 · …"
     wait_idle(page)
     # the versions panel shows it as the one serving (the select box's value) and in the comparison
     serving = page.locator('[data-testid="stSelectbox"]').filter(has_text="Version to serve")
