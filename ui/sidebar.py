@@ -9,6 +9,7 @@ from core.services import jobs
 from core.data.workspace import Workspace, list_workspaces
 from core.errors import AtelierError
 from core.services.startup import schema_refusal
+from core.services.models import KIND_NAMES
 from core.services.workspace import active_models
 from ui import pages
 from ui.auth import allowed
@@ -72,7 +73,9 @@ def _switched() -> None:
 
 def _active_models(ws: Workspace) -> None:
     st.markdown("**Active models**")
-    active = {row.kind: row.name for row in active_models(ws).itertuples()}
+    # "Brand affinity: v3 · 5 Dec 19:52": the label already says which model, the name adds which version.
+    active = {row.kind: row.name.removeprefix(KIND_NAMES.get(row.kind, "") + " ")
+              for row in active_models(ws).itertuples()}
     lines = [f"{label}: {active[kind]}" if kind in active else f"{label}: *none yet*"
              for kind, label in MODEL_KINDS.items()]
     lines += [f"{kind}: {name}" for kind, name in active.items() if kind not in MODEL_KINDS]
