@@ -51,9 +51,10 @@ def compare_job(ws: Workspace, params: dict[str, Any], progress: Any) -> dict[st
     for i, name in enumerate(names):
         progress.update(0.05 + 0.9 * i / len(names), f"training and scoring {LABELS.get(name, name)}")
         results.update(compare(split, model_params, (name,), tune=bool(values.get("tune", True))))
-        progress.update(0.05 + 0.9 * (i + 1) / len(names), f"{LABELS.get(name, name)} done",
-                        {f"{name} brand P@10": results[name]["brand_precision@10"],
-                         f"{name} user P@10": results[name]["user_precision@10"]})
+        # No metric points: one model per step would draw as scattered dots; the page shows the comparison.
+        progress.update(0.05 + 0.9 * (i + 1) / len(names),
+                        f"{LABELS.get(name, name)}: brand P@10 {results[name]['brand_precision@10']:.3f}, "
+                        f"user P@10 {results[name]['user_precision@10']:.3f}")
     return {"models": results, "split": split.summary(), "params": model_params.to_dict()}
 
 
