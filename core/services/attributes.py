@@ -18,8 +18,8 @@ from core.errors import AtelierError
 from core.models.attributes.model import AttributeModel
 from core.services import models as versions
 from core.services.attribute_review import (  # noqa: F401 — the Attribute review page reads one service module
-    Decision, acceptance, active_decisions, bulk_accept, bulk_preview, decide, decided_values, effective_catalogue,
-    review_queue, reviews, undo)
+    BulkResult, Decision, acceptance, active_decisions, bulk_accept, bulk_preview, decide, decided_values,
+    effective_catalogue, review_queue, reviews, undo, undo_latest)
 from core.services.exports import to_csv_bytes
 
 KIND = AttributeModel.kind
