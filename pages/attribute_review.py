@@ -21,7 +21,8 @@ def main() -> None:
     st.title("Attribute review")
     st.caption("A multi-task model predicts every attribute from name, description, brand, type, division and price. "
                "Accept or correct its predictions where the catalogue has no value or a suspect one; every decision "
-               "is stored at once and becomes a training label.")
+               "is stored at once and becomes a training label. In the *Review queue* the keys are **A** accept · "
+               "**E** correct · **S** skip · **Z** undo your latest decision.")
     try:
         ws, user = current_workspace(), current_user()
         active = attr_ui.active_model(ws)
@@ -33,21 +34,32 @@ def main() -> None:
                 "the review queue and bulk accept appear once it is done.")
     else:
         attr_ui.quality_panel(ws, active)
-    review, bulk, decisions, export, model = st.tabs(["Review queue", "Bulk accept", "Decisions", "Export", "Model"])
-    if active is not None:
+    # Only the open tab runs: the queue's A/E/S/Z keys must not decide an item from another tab.
+    review, bulk, decisions, export, model = st.tabs([attr_ui.QUEUE_VIEW, "Bulk accept", "Decisions", "Export",
+                                                      "Model"], key=attr_ui.VIEW_KEY, on_change="rerun")
+    if review.open:
         with review:
-            _guarded(attr_ui.queue_panel, ws, active, user)
+            _needs_model(active, "The review queue", attr_ui.queue_panel, ws, user)
+    if bulk.open:
         with bulk:
-            _guarded(attr_ui.bulk_panel, ws, active, user)
-    else:
-        review.info("The review queue needs a trained model: train one on the Model tab.")
-        bulk.info("Bulk accept needs a trained model: train one on the Model tab.")
-    with decisions:
-        _guarded(attr_ui.decisions_panel, ws, user)
-    with export:
-        attr_ui.export_panel(ws, user)
-    with model:
-        model_section(ws, user)
+            _needs_model(active, "Bulk accept", attr_ui.bulk_panel, ws, user)
+    if decisions.open:
+        with decisions:
+            _guarded(attr_ui.decisions_panel, ws, user)
+    if export.open:
+        with export:
+            attr_ui.export_panel(ws, user)
+    if model.open:
+        with model:
+            model_section(ws, user)
+
+
+def _needs_model(active: svc.ActiveModel | None, what: str, panel: Callable[..., None], ws: object,
+                 user: str) -> None:
+    if active is None:
+        st.info(f"{what} needs a trained model: train one on the Model tab.")
+        return
+    _guarded(panel, ws, active, user)
 
 
 def _guarded(panel: Callable[..., None], *args: object) -> None:

@@ -19,6 +19,17 @@ from ui.auth import signed_in_only
 from ui.theme import SEQUENTIAL
 
 MESSAGE_KEY = "attr_message"
+# Keys of the first card in the queue ("C" and "R" are reserved by Streamlit): as on the outfit labelling page.
+KEYS = {"accept": "A", "correct": "E", "skip": "S", "undo": "Z"}
+VIEW_KEY, QUEUE_VIEW = "attr_view", "Review queue"  # the page's tabs and the one whose keys decide
+KEYS_HELP = (f"Keys act on the first card: **{KEYS['accept']}** accept · **{KEYS['correct']}** correct to the value "
+             f"picked · **{KEYS['skip']}** skip · **{KEYS['undo']}** undo your latest decision")
+
+
+def _queue_open() -> bool:
+    """False while another tab is open: a key pressed just after switching tabs can still reach the queue's button
+    before its rerun removed it, and must not decide an item nobody is looking at."""
+    return st.session_state.get(VIEW_KEY, QUEUE_VIEW) == QUEUE_VIEW
 
 
 def active_model(ws: Workspace) -> svc.ActiveModel | None:
@@ -100,6 +111,8 @@ def _request_id(item_id: str, attribute: str, version: int, action: str) -> str:
 def _decide(ws: Workspace, row: dict, attribute: str, decision: str, user: str, model_version: str,
             value_key: str | None = None) -> None:
     """Button callback: store the decision at once; tell the reviewer when someone else changed the item."""
+    if not _queue_open():
+        return
     # The picked value is read when the button is pressed, not when the card was drawn: a reviewer who picks a
     # value and clicks Correct before the page has re-run would otherwise store the value shown before the pick.
     chosen = row["predicted"] if decision == "accept" else (st.session_state.get(value_key) if value_key else None)
@@ -150,8 +163,30 @@ def product_card(row: dict, root: Path | None = None) -> None:
         right.caption(text[:220] + ("…" if len(text) > 220 else ""))
 
 
+def _undo_latest(ws: Workspace, user: str, attribute: str, request_id: str) -> None:
+    """Button callback (key Z): take back this reviewer's latest decision on `attribute`, the item returns."""
+    if not _queue_open():
+        return
+    try:
+        done = svc.undo_latest(ws, user, request_id, attribute)
+    except AtelierError as error:
+        st.session_state[MESSAGE_KEY] = ("warning", str(error))
+        return
+    st.session_state.pop("attr_undo_req", None)
+    if done is None:
+        st.session_state[MESSAGE_KEY] = ("info", f"Nothing of yours to undo for {attribute}.")
+    elif not done.duplicate:
+        back = f"back to {done.value}" if done.value else "back in the queue"
+        st.session_state[MESSAGE_KEY] = ("info", f"Undone: {done.item_id} ({done.attribute}) is {back}.")
+
+
+def _undo_request_id() -> str:
+    """One id per drawn undo button: two presses before the page redraws undo once."""
+    return st.session_state.setdefault("attr_undo_req", uuid.uuid4().hex)
+
+
 def queue_panel(ws: Workspace, active: svc.ActiveModel, user: str) -> None:
-    """The review queue of one attribute: cards with accept / correct / skip."""
+    """The review queue of one attribute: cards with accept / correct / skip; the first card answers to keys."""
     show_message()
     c1, c2, c3, c4 = st.columns(4)
     attribute = c1.selectbox("Attribute", active.attributes(), key="attr_attribute")
@@ -161,31 +196,62 @@ def queue_panel(ws: Workspace, active: svc.ActiveModel, user: str) -> None:
     order = c3.radio("Order", ["confidence", "uncertainty"], horizontal=True, key="attr_order")
     limit = c4.number_input("Rows", 1, 100, 10, key="attr_limit")
     queue = svc.review_queue(ws, active, attribute, which, order, int(limit))
+    left, right = st.columns([4, 1], vertical_alignment="center")
+    left.caption(KEYS_HELP)
+    right.button("Undo my last", key="attr_undo_last", shortcut=KEYS["undo"], width="stretch",
+                 help=f"Take back your latest decision on {attribute}: the item comes back to the queue",
+                 on_click=_undo_latest, args=(ws, user, attribute, _undo_request_id()))
     if queue.empty:
         st.info(f"Nothing to review for {attribute} ({which}).")
         return
     values = svc.class_values(active, attribute)
-    for row in queue.to_dict("records"):
+    for position, row in enumerate(queue.to_dict("records")):
         with st.container(border=True, key=f"card_{attribute}_{row['item_id']}"):  # the key gives tests a handle
-            product_card(row, ws.path)
-            current = row["current"] if isinstance(row["current"], str) else "— (missing)"
-            st.markdown(f"Catalogue: **{current}** · predicted **{row['predicted']}** ({row['probability']:.2f})"
-                        + (f" · alternatives: {row['alternatives']}" if row["alternatives"] else "")
-                        + (" · :orange[suspect]" if row["kind"] == "suspect" else ""))
-            a, b, c, d = st.columns([1, 2, 1, 1], vertical_alignment="bottom")
-            item = row["item_id"]
-            a.button("Accept", key=f"accept_{attribute}_{item}", type="primary", on_click=_decide,
-                     args=(ws, row, attribute, "accept", user, active.version))
-            b.selectbox("Correct value", values, key=f"pick_{attribute}_{item}",
-                        index=values.index(row["predicted"]) if row["predicted"] in values else 0)
-            c.button("Correct", key=f"correct_{attribute}_{item}", on_click=_decide,
-                     args=(ws, row, attribute, "correct", user, active.version, f"pick_{attribute}_{item}"))
-            d.button("Skip", key=f"skip_{attribute}_{item}", on_click=_decide,
-                     args=(ws, row, attribute, "skip", user, active.version))
+            _card(ws, active, row, attribute, values, user, keys=position == 0)
+
+
+def _card(ws: Workspace, active: svc.ActiveModel, row: dict, attribute: str, values: list[str], user: str,
+          keys: bool) -> None:
+    """One queue card; with `keys` its buttons answer to A / E / S (Streamlit draws the key on the button)."""
+    product_card(row, ws.path)
+    current = row["current"] if isinstance(row["current"], str) else "— (missing)"
+    st.markdown(f"Catalogue: **{current}** · predicted **{row['predicted']}** ({row['probability']:.2f})"
+                + (f" · alternatives: {row['alternatives']}" if row["alternatives"] else "")
+                + (" · :orange[suspect]" if row["kind"] == "suspect" else ""))
+    a, b, c, d = st.columns([1, 2, 1, 1], vertical_alignment="bottom")
+    item = row["item_id"]
+
+    def shown(text: str, action: str) -> dict:
+        return {"label": text, "shortcut": KEYS[action]} if keys else {"label": text}
+
+    a.button(**shown("Accept", "accept"), key=f"accept_{attribute}_{item}", type="primary", on_click=_decide,
+             args=(ws, row, attribute, "accept", user, active.version))
+    b.selectbox("Correct value", values, key=f"pick_{attribute}_{item}",
+                index=values.index(row["predicted"]) if row["predicted"] in values else 0)
+    c.button(**shown("Correct", "correct"), key=f"correct_{attribute}_{item}", on_click=_decide,
+             args=(ws, row, attribute, "correct", user, active.version, f"pick_{attribute}_{item}"))
+    d.button(**shown("Skip", "skip"), key=f"skip_{attribute}_{item}", on_click=_decide,
+             args=(ws, row, attribute, "skip", user, active.version))
+
+
+def _bulk_accept(ws: Workspace, active: svc.ActiveModel, attribute: str, threshold: float, user: str, key: str,
+                 which: str, seen: pd.DataFrame) -> None:
+    """Button callback: accept what the preview showed; the page then redraws the preview without those items."""
+    try:
+        result = svc.bulk_accept(ws, active, attribute, threshold, user, st.session_state[key], which, seen=seen)
+    except AtelierError as error:
+        st.session_state["bulk_message"] = ("error", str(error))
+        return
+    st.session_state.pop(key, None)
+    kind = "success" if result.written == result.shown else "warning"
+    st.session_state["bulk_message"] = (kind, result.message(attribute))
 
 
 def bulk_panel(ws: Workspace, active: svc.ActiveModel, user: str) -> None:
     """Bulk accept above a probability, after a preview of how many items and which values it will write."""
+    message = st.session_state.pop("bulk_message", None)
+    if message:  # the outcome of the last click, above the preview it refreshed
+        getattr(st, message[0])(message[1])
     c1, c2, c3 = st.columns(3)
     attribute = c1.selectbox("Attribute", active.attributes(), key="bulk_attribute")
     which = c2.radio("Items", ["missing", "suspect"], horizontal=True, key="bulk_which")
@@ -205,14 +271,11 @@ def bulk_panel(ws: Workspace, active: svc.ActiveModel, user: str) -> None:
             st.dataframe(preview[["item_id", "name", "predicted", "probability", "current"]], hide_index=True)
     key = f"bulk_req_{attribute}_{which}_{threshold}"
     st.session_state.setdefault(key, uuid.uuid4().hex)
-    if st.button(f"Accept {len(preview)} predictions", key="bulk_accept", disabled=preview.empty, type="primary"):
-        try:
-            written = svc.bulk_accept(ws, active, attribute, threshold, user, st.session_state[key], which)
-        except AtelierError as error:
-            st.error(str(error))
-        else:
-            st.session_state.pop(key, None)
-            st.success(f"Accepted {written} predictions for {attribute}.")
+    # The preview drawn now travels with the click: what was shown is what gets accepted, and items someone else
+    # decides in between are counted and named in the message rather than silently dropped.
+    seen = preview[["item_id", "predicted", "probability", "version"]].copy()
+    st.button(f"Accept {len(preview)} predictions", key="bulk_accept", disabled=preview.empty, type="primary",
+              on_click=_bulk_accept, args=(ws, active, attribute, threshold, user, key, which, seen))
 
 
 def decisions_panel(ws: Workspace, user: str) -> None:
@@ -234,7 +297,8 @@ def decisions_panel(ws: Workspace, user: str) -> None:
         return
     labels = {int(r.id): f"#{r.id} {r.item_id} · {r.attribute} · {r.decision} {r.value or ''}"
               for r in undoable.itertuples()}
-    choice = st.selectbox("Undo a decision", list(labels), format_func=labels.get, key="dec_undo_choice")
+    choice = st.selectbox("Undo a decision (newest first)", list(labels), index=0, format_func=labels.get,
+                          key="dec_undo_choice")
     if st.button("Undo", key="dec_undo"):
         key = f"undo_req_{choice}"
         st.session_state.setdefault(key, uuid.uuid4().hex)

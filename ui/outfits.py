@@ -88,6 +88,7 @@ def labelling_panel(ws: Workspace, labeller: str) -> None:
     flash = st.session_state.pop("outfit_flash", None)
     if flash:
         getattr(st, flash[0])(flash[1])
+    view = outfits.claim_pair(ws, labeller) or _first_batch(ws, labeller)
     counts = outfits.labeller_counts(ws)
     mine = counts[counts["labeller"] == labeller]
     status = outfits.queue_status(ws)
@@ -95,7 +96,6 @@ def labelling_panel(ws: Workspace, labeller: str) -> None:
     left.metric("Your labels today", int(mine["today"].sum()) if len(mine) else 0)
     mid.metric("Your labels in all", int(mine["total"].sum()) if len(mine) else 0)
     right.metric("Pairs waiting", status.get("open", 0) + status.get("claimed", 0))
-    view = outfits.claim_pair(ws, labeller)
     if view is None:
         st.info(_empty_queue_message(ws, labeller))
         undo_button(ws, labeller)
@@ -113,6 +113,22 @@ def labelling_panel(ws: Workspace, labeller: str) -> None:
                    on_click=_decide, args=(ws, view.pair_id, labeller, label, rid))
     with cols[3]:
         undo_button(ws, labeller)
+
+
+def _first_batch(ws: Workspace, labeller: str) -> outfits.PairView | None:
+    """Queue a first batch once per session when nothing waits for this stylist, say so, and lease them a pair."""
+    # Opening on an empty screen that waits for "Queue pairs" wasted the stylist's first minute; once per session
+    # so that someone who has labelled everything is not handed an endless stream they did not ask for.
+    if st.session_state.get("outfit_auto_queued"):
+        return None
+    st.session_state["outfit_auto_queued"] = True
+    added = outfits.start_queue(ws, labeller, model=active_model(ws))
+    if not added:
+        return None
+    how = ("that the model is least sure about" if versions.active_version(ws, outfits.KIND) is not None
+           else "across categories, at random until a model is trained")
+    st.info(f"Nothing was waiting for you, so {added} pairs {how} were queued to start with. Queue more below.")
+    return outfits.claim_pair(ws, labeller)
 
 
 def _empty_queue_message(ws: Workspace, labeller: str) -> str:
@@ -212,13 +228,17 @@ def look_panel(ws: Workspace) -> None:
     except AtelierError as error:
         st.error(str(error))
         return
-    st.metric("Outfit score (item + each category's best)", f"{score:.2f}")
-    for group, rows_ in frame.groupby("slot", sort=True):
-        st.markdown(f"**{group}**")
-        cols = st.columns(per)
-        for col, rec in zip(cols, rows_.to_dict("records")):
-            with col:
-                product_card(rec, rec["score"])
+    anchor, looks = st.columns([1, 3])
+    with anchor:
+        st.markdown("**The item**")
+        product_card(outfits.item_card(ws, item))
+        st.metric("Outfit score (item + each category's best)", f"{score:.2f}")
+    with looks:
+        for group, rows_ in frame.groupby("slot", sort=True):
+            st.markdown(f"**{group}** · goes with it")
+            for col, rec in zip(st.columns(per), rows_.to_dict("records")):
+                with col:
+                    product_card(rec, rec["score"])
 
 
 @st.cache_data(max_entries=4)

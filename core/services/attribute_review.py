@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -133,6 +133,8 @@ class Decision:
     value: str | None
     version: int
     duplicate: bool = False
+    item_id: str | None = None  # set where the caller did not name the item (undo_latest)
+    attribute: str | None = None
 
 
 def decide(ws: Workspace, item_id: str, attribute: str, decision: str, value: str | None, reviewer: str,
@@ -299,6 +301,26 @@ def undo(ws: Workspace, review_id: int, by: str, request_id: str) -> Decision:
         return Decision(int(review_id), previous, new_row.version_id if new_row is not None else 0)
 
 
+def undo_latest(ws: Workspace, by: str, request_id: str, attribute: str | None = None) -> Decision | None:
+    """Take back `by`'s latest standing decision (of `attribute`, or of any); None when they have none left.
+
+    The latest, not the oldest: an undo key pressed right after a slip must take back that slip. StaleEditError
+    when someone else decided the same item after it (their decision stands; undo theirs first).
+    """
+    with read_session(ws) as session:  # the same press twice (a rerun, a double key press) undoes once
+        done = session.execute(sa.select(AttributeReview)
+                               .where(AttributeReview.request_id == request_id)).scalar_one_or_none()
+        if done is not None:
+            return Decision(done.id, done.value, 0, duplicate=True, item_id=done.item_id, attribute=done.attribute)
+    mine = reviews(ws, attribute, reviewer=by)
+    mine = mine[~mine["undone"]]  # newest first
+    if mine.empty:
+        return None
+    latest = mine.iloc[0]
+    done = undo(ws, int(latest["id"]), by, request_id)
+    return replace(done, item_id=str(latest["item_id"]), attribute=str(latest["attribute"]))
+
+
 # -- bulk accept ---------------------------------------------------------------------------------------------
 
 def bulk_preview(ws: Workspace, active: ActiveModel, attribute: str, min_probability: float,
@@ -308,25 +330,59 @@ def bulk_preview(ws: Workspace, active: ActiveModel, attribute: str, min_probabi
     return queue[queue["probability"] >= min_probability].reset_index(drop=True)
 
 
+@dataclass(frozen=True)
+class BulkResult:
+    """What a bulk accept did: rows written out of those shown, and why the rest were not."""
+
+    shown: int
+    written: int
+    decided_elsewhere: int = 0  # someone decided the item after the preview: theirs stands
+    already: int = 0  # written by this same request before (a double click or a rerun)
+
+    def message(self, attribute: str) -> str:
+        """One sentence for the merchandiser: how many were accepted and why any were left."""
+        text = f"Accepted {self.written} of {self.shown} predictions for {attribute}"
+        reasons = []
+        if self.decided_elsewhere:
+            verb = "was" if self.decided_elsewhere == 1 else "were"
+            reasons.append(f"{self.decided_elsewhere} {verb} decided by someone else meanwhile (theirs stands)")
+        if self.already:
+            verb = "was" if self.already == 1 else "were"
+            reasons.append(f"{self.already} {verb} already accepted by this same click")
+        return text + (": " + "; ".join(reasons) if reasons else "") + "."
+
+
 def bulk_accept(ws: Workspace, active: ActiveModel, attribute: str, min_probability: float, reviewer: str,
-                request_id: str, which: str = "missing") -> int:
-    """Accept every prediction of the preview in one transaction; items decided meanwhile are left out. Returns rows
-    written."""
+                request_id: str, which: str = "missing", seen: pd.DataFrame | None = None) -> BulkResult:
+    """Accept every prediction of the preview in one transaction; items decided meanwhile are left out and counted.
+
+    seen: the preview the merchandiser was shown (item_id, predicted, probability, version); by default it is
+    computed again now, which leaves out, without counting them, items decided since the page was drawn.
+    """
     auth.require_action(reviewer, "attribute.review")
-    rows = bulk_preview(ws, active, attribute, min_probability, which)
-    written = 0
+    rows = bulk_preview(ws, active, attribute, min_probability, which) if seen is None else seen
+    standing = active_decisions(ws, attribute)
+    standing_ids = set(standing["item_id"])
+    written = elsewhere = already = 0
     with transaction(ws) as session:
         for r in rows.itertuples(index=False):
+            item_request = f"{request_id}:{r.item_id}"
+            if session.execute(sa.select(AttributeReview.id)
+                               .where(AttributeReview.request_id == item_request)).first() is not None:
+                already += 1
+                continue
             current = _value_row(session, ws, r.item_id, attribute)
-            if (current.version_id if current else 0) != r.version:
-                continue  # someone decided it after the preview: theirs stands
+            if (current.version_id if current else 0) != r.version or r.item_id in standing_ids:
+                elsewhere += 1  # someone decided it (a value or a skip) after the preview: theirs stands
+                continue
             before = _count(session)
-            _decide(session, ws, r.item_id, attribute, "accept", r.predicted, reviewer, f"{request_id}:{r.item_id}",
+            _decide(session, ws, r.item_id, attribute, "accept", r.predicted, reviewer, item_request,
                     int(r.version), r.predicted, float(r.probability), active.version)
             written += _count(session) - before
         audit.record(session, reviewer, "attribute.bulk_accept", ws.name, attribute,
-                     {"min_probability": min_probability, "rows": written, "request_id": request_id})
-    return written
+                     {"min_probability": min_probability, "rows": written, "decided_elsewhere": elsewhere,
+                      "request_id": request_id})
+    return BulkResult(len(rows), written, elsewhere, already)
 
 
 def _count(session: sa.orm.Session) -> int:

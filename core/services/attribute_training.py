@@ -54,7 +54,8 @@ def train_attributes(ws: Workspace, job_params: dict[str, Any], progress: Any) -
     model_params = AttributeParams.from_dict(job_params.pop("params", None))
     run = _run_options(job_params)
     catalogue = effective_catalogue(ws, run["use_reviews"])
-    reviewed = int(len(decided_values(ws))) if run["use_reviews"] else 0
+    decided = decided_values(ws) if run["use_reviews"] else None
+    reviewed = 0 if decided is None else int(len(decided))
     image = image_matrix(catalogue, ws.image_features())
     if run["evaluate"]:
         train_part, test_part = split_catalogue(catalogue, run["test_fraction"], run["eval_seed"])
@@ -80,7 +81,7 @@ def train_attributes(ws: Workspace, job_params: dict[str, Any], progress: Any) -
                                      progress=lambda f, m: progress.update(0.5 + 0.4 * f, "training on every label", m))
     progress.update(0.92, "predicting every item")
     arrays, meta = model.to_artifact()
-    arrays.update(prediction_arrays(model, catalogue, image))
+    arrays.update(prediction_arrays(model, catalogue, image, decided))
     progress.update(0.95, "looking for catalogue errors (5-fold cross-fitting)")
     suspects = errors.find_errors(catalogue, list(model.attributes), cutoff=1.0)
     arrays.update(suspect_arrays(suspects))
@@ -100,19 +101,29 @@ def train_attributes(ws: Workspace, job_params: dict[str, Any], progress: Any) -
             "promotion": decision.to_dict()}
 
 
-def prediction_arrays(model: AttributeModel, catalogue: pd.DataFrame,
-                      image: np.ndarray | None) -> dict[str, np.ndarray]:
+def prediction_arrays(model: AttributeModel, catalogue: pd.DataFrame, image: np.ndarray | None,
+                      decided: pd.DataFrame | None = None) -> dict[str, np.ndarray]:
     """Top-3 classes and probabilities per item and attribute, saved with the version so pages read them instantly.
 
-    pred.item_ids str (n,); pred.<j>.top int32 (n, 3) class indices; pred.<j>.p float32 (n, 3).
+    decided: standing review values (item_id, attribute, value); each one the model knows as a class is served as the
+    item's prediction at probability 1, whatever the network says: one corrected label weighs little against the
+    text it contradicts, and a merchandiser who corrected an item must not see the old value come back.
+    pred.item_ids str (n,); pred.<j>.top int32 (n, 3) class indices; pred.<j>.p float32 (n, 3);
+    pred.<j>.reviewed uint8 (n,) 1 where a review decided the top class.
     """
     probs = model.probabilities(catalogue, image)
-    arrays = {"pred.item_ids": catalogue["item_id"].astype(str).to_numpy(dtype=str)}
+    item_ids = catalogue["item_id"].astype(str).to_numpy(dtype=str)
+    arrays = {"pred.item_ids": item_ids}
     for j, name in enumerate(model.attributes):
-        p = probs[name]
-        top = np.argsort(-p, axis=1)[:, :TOP].astype(np.int32)
+        p, rank = probs[name], probs[name]
+        reviewed = np.zeros(len(item_ids), dtype=np.uint8)
+        if decided is not None and not decided.empty:
+            p, rank, reviewed = _with_decisions(p, item_ids, decided[decided["attribute"] == name],
+                                                list(model.space.classes[name]))
+        top = np.argsort(-rank, axis=1, kind="stable")[:, :TOP].astype(np.int32)
         arrays[f"pred.{j}.top"] = top
         arrays[f"pred.{j}.p"] = np.take_along_axis(p, top, axis=1).astype(np.float32)
+        arrays[f"pred.{j}.reviewed"] = reviewed
     return arrays
 
 
@@ -126,6 +137,24 @@ def suspect_arrays(suspects: pd.DataFrame) -> dict[str, np.ndarray]:
             "suspect.suggested": suspects["suggested"].astype(str).to_numpy(dtype=str),
             "suspect.relative_confidence": suspects["relative_confidence"].to_numpy(dtype=np.float32),
             "suspect.suggested_probability": suspects["suggested_probability"].to_numpy(dtype=np.float32)}
+
+
+def _with_decisions(p: np.ndarray, item_ids: np.ndarray, decided: pd.DataFrame,
+                    classes: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each decided item whose value is a class (a value the model has no class for is left to the model):
+    probability 1 for that class, ranked first; the model's other guesses keep their probabilities as alternatives.
+
+    Returns (p shown, ranking key, uint8 (n,) marking the decided rows); p and key are float (n, k).
+    """
+    index = {c: k for k, c in enumerate(classes)}
+    row_of = {item: r for r, item in enumerate(item_ids)}
+    shown, rank = p.copy(), p.copy()
+    reviewed = np.zeros(len(item_ids), dtype=np.uint8)
+    for item, value in zip(decided["item_id"].astype(str), decided["value"].astype(str)):
+        if item in row_of and value in index:
+            r, k = row_of[item], index[value]
+            shown[r, k], rank[r, k], reviewed[r] = 1.0, np.inf, 1
+    return shown, rank, reviewed
 
 
 def _run_options(values: dict[str, Any]) -> dict[str, Any]:

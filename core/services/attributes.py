@@ -19,8 +19,8 @@ from core.models.attributes.errors import DEFAULT_CUTOFF
 from core.models.attributes.model import AttributeModel
 from core.services import models as versions
 from core.services.attribute_review import (  # noqa: F401 — the Attribute review page reads one service module
-    Decision, acceptance, active_decisions, bulk_accept, bulk_preview, decide, decided_values, effective_catalogue,
-    review_queue, reviews, undo)
+    BulkResult, Decision, acceptance, active_decisions, bulk_accept, bulk_preview, decide, decided_values,
+    effective_catalogue, review_queue, reviews, undo, undo_latest)
 from core.services.exports import to_csv_bytes
 
 KIND = AttributeModel.kind
@@ -54,15 +54,18 @@ class ActiveModel:
         return frame.sort_values("relative_confidence", kind="stable").reset_index(drop=True)
 
     def predictions(self, attribute: str) -> pd.DataFrame:
-        """item_id, predicted, probability, alternatives (str), alt_values (list) for every item of the training
+        """item_id, predicted, probability, alternatives (str), reviewed (bool: a standing review decided the value
+        when this version was trained, and it is served over the network's guess) for every item of the training
         catalogue."""
         j = self.model.attribute_index(attribute)
         classes = self.model.space.classes[attribute]
         top, p = self.arrays[f"pred.{j}.top"], self.arrays[f"pred.{j}.p"]
         alternatives = ["; ".join(f"{classes[c]} ({q:.2f})" for c, q in zip(row[1:], prob[1:])) for row,
                         prob in zip(top, p)]
+        # Versions trained before reviews were served over the network have no such array: nothing was reviewed.
+        reviewed = self.arrays.get(f"pred.{j}.reviewed", np.zeros(len(top), dtype=np.uint8)).astype(bool)
         return pd.DataFrame({"item_id": self.arrays["pred.item_ids"].astype(str), "predicted": classes[top[:, 0]],
-                             "probability": p[:, 0], "alternatives": alternatives})
+                             "probability": p[:, 0], "alternatives": alternatives, "reviewed": reviewed})
 
 
 def load_active(ws: Workspace) -> ActiveModel | None:

@@ -18,7 +18,7 @@ from core.data.workspace import Workspace
 from core.db import audit, queries_outfits as q
 from core.db.models import PAIR_LABELS
 from core.db.session import read_session, transaction
-from core.errors import AtelierError, Problem, UnknownIdError, ValidationError
+from core.errors import AtelierError, PermissionDenied, Problem, UnknownIdError, ValidationError
 from core.evaluation.agreement import rater_agreement
 from core.models.complementary import params as complementary_params
 from core.services import models as versions
@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # torch loads only where a model is used: labelling workers s
 KIND = complementary_params.KIND  # ComplementaryModel.kind: the job kind and the artifact kind
 LABEL_TEXT = {"yes": "goes together", "no": "does not go", "unsure": "not sure"}
 DEFAULT_LEASE = timedelta(minutes=15)
+FIRST_BATCH = 50  # pairs queued for a stylist who opens an empty queue: a morning's work, not the catalogue
 
 
 # -- model: load, score ------------------------------------------------------------------------------------
@@ -78,6 +79,12 @@ def complete_the_look(ws: Workspace, item_id: str, per_slot: int = 3,
     look = model.feats.index([str(item_id)] + best)
     details = _catalogue_details(ws, frame[Columns.item].tolist())
     return frame.merge(details, on=Columns.item, how="left"), model.outfit_score(look)
+
+
+def item_card(ws: Workspace, item_id: str) -> dict[str, Any]:
+    """item_id and its card fields (name, brand, category, category_group, division, price, image_url, colour);
+    only item_id when the catalogue does not have the item."""
+    return {Columns.item: str(item_id), **_cards(ws).get(str(item_id), {})}
 
 
 def _catalogue_details(ws: Workspace, item_ids: list[str]) -> pd.DataFrame:
@@ -172,6 +179,19 @@ def _candidate_rows(ws: Workspace, model: "ComplementaryModel | None", n: int, c
     out = pd.concat([picked, conf])
     return [{"item_a": ids[r.a], "item_b": ids[r.b], "score": float(r.p), "reason": f"{r.reason} ({r.slots})"}
             for r in out.itertuples()]
+
+
+def start_queue(ws: Workspace, labeller: str, n: int = FIRST_BATCH,
+                model: "ComplementaryModel | None" = None) -> int:
+    """Queue a batch of `n` pairs when no pair waits for `labeller` (not even one leased to someone else) and they
+    may propose; returns how many were queued (0: pairs still wait for them, or they may only label)."""
+    if remaining_for(ws, labeller):
+        return 0
+    try:
+        auth.require_action(labeller, "outfit.propose")
+    except PermissionDenied:
+        return 0
+    return propose_candidates(ws, n, model=model)
 
 
 @dataclass

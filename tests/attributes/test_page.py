@@ -39,3 +39,66 @@ def test_correct_stores_the_value_picked_just_before_the_click(page_ws: Workspac
     stored = svc.decided_values(page_ws)
     row = stored[(stored["item_id"] == item) & (stored["attribute"] == "pattern")]
     assert row["value"].tolist() == [other]
+
+
+def _first_item(at: AppTest, attribute: str) -> str:
+    keys = [b.key for b in at.button if b.key and b.key.startswith(f"accept_{attribute}_")]
+    assert keys, f"the queue shows no {attribute} cards"
+    return keys[0].removeprefix(f"accept_{attribute}_")
+
+
+def test_the_first_card_answers_to_keys_and_its_buttons_say_which(page_ws: Workspace) -> None:
+    at = AppTest.from_file(PAGE, default_timeout=90).run()
+    item = _first_item(at, "colour")
+    for action, key in (("accept", "A"), ("correct", "E"), ("skip", "S")):
+        button = at.button(key=f"{action}_colour_{item}")
+        assert button.proto.shortcut.upper() == key  # Streamlit draws the key on the button
+    second = [b for b in at.button if b.key and b.key.startswith("accept_colour_")][1]
+    assert not second.proto.shortcut  # one card answers to keys, not every card at once
+    undo = at.button(key="attr_undo_last")
+    assert undo.proto.shortcut.upper() == "Z"
+    assert any("A** accept" in c.value for c in at.caption), [c.value for c in at.caption]
+
+
+def test_undo_takes_back_the_latest_decision_and_the_item_returns(page_ws: Workspace) -> None:
+    at = AppTest.from_file(PAGE, default_timeout=90).run()
+    first = _first_item(at, "colour")
+    at.button(key=f"accept_colour_{first}").click().run()
+    second = _first_item(at, "colour")
+    at.button(key=f"skip_colour_{second}").click().run()
+    assert _first_item(at, "colour") not in (first, second)
+    at.button(key="attr_undo_last").click().run()
+    assert not at.exception
+    assert any(f"Undone: {second} (colour)" in i.value for i in at.info), [i.value for i in at.info]
+    assert _first_item(at, "colour") == second  # the latest decision came back, not the oldest
+    standing = svc.active_decisions(page_ws, "colour")
+    assert standing["item_id"].tolist() == [first]
+
+
+def test_the_decisions_tab_offers_the_newest_decision_to_undo_first(page_ws: Workspace) -> None:
+    rows = svc.review_queue(page_ws, svc.require_active(page_ws), "colour", "missing", limit=2)
+    for k, row in enumerate(rows.itertuples()):
+        svc.decide(page_ws, row.item_id, "colour", "accept", row.predicted, "local", f"d-{k}")
+    at = AppTest.from_file(PAGE, default_timeout=90)
+    at.session_state["attr_view"] = "Decisions"
+    at.run()
+    newest = int(svc.reviews(page_ws)["id"].max())
+    assert at.selectbox(key="dec_undo_choice").value == newest
+
+
+def test_bulk_accept_refreshes_the_preview_and_says_what_someone_else_decided(page_ws: Workspace) -> None:
+    at = AppTest.from_file(PAGE, default_timeout=90)
+    at.session_state["attr_view"] = "Bulk accept"
+    at.run()
+    at.slider(key="bulk_threshold").set_value(0.5).run()
+    count = int(next(m.value for m in at.markdown if "items would get a value" in m.value).split("**")[1])
+    assert count > 1
+    shown = svc.bulk_preview(page_ws, svc.require_active(page_ws), "colour", 0.5)
+    # another merchandiser corrects one of the previewed items before this one clicks
+    svc.decide(page_ws, shown.item_id[0], "colour", "correct", "red", "bob", "bob-1")
+    at.button(key="bulk_accept").click().run()
+    assert not at.exception
+    assert any(f"Accepted {count - 1} of {count} predictions for colour: 1 was decided by someone else meanwhile"
+               in w.value for w in at.warning), [w.value for w in at.warning]
+    assert any("**0** items would get a value" in m.value for m in at.markdown)  # the preview was drawn again
+    assert svc.decided_values(page_ws).set_index("item_id").loc[shown.item_id[0], "value"] == "red"

@@ -96,9 +96,9 @@ def test_concurrent_reviews_of_one_item_leave_one_value_and_a_message(attr_ws: W
 def test_bulk_accept_writes_what_the_preview_showed(attr_ws: Workspace, trained: svc.ActiveModel) -> None:
     preview = svc.bulk_preview(attr_ws, trained, "colour", 0.5)
     assert len(preview) > 0
-    written = svc.bulk_accept(attr_ws, trained, "colour", 0.5, "ann", "bulk-1")
+    written = svc.bulk_accept(attr_ws, trained, "colour", 0.5, "ann", "bulk-1").written
     assert written == len(preview)
-    assert svc.bulk_accept(attr_ws, trained, "colour", 0.5, "ann", "bulk-1") == 0  # nothing left, same request
+    assert svc.bulk_accept(attr_ws, trained, "colour", 0.5, "ann", "bulk-1").written == 0  # nothing left, same request
     decided = svc.decided_values(attr_ws).set_index("item_id")
     assert decided.loc[preview["item_id"], "value"].tolist() == preview["predicted"].tolist()
     rates = svc.acceptance(attr_ws, trained).set_index("attribute")
@@ -165,3 +165,36 @@ def test_concurrent_corrections_of_a_decided_value_leave_one_value_and_tell_the_
     decided = svc.decided_values(attr_ws)
     assert decided[["item_id", "value"]].values.tolist() == [[item, winners[0]]]
     assert len(svc.reviews(attr_ws)) == 2  # the seed and the one winner; the others wrote nothing
+
+
+def test_undo_latest_takes_back_the_newest_decision_not_the_oldest(attr_ws: Workspace,
+                                                                   trained: svc.ActiveModel) -> None:
+    first, second = svc.review_queue(attr_ws, trained, "colour", "missing", limit=2).itertuples()
+    svc.decide(attr_ws, first.item_id, "colour", "accept", first.predicted, "ann", "u-1")
+    svc.decide(attr_ws, second.item_id, "colour", "skip", None, "ann", "u-2")
+    svc.decide(attr_ws, second.item_id, "pattern", "skip", None, "bob", "u-3")  # someone else's, later still
+    undone = svc.undo_latest(attr_ws, "ann", "u-undo-1")
+    history = svc.reviews(attr_ws).set_index(["item_id", "attribute"])
+    assert undone is not None and history.loc[(second.item_id, "colour"), "undone"]
+    assert not history.loc[(first.item_id, "colour"), "undone"]  # the older decision stands
+    assert not history.loc[(second.item_id, "pattern"), "undone"]  # bob's is bob's
+    svc.undo_latest(attr_ws, "ann", "u-undo-2")
+    assert svc.undo_latest(attr_ws, "ann", "u-undo-3") is None  # nothing of ann's left
+
+
+def test_bulk_accept_of_a_stale_preview_says_how_many_someone_else_decided(attr_ws: Workspace,
+                                                                           trained: svc.ActiveModel) -> None:
+    preview = svc.bulk_preview(attr_ws, trained, "colour", 0.0)
+    shown = preview.head(4)
+    # between the preview and the click, bob decides one item and carol skips another
+    svc.decide(attr_ws, shown.item_id[0], "colour", "correct", "red", "bob", "b-1")
+    svc.decide(attr_ws, shown.item_id[1], "colour", "skip", None, "carol", "c-1")
+    result = svc.bulk_accept(attr_ws, trained, "colour", 0.0, "ann", "bulk-2", seen=shown)
+    assert (result.shown, result.written, result.decided_elsewhere) == (4, 2, 2)
+    assert "Accepted 2 of 4" in result.message("colour")
+    assert "2 were decided by someone else meanwhile" in result.message("colour")
+    decided = svc.decided_values(attr_ws).set_index("item_id")["value"]
+    assert decided[shown.item_id[0]] == "red"  # bob's value stands
+    again = svc.bulk_accept(attr_ws, trained, "colour", 0.0, "ann", "bulk-2", seen=shown)
+    assert again.written == 0 and again.already == 2  # the same click twice writes once
+

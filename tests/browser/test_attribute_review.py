@@ -15,6 +15,7 @@ from tests.browser.conftest import streamlit_server, wait_idle
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 # Small and quick: the page is under test here, not the model (tests/attributes measures that).
+ACCEPT = re.compile(r"^Accept( ?Shortcut A)?$")  # the first card's button carries its key, "Shortcut A"
 QUICK = {"epochs": 2, "text_dim": 32, "hidden": 64, "categorical_dim": 8, "baseline": False, "refit": False}
 
 
@@ -49,7 +50,7 @@ def _shot(page, name: str) -> None:  # playwright Page
 def _open(page, url: str) -> None:
     page.goto(f"{url}/attribute_review")
     wait_idle(page)
-    page.get_by_text("Nothing to review").or_(page.get_by_role("button", name="Accept", exact=True).first).wait_for()
+    page.get_by_text("Nothing to review").or_(page.get_by_role("button", name=ACCEPT).first).wait_for()
 
 
 def _first_card_item(page) -> str:
@@ -81,14 +82,14 @@ def test_review_accept_correct_bulk_and_a_stale_second_tab(page, browser, review
         item = _first_card_item(page)
         assert _first_card_item(other) == item
 
-        page.locator(f".st-key-card_pattern_{item}").get_by_role("button", name="Accept", exact=True).click()
+        page.locator(f".st-key-card_pattern_{item}").get_by_role("button", name=ACCEPT).click()
         page.get_by_text(re.compile(rf"{item}: pattern accepted = \S+")).wait_for()
         wait_idle(page)
         accepted = _decided(review_home)[(item, "pattern")]
         assert accepted[1] == "review"
 
         # the second tab still shows the item: its accept is refused with a message, the first value stands
-        other.locator(f".st-key-card_pattern_{item}").get_by_role("button", name="Accept", exact=True).click()
+        other.locator(f".st-key-card_pattern_{item}").get_by_role("button", name=ACCEPT).click()
         other.get_by_text(re.compile(rf"item {item} \(pattern\) was .*reload")).wait_for()
         assert _decided(review_home)[(item, "pattern")] == accepted
         _shot(other, "stale")
@@ -106,7 +107,7 @@ def test_review_accept_correct_bulk_and_a_stale_second_tab(page, browser, review
     page.get_by_role("option", name=chosen, exact=True).click()
     wait_idle(page)
     card = page.locator(f".st-key-card_pattern_{item}")
-    card.get_by_role("button", name="Correct").click()
+    card.get_by_role("button", name=re.compile(r"^Correct")).click()
     page.get_by_text(f"{item}: pattern set = {chosen}").wait_for()
     assert _decided(review_home)[(item, "pattern")] == (chosen, "review")
 
@@ -121,7 +122,7 @@ def test_review_accept_correct_bulk_and_a_stale_second_tab(page, browser, review
     assert count > 0
     before = len(_decided(review_home))
     page.get_by_role("button", name=f"Accept {count} predictions").click()
-    page.get_by_text(f"Accepted {count} predictions for pattern.").wait_for()
+    page.get_by_text(f"Accepted {count} of {count} predictions for pattern.").wait_for()
     assert len(_decided(review_home)) == before + count
     _shot(page, "bulk")
 
@@ -129,3 +130,24 @@ def test_review_accept_correct_bulk_and_a_stale_second_tab(page, browser, review
     wait_idle(page)
     page.get_by_role("tab", name="Model").click()
     page.get_by_text(f"Reviewed values that will override the catalogue in training: {before + count}").wait_for()
+
+
+def test_review_by_keyboard_accept_skip_and_undo_the_latest(page, review_url: str, review_home: Path) -> None:
+    _open(page, review_url)
+    page.get_by_role("button", name=ACCEPT).first.wait_for()
+    first = _first_card_item(page)
+    page.wait_for_timeout(500)  # shortcut listeners attach after the buttons mount
+    page.keyboard.press("a")
+    page.get_by_text(re.compile(rf"{first}: pattern accepted = \S+")).wait_for()
+    wait_idle(page)
+    second = _first_card_item(page)
+    assert second != first
+    page.keyboard.press("s")
+    page.get_by_text(f"{second}: pattern skipped").wait_for()
+    wait_idle(page)
+    _shot(page, "keys")
+    page.keyboard.press("z")  # the latest decision (the skip) comes back, the accept stands
+    page.get_by_text(f"Undone: {second} (pattern)").wait_for()
+    wait_idle(page)
+    assert _first_card_item(page) == second
+    assert (first, "pattern") in _decided(review_home)

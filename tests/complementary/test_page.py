@@ -72,9 +72,41 @@ def test_an_empty_queue_says_why_and_what_to_do(atelier_home: Path, monkeypatch:
     catalogue, outfit_rows = synthetic_outfits(120, 60)
     ws = make_workspace(atelier_home / "workspaces", "fresh", catalogue, outfit_rows)
     monkeypatch.setenv("ATELIER_WORKSPACE", "fresh")
-    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.session_state["outfit_auto_queued"] = True  # this session already had its first batch
+    at.run()
     assert not at.exception, at.exception
     assert "until a model is trained" in " ".join(i.value for i in at.info)
     outfits.propose_candidates(ws, n=1)
     assert outfits.claim_pair(ws, "someone else") is not None
     assert "other stylists" in " ".join(i.value for i in at.run().info)
+
+
+def test_an_empty_queue_gets_a_first_batch_so_the_page_opens_on_work(atelier_home: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    catalogue, outfit_rows = synthetic_outfits(120, 60)
+    ws = make_workspace(atelier_home / "workspaces", "first", catalogue, outfit_rows)
+    monkeypatch.setenv("ATELIER_WORKSPACE", "first")
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    assert not at.exception, at.exception
+    said = " ".join(i.value for i in at.info)
+    assert f"{outfits.FIRST_BATCH} pairs across categories" in said and "queued to start with" in said, said
+    assert {"decide_yes", "decide_no", "decide_unsure"} <= {b.key for b in at.button}  # a pair to judge at once
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["Pairs waiting"] == str(outfits.FIRST_BATCH)
+    assert sum(outfits.queue_status(ws).values()) == outfits.FIRST_BATCH
+    at.run()  # a rerun queues nothing more
+    assert sum(outfits.queue_status(ws).values()) == outfits.FIRST_BATCH
+
+
+def test_complete_the_look_shows_the_item_beside_its_suggestions(page_ws: Workspace) -> None:
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.session_state["outfit_view"] = "Complete the look"
+    at.run()
+    assert not at.exception, at.exception
+    item = at.selectbox(key="look_item").value
+    card = outfits.item_card(page_ws, item)
+    markdown = [m.value for m in at.markdown]
+    assert "**The item**" in markdown
+    assert f"**{card['name']}**" in markdown  # the anchor's own card, not only its name in the picker
+    assert any(f"`{item}`" in c.value for c in at.caption)
