@@ -28,7 +28,9 @@ def discover() -> list[str]:
 
 
 def normalise(row: dict) -> dict:
-    """Accept both row styles: (baseline_name, baseline_value) or (baseline, note)."""
+    """Accept both row styles: (baseline_name, baseline_value) or (baseline, note); a target row also gives
+    `ratio` (its cost ÷ the baseline's cost: time, bytes or memory, so lower is better) and `limit` (the largest
+    ratio the target allows) and gets `met`."""
     baseline_value = row.get("baseline_value", row.get("baseline"))
     baseline_name = row.get("baseline_name") or row.get("note") or ""
     ratio = row.get("ratio")
@@ -37,7 +39,14 @@ def normalise(row: dict) -> dict:
         ratio = baseline_value / row["value"]
     return {"name": str(row.get("name") or row.get("config") or "?"), "value": row.get("value"),
             "unit": row.get("unit") or row.get("metric") or "", "baseline_name": str(baseline_name),
-            "baseline_value": baseline_value, "ratio": ratio}
+            "baseline_value": baseline_value, "ratio": ratio, "limit": row.get("limit"),
+            "met": _met(ratio, row.get("limit"))}
+
+
+def _met(ratio: object, limit: object) -> bool | None:
+    if not isinstance(limit, (int, float)) or not isinstance(ratio, (int, float)):
+        return None
+    return ratio <= limit
 
 
 def run_module(name: str, quick: bool) -> tuple[list[dict], float, str | None]:
@@ -57,12 +66,15 @@ def render(rows: list[dict]) -> str:
             return f"{value:,.3g}" if abs(value) < 1000 else f"{value:,.0f}"
         return "" if value is None else str(value)
 
-    header = f"{'benchmark':<46} {'value':>12} {'unit':<10} {'baseline':>12} {'ratio':>7}  baseline is"
+    header = (f"{'benchmark':<46} {'value':>12} {'unit':<10} {'baseline':>12} {'ratio':>7} {'limit':>7} {'':<4}"
+              f"  baseline is")
     lines = [header, "-" * len(header)]
     for r in rows:
         ratio = f"{r['ratio']:.2f}×" if isinstance(r["ratio"], (int, float)) else ""
+        limit = f"≤{r['limit']:.2f}×" if isinstance(r.get("limit"), (int, float)) else ""
+        met = {True: "ok", False: "MISS", None: ""}[r.get("met")]
         lines.append(f"{r['name'][:46]:<46} {number(r['value']):>12} {r['unit'][:10]:<10} "
-                     f"{number(r['baseline_value']):>12} {ratio:>7}  {r['baseline_name'][:90]}")
+                     f"{number(r['baseline_value']):>12} {ratio:>7} {limit:>7} {met:<4}  {r['baseline_name'][:90]}")
     return "\n".join(lines)
 
 

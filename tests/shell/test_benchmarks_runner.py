@@ -67,3 +67,13 @@ def test_the_cli_parser_can_be_built_many_times_in_one_process() -> None:
         # builds cost seconds each late in the suite (collecting its whole heap)
         assert build_parser().parse_args(["db", "upgrade"]).command == "db"
         gc.collect()
+
+
+def test_a_target_row_says_whether_its_limit_is_met() -> None:
+    met = normalise({"name": "t", "value": 1.2, "unit": "s", "baseline_name": "faiss", "baseline_value": 1.0,
+                     "ratio": 1.2, "limit": 1.5})
+    missed = normalise({"name": "u", "value": 3.0, "unit": "s", "baseline_name": "faiss", "baseline_value": 1.0,
+                        "ratio": 3.0, "limit": 1.5})
+    assert (met["met"], missed["met"]) == (True, False)
+    table = render([met, missed])
+    assert "≤1.50×" in table and " ok " in table and "MISS" in table
