@@ -20,7 +20,7 @@ def test_normalises_both_row_styles() -> None:
                       "ratio": 2.0})
     theirs = normalise({"name": "b", "metric": "rows_per_s", "value": 10.0, "baseline": 5.0, "note": "read_csv"})
     assert ours == {"name": "a", "value": 2.0, "unit": "s", "baseline_name": "plain", "baseline_value": 4.0,
-                    "ratio": 2.0}
+                    "ratio": 2.0, "limit": None, "met": None}
     assert theirs["unit"] == "rows_per_s" and theirs["baseline_name"] == "read_csv" and theirs["ratio"] == 0.5
     assert "2.00×" in render([ours])
 
