@@ -19,11 +19,13 @@ from ui.auth import signed_in_only
 from ui.theme import SEQUENTIAL
 
 MESSAGE_KEY = "attr_message"
-# Keys of the first card in the queue ("C" and "R" are reserved by Streamlit): as on the outfit labelling page.
-KEYS = {"accept": "A", "correct": "E", "skip": "S", "undo": "Z"}
+# Keys of the first card in the queue ("C" and "R" are reserved by Streamlit): as on the outfit labelling page;
+# K keeps a suspect's catalogue value.
+KEYS = {"accept": "A", "correct": "E", "confirm": "K", "skip": "S", "undo": "Z"}
 VIEW_KEY, QUEUE_VIEW = "attr_view", "Review queue"  # the page's tabs and the one whose keys decide
 KEYS_HELP = (f"Keys act on the first card: **{KEYS['accept']}** accept · **{KEYS['correct']}** correct to the value "
-             f"picked · **{KEYS['skip']}** skip · **{KEYS['undo']}** undo your latest decision")
+             f"picked · **{KEYS['confirm']}** catalogue is right (suspects) · **{KEYS['skip']}** skip · "
+             f"**{KEYS['undo']}** undo your latest decision")
 
 
 def _queue_open() -> bool:
@@ -115,7 +117,8 @@ def _decide(ws: Workspace, row: dict, attribute: str, decision: str, user: str, 
         return
     # The picked value is read when the button is pressed, not when the card was drawn: a reviewer who picks a
     # value and clicks Correct before the page has re-run would otherwise store the value shown before the pick.
-    chosen = row["predicted"] if decision == "accept" else (st.session_state.get(value_key) if value_key else None)
+    chosen = {"accept": row["predicted"], "confirm": row["current"]}.get(decision) if value_key is None else \
+        st.session_state.get(value_key)
     try:
         svc.decide(ws, row["item_id"], attribute, decision, chosen, user,
                    _request_id(row["item_id"], attribute, row["version"], decision), seen_version=int(row["version"]),
@@ -125,7 +128,7 @@ def _decide(ws: Workspace, row: dict, attribute: str, decision: str, user: str, 
     except AtelierError as error:
         st.session_state[MESSAGE_KEY] = ("error", str(error))
     else:
-        verb = {"accept": "accepted", "correct": "set", "skip": "skipped"}[decision]
+        verb = {"accept": "accepted", "correct": "set", "confirm": "kept as catalogued", "skip": "skipped"}[decision]
         st.session_state[MESSAGE_KEY] = ("success", f"{row['item_id']}: {attribute} {verb}"
                                          + (f" = {chosen}" if chosen and decision != "skip" else ""))
 
@@ -191,11 +194,15 @@ def queue_panel(ws: Workspace, active: svc.ActiveModel, user: str) -> None:
     c1, c2, c3, c4 = st.columns(4)
     attribute = c1.selectbox("Attribute", active.attributes(), key="attr_attribute")
     which = c2.radio("Items", ["missing", "suspect", "all"], horizontal=True, key="attr_which",
-                     help="missing: no catalogue value · suspect: the catalogue value disagrees with a confident "
-                          "prediction")
-    order = c3.radio("Order", ["confidence", "uncertainty"], horizontal=True, key="attr_order")
+                     help="missing: no catalogue value · suspect: a catalogue value the error finder disputes (a "
+                          "model that never saw the value prefers another) · all: both")
+    order = c3.radio("Order", ["confidence", "uncertainty"], horizontal=True, key="attr_order",
+                     disabled=which == "suspect", help="suspects always come most suspicious first")
     limit = c4.number_input("Rows", 1, 100, 10, key="attr_limit")
-    queue = svc.review_queue(ws, active, attribute, which, order, int(limit))
+    sensitivity = svc.DEFAULT_CUTOFF
+    if which != "missing" and active.suspects() is not None:
+        sensitivity = finder_controls(active, attribute)
+    queue = svc.review_queue(ws, active, attribute, which, order, int(limit), sensitivity=sensitivity)
     left, right = st.columns([4, 1], vertical_alignment="center")
     left.caption(KEYS_HELP)
     right.button("Undo my last", key="attr_undo_last", shortcut=KEYS["undo"], width="stretch",
@@ -210,6 +217,49 @@ def queue_panel(ws: Workspace, active: svc.ActiveModel, user: str) -> None:
             _card(ws, active, row, attribute, values, user, keys=position == 0)
 
 
+def finder_controls(active: svc.ActiveModel, attribute: str) -> float:
+    """The error finder's sensitivity slider, how many suspects it gives, and (on a demo) how good it is."""
+    left, right = st.columns([2, 3], vertical_alignment="center")
+    sensitivity = left.slider(
+        "Error-finder sensitivity", 0.02, 1.0, float(svc.DEFAULT_CUTOFF), 0.01, key="attr_sensitivity",
+        help="How little confidence the out-of-fold model may have in the catalogue value, relative to the usual "
+             "confidence in that value, for the item to be a suspect: lower finds fewer, surer errors; higher "
+             "finds more, with more false alarms. Suspects are always listed most suspicious first.")
+    found = active.suspects(attribute, sensitivity)
+    right.caption(f"**{0 if found is None else len(found)}** suspect {attribute} values at this sensitivity "
+                  f"({len(active.suspects(None, sensitivity))} across every attribute). " + finder_quality(active))
+    return float(sensitivity)
+
+
+def finder_quality(active: svc.ActiveModel) -> str:
+    """One line on how many known (planted) errors the finder's top suspects hold; empty without known errors."""
+    report = active.meta.get("error_finder")
+    if not report:
+        return ""
+    total = next((r for r in report["at_top"] if r["attribute"] == "all"), report["at_top"][-1])
+    return (f"On this workspace's known errors the top {report['top']} suspects find {total['found']} of "
+            f"{total['planted']} (recall {100 * total['recall']:.0f}%, precision {100 * total['precision']:.0f}%); "
+            "per attribute under *How good is the error finder* above.")
+
+
+def finder_report_panel(active: svc.ActiveModel) -> None:
+    """Recall and precision of the error finder per attribute and per sensitivity, where known errors exist."""
+    report = active.meta.get("error_finder")
+    if not report:
+        return
+    with st.expander("How good is the error finder (known errors in this workspace)"):
+        st.caption(f"Against the errors planted in this workspace: the top {report['top']} suspects, then each "
+                   "sensitivity. Recall: share of the known errors found · precision: share of the suspects that "
+                   "are known errors.")
+        st.dataframe(pd.DataFrame(report["at_top"]), hide_index=True, key="attr_finder_top", column_config={
+            "recall": st.column_config.NumberColumn("recall", format="percent"),
+            "precision": st.column_config.NumberColumn("precision", format="percent")})
+        st.dataframe(pd.DataFrame(report["at_cutoff"]), hide_index=True, key="attr_finder_cutoffs", column_config={
+            "cutoff": st.column_config.NumberColumn("sensitivity", format="%.2f"),
+            "recall": st.column_config.NumberColumn("recall", format="percent"),
+            "precision": st.column_config.NumberColumn("precision", format="percent")})
+
+
 def _card(ws: Workspace, active: svc.ActiveModel, row: dict, attribute: str, values: list[str], user: str,
           keys: bool) -> None:
     """One queue card; with `keys` its buttons answer to A / E / S (Streamlit draws the key on the button)."""
@@ -218,7 +268,11 @@ def _card(ws: Workspace, active: svc.ActiveModel, row: dict, attribute: str, val
     st.markdown(f"Catalogue: **{current}** · predicted **{row['predicted']}** ({row['probability']:.2f})"
                 + (f" · alternatives: {row['alternatives']}" if row["alternatives"] else "")
                 + (" · :orange[suspect]" if row["kind"] == "suspect" else ""))
-    a, b, c, d = st.columns([1, 2, 1, 1], vertical_alignment="bottom")
+    suspect = row["kind"] == "suspect"
+    if suspect:
+        a, b, c, d, e = st.columns([1, 2, 1, 1.4, 1], vertical_alignment="bottom")
+    else:
+        (a, b, c, e), d = st.columns([1, 2, 1, 1], vertical_alignment="bottom"), None
     item = row["item_id"]
 
     def shown(text: str, action: str) -> dict:
@@ -230,7 +284,12 @@ def _card(ws: Workspace, active: svc.ActiveModel, row: dict, attribute: str, val
                 index=values.index(row["predicted"]) if row["predicted"] in values else 0)
     c.button(**shown("Correct", "correct"), key=f"correct_{attribute}_{item}", on_click=_decide,
              args=(ws, row, attribute, "correct", user, active.version, f"pick_{attribute}_{item}"))
-    d.button(**shown("Skip", "skip"), key=f"skip_{attribute}_{item}", on_click=_decide,
+    if d is not None:  # a suspect; the finder can be wrong, and keeping the value trains like any review
+        d.button(**shown("Catalogue is right", "confirm"), key=f"confirm_{attribute}_{item}", on_click=_decide,
+                 args=(ws, row, attribute, "confirm", user, active.version),
+                 help=f"Keep '{row['current']}': recorded as a review, so the finder stops flagging it and the next "
+                      "model trains on it")
+    e.button(**shown("Skip", "skip"), key=f"skip_{attribute}_{item}", on_click=_decide,
              args=(ws, row, attribute, "skip", user, active.version))
 
 
