@@ -14,6 +14,7 @@ import streamlit as st
 from core.data.workspace import Workspace
 from core.errors import AtelierError, StaleEditError
 from core.services import attributes as svc
+from core.services import models as model_versions
 from ui import models
 from ui.auth import signed_in_only
 from ui.theme import SEQUENTIAL
@@ -55,8 +56,9 @@ def quality_panel(ws: Workspace, active: svc.ActiveModel) -> None:
     """Table 2 of the active version beside the human acceptance rate; a confusion matrix on demand."""
     table = svc.quality_table(active)
     average = active.meta.get("average", {})
+    name = model_versions.name_of(ws, svc.KIND, active.version)
     if table.empty:
-        st.info(f"Model {active.version} was trained without a held-out evaluation, so it has no quality table: "
+        st.info(f"Model {name} was trained without a held-out evaluation, so it has no quality table: "
                 "train again from the Model tab to see how good it is per attribute.")
         return
     if "baseline_f1" in table:
@@ -72,7 +74,7 @@ def quality_panel(ws: Workspace, active: svc.ActiveModel) -> None:
     against = (f" vs TF-IDF + logistic regression {average['baseline_f1']:.3f} (better on "
                f"{average.get('beats_baseline', '?')} "
                f"of {average.get('attributes', len(table))})" if "baseline_f1" in average else "")
-    st.caption(f"Model {active.version} · held-out split ({int(100 * active.meta.get('test_fraction', 0.2))}% of "
+    st.caption(f"{name} · held-out split ({int(100 * active.meta.get('test_fraction', 0.2))}% of "
                "items) · "
                f"average weighted F1 {average.get('weighted_f1', float('nan')):.3f}{against} · "
                f"reviewed labels used in training: {active.meta.get('labels_from_reviews', 0)} · "
@@ -251,13 +253,19 @@ def finder_report_panel(active: svc.ActiveModel) -> None:
         st.caption(f"Against the errors planted in this workspace: the top {report['top']} suspects, then each "
                    "sensitivity. Recall: share of the known errors found · precision: share of the suspects that "
                    "are known errors.")
-        st.dataframe(pd.DataFrame(report["at_top"]), hide_index=True, key="attr_finder_top", column_config={
-            "recall": st.column_config.NumberColumn("recall", format="percent"),
-            "precision": st.column_config.NumberColumn("precision", format="percent")})
-        st.dataframe(pd.DataFrame(report["at_cutoff"]), hide_index=True, key="attr_finder_cutoffs", column_config={
-            "cutoff": st.column_config.NumberColumn("sensitivity", format="%.2f"),
-            "recall": st.column_config.NumberColumn("recall", format="percent"),
-            "precision": st.column_config.NumberColumn("precision", format="percent")})
+        percent = {c: st.column_config.NumberColumn(c, format="%.0f%%") for c in ("recall", "precision")}
+        top = _as_percent(pd.DataFrame(report["at_top"]))
+        st.dataframe(top, hide_index=True, key="attr_finder_top", column_config=percent,
+                     column_order=["attribute", "planted", "suspects", "found", "recall", "precision"])
+        cutoffs = _as_percent(pd.DataFrame(report["at_cutoff"]))
+        st.dataframe(cutoffs, hide_index=True, key="attr_finder_cutoffs",
+                     column_order=["cutoff", "suspects", "found", "recall", "precision"],
+                     column_config={**percent, "cutoff": st.column_config.NumberColumn("sensitivity", format="%.2f"),
+                                    "suspects": st.column_config.NumberColumn("suspects (all attributes)")})
+
+
+def _as_percent(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.assign(**{c: 100 * frame[c].astype(float) for c in ("recall", "precision") if c in frame})
 
 
 def _card(ws: Workspace, active: svc.ActiveModel, row: dict, attribute: str, values: list[str], user: str,
