@@ -39,7 +39,11 @@ KIND = "affinity_table"
 FOLDER = "affinity_table"
 DEFAULTS: dict[str, Any] = {"k_brands": 10, "k_users": 1000, "partition_users": 50_000, "local_threads": None,
                             "version": None, "by": "local"}
-_CHUNK = 4096  # users scored per matmul inside a partition: one reused (4096, n_brands) buffer
+# Users scored per matmul inside a partition, into one reused (1024, n_brands) buffer: 12 MB at 3k brands stays
+# in cache for the passes over it (bias, thresholds, masks), 1.3-1.4x faster per partition than 4096 rows. With one
+# BLAS thread each u·b is summed in the same order whatever the row block (scores checked identical for blocks of
+# 256 to 4096 rows), so the table's scores are those of the 4096-row blocks before.
+_CHUNK = 1024
 
 
 @dataclass(frozen=True)
@@ -97,7 +101,7 @@ def score_partition(part: int, offset: int, user_ids: np.ndarray, user_factors: 
     buffer = np.empty((min(_CHUNK, max(m, 1)), n_brands), dtype=np.float32)
 
     def score(a: int, b: int) -> np.ndarray:
-        # the same products on the same (≤ 4096, n_brands) shape every time: bit-identical when scored again
+        # the same products on the same (≤ _CHUNK, n_brands) shape every time: bit-identical when scored again
         scores = buffer[: b - a]
         np.matmul(user_factors[a:b], brand_t, out=scores)
         scores += brand_bias[None, :]

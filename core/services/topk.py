@@ -4,7 +4,7 @@
 # A key packs (score descending, index ascending) into one uint64, so every key of a row or column is distinct:
 # np.partition and np.sort on keys then give exactly that order, with no tie left to chance at the k-th place.
 # Only scores at or above a threshold that is known to be ≤ the k-th best become keys (≈ k per row or column),
-# which is what makes a (4096, n_brands) block cost a few passes instead of a partition of every score.
+# which is what makes a (1024, n_brands) block cost a few passes instead of a partition of every score.
 
 from __future__ import annotations
 
