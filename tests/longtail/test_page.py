@@ -25,7 +25,9 @@ def test_page_shows_maps_neighbours_and_evaluation(trained_ws) -> None:
     charts = at.get("plotly_chart")
     assert len(charts) >= 3  # two maps + NDCG vs interactions
     spec = charts[0].proto.spec
-    assert "scattergl" in spec and "customdata" in spec
+    # WebGL points as typed arrays, with no per-point hover text or ids (a selection maps back on the server).
+    assert "scattergl" in spec and '"bdata"' in spec
+    assert "customdata" not in spec and "hovertemplate" not in spec
     # One item picked: its neighbours in both spaces are listed as cards with interaction counts.
     assert any("interactions" in m.value for m in at.markdown) or any("interactions" in c.value for c in at.caption) \
         or any("interactions" in t.value for t in at.get("markdown"))

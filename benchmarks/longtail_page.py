@@ -1,0 +1,199 @@
+"""Long-tail page at 100k items in Chromium: seconds to a settled page and bytes received, vs an empty Streamlit app."""
+
+# Run: nice -n 10 .venv/bin/python -m benchmarks longtail_page [--quick]
+#  or: nice -n 10 .venv/bin/python -m benchmarks.longtail_page [--items N] [--repeats N]
+# A tiny demo workspace gets a synthetic catalogue of N items and an active long-tail version over them (random
+# clustered 2-D maps, random unit vectors, long-tailed interaction counts), so the page draws what a 100k-item
+# catalogue draws without the minutes of ALS, encoder and UMAP. Both servers (`streamlit run app.py`, opened at
+# /long_tail, and a one-line script) are warmed by one visit; then each visit is a fresh browser context (no
+# cache, new session), timed from `goto` to a settled page: the script finished and, for the app, both maps drawn.
+# Bytes are what Chromium received: every response body on the wire (CDP `Network.loadingFinished`
+# encodedDataLength) plus every websocket frame's payload (`Network.webSocketFrameReceived`).
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from core.config import REPO_ROOT
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS  # the one place the browser's path and flags live
+
+EMPTY_APP = 'import streamlit as st\nst.write("ready")\n'
+TARGET_S, TARGET_MB = 2.0, 3.0
+# Settled: the script run is over, no skeleton or spinner is left and every map has drawn its WebGL canvas.
+SETTLED_JS = """(maps) => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
+  if (document.querySelector('[data-testid="stSkeleton"], [data-testid="stSpinner"]')) return false;
+  const plots = [...document.querySelectorAll('.js-plotly-plot')];
+  if (maps === 0) return !!document.querySelector('[data-testid="stMarkdown"]');
+  const drawn = plots.filter(p => p._fullLayout && p.querySelector('.gl-canvas-context'));
+  return drawn.length >= maps;
+}"""
+
+
+def synthetic_workspace(root: Path, n_items: int, seed: int = 0):  # -> Workspace
+    """A tiny demo workspace whose catalogue is `n_items` synthetic items and whose active long-tail version maps
+    them: three (n, 32) float32 spaces, (n, 2) float32 layouts in category clusters, long-tailed counts."""
+    from core.data.demo import CATEGORIES, STYLE_WORDS
+    from core.data.workspace import Workspace
+    from core.models.long_tail import LongTailModel, LongTailParams
+    from core.models.long_tail.evaluate import SPACES, popularity_buckets
+    from core.services import models as versions
+    from core.services.demo import create_demo
+
+    create_demo(root / "workspaces" / "bench", size="tiny", seed=seed)
+    ws = Workspace.open(root / "workspaces" / "bench")
+    rng = np.random.default_rng(seed)
+    words = np.array([w for group in STYLE_WORDS.values() for w in group])
+    category = rng.integers(0, len(CATEGORIES), n_items)
+    names = np.array([c[0] for c in CATEGORIES])[category]
+    item_ids = np.array([f"i{i:07d}" for i in range(n_items)])
+    catalogue = pd.DataFrame({
+        "item_id": item_ids, "name": pd.Series(words[rng.integers(0, len(words), n_items)]) + " " + names,
+        "brand": [f"brand {b:04d}" for b in rng.zipf(1.3, n_items) % 3000],
+        "category": names, "category_group": np.array([c[1] for c in CATEGORIES])[category],
+        "price": np.round(rng.uniform(10, 300, n_items), 2), "image_url": ""})
+    catalogue.to_parquet(ws.table_path("catalogue"), index=False)
+    counts = np.minimum(rng.zipf(1.6, n_items) - 1, 5000).astype(np.int64)  # most items have 0–2 interactions
+    vectors = {}
+    for space in ("als", "predicted", "blended"):
+        v = rng.normal(size=(n_items, 32)).astype(np.float32)
+        vectors[space] = v if space == "als" else v / np.linalg.norm(v, axis=1, keepdims=True)
+    centres = rng.normal(scale=8.0, size=(len(CATEGORIES), 2))
+    layouts = {space: (centres[category] + rng.normal(size=(n_items, 2))).astype(np.float32)
+               for space in ("als", "predicted", "blended")}
+    # The page shows the stored evaluation (a few kB); its figures here are random, only its shape matters.
+    buckets = ("all", "head", "torso", "tail", "0", "1-2", "3-10", "11+")
+    evaluation = {s: {b: {"ndcg@10": float(rng.uniform(0.01, 0.3)), "ap": float(rng.uniform(0.01, 0.3)),
+                          "n_items": 500, "item_ndcg@10": float(rng.uniform(0.01, 0.3)),
+                          "item_ap": float(rng.uniform(0.01, 0.3)), "item_n_items": 500} for b in buckets}
+                  for s in SPACES}
+    model = LongTailModel(item_ids, vectors, counts, popularity_buckets(counts), LongTailParams(), layouts,
+                          meta={"source": "interactions", "evaluation": evaluation, "history": []})
+    store = versions.store(ws)
+    version = store.save(LongTailModel.kind, *model.to_artifact())
+    versions.register_version(ws, LongTailModel.kind, version, {}, "benchmark")
+    versions.activate(ws, LongTailModel.kind, version, "benchmark")
+    return ws
+
+
+def visit(browser, url: str, maps: int) -> tuple[float, int, int]:
+    """(seconds to a settled page, bytes of responses, bytes of websocket frames) of one fresh-tab visit."""
+    context = browser.new_context(viewport={"width": 1500, "height": 1000})
+    try:
+        page = context.new_page()
+        cdp = context.new_cdp_session(page)
+        received = {"responses": 0, "websocket": 0}
+
+        def on_frame(event: dict) -> None:
+            response = event["response"]
+            payload = response.get("payloadData", "")
+            # Binary frames (opcode 2, Streamlit's protobuf messages) arrive base64-encoded.
+            received["websocket"] += len(base64.b64decode(payload)) if response.get("opcode") == 2 else \
+                len(payload.encode())
+
+        cdp.on("Network.webSocketFrameReceived", on_frame)
+        cdp.on("Network.loadingFinished",
+               lambda event: received.__setitem__("responses", received["responses"] + int(event["encodedDataLength"])))
+        cdp.send("Network.enable", {"maxTotalBufferSize": 0, "maxResourceBufferSize": 0})
+        started = time.perf_counter()
+        page.goto(url, wait_until="domcontentloaded")
+        page.wait_for_function(SETTLED_JS, arg=maps, timeout=300_000, polling="raf")
+        seconds = time.perf_counter() - started
+        page.wait_for_timeout(500)  # late frames (a final delta, forward messages) still count as received
+        return seconds, received["responses"], received["websocket"]
+    finally:
+        context.close()
+
+
+def measure(browser, url: str, maps: int, repeats: int) -> dict:
+    """One warm-up visit (the server loads and caches the model), then medians over `repeats` fresh tabs."""
+    first = visit(browser, url, maps)
+    visits = [visit(browser, url, maps) for _ in range(repeats)]
+    seconds, responses, websocket = (statistics.median(v[i] for v in visits) for i in range(3))
+    return {"first_s": first[0], "s": seconds, "responses_b": responses, "websocket_b": websocket,
+            "total_b": responses + websocket, "all_s": [round(v[0], 2) for v in visits]}
+
+
+def run(quick: bool = True, repeats: int | None = None, n_items: int | None = None) -> list[dict]:
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser.conftest import streamlit_server
+
+    if not CHROMIUM.is_file():
+        raise RuntimeError(f"{CHROMIUM} is absent: apt-get install -y chromium")
+    n_items = n_items or 100_000
+    repeats = repeats or (2 if quick else 5)
+    root = Path(tempfile.mkdtemp(prefix="atelier-bench-longtail-page-"))
+    try:
+        built = time.perf_counter()
+        synthetic_workspace(root, n_items)
+        print(f"longtail_page: workspace of {n_items:,} items in {time.perf_counter() - built:.1f} s", file=sys.stderr)
+        empty = root / "empty_app.py"
+        empty.write_text(EMPTY_APP)
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            try:
+                with streamlit_server(root, script=empty) as url:
+                    base = measure(browser, url, 0, repeats)
+                with streamlit_server(root, workspace="bench", script=REPO_ROOT / "app.py") as url:
+                    page = measure(browser, f"{url}/long_tail", 2, repeats)
+            finally:
+                browser.close()
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    for name, m in (("empty app", base), ("long tail", page)):
+        print(f"longtail_page {name}: settled {m['all_s']} s (first visit {m['first_s']:.2f} s), responses "
+              f"{m['responses_b'] / 1e6:.2f} MB + websocket {m['websocket_b'] / 1e6:.2f} MB, "
+              f"load {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs", file=sys.stderr)
+    size = f"{n_items // 1000}k items"
+    common = {"items": n_items, "repeats": repeats, "cpus": os.cpu_count(),
+              "load_average_1m": round(os.getloadavg()[0], 2)}
+    mb = {k: page[k] / 1e6 for k in ("total_b", "responses_b", "websocket_b")}
+    empty_mb = base["total_b"] / 1e6
+    return [
+        {**common, "name": f"long tail page settled, fresh tab ({size})", "value": page["s"], "unit": "s",
+         "baseline_name": f"target {TARGET_S:g} s", "baseline_value": TARGET_S, "ratio": page["s"] / TARGET_S,
+         "limit": 1.0, "visits_s": page["all_s"]},
+        {**common, "name": f"long tail page settled vs empty app ({size})", "value": page["s"], "unit": "s",
+         "baseline_name": f"empty Streamlit app, fresh tab (median of {repeats})", "baseline_value": base["s"],
+         "ratio": page["s"] / base["s"], "visits_s": base["all_s"]},
+        {**common, "name": f"long tail page received, fresh tab ({size})", "value": mb["total_b"], "unit": "MB",
+         "baseline_name": f"target {TARGET_MB:g} MB", "baseline_value": TARGET_MB, "ratio": mb["total_b"] / TARGET_MB,
+         "limit": 1.0, "responses_mb": mb["responses_b"], "websocket_mb": mb["websocket_b"]},
+        {**common, "name": f"long tail page received vs empty app ({size})", "value": mb["total_b"], "unit": "MB",
+         "baseline_name": "empty Streamlit app, fresh tab (responses + websocket)", "baseline_value": empty_mb,
+         "ratio": mb["total_b"] / empty_mb},
+        {**common, "name": f"long tail page websocket only ({size})", "value": mb["websocket_b"], "unit": "MB",
+         "baseline_name": "empty Streamlit app's websocket", "baseline_value": base["websocket_b"] / 1e6,
+         "ratio": page["websocket_b"] / max(base["websocket_b"], 1)},
+        {**common, "name": f"long tail page first visit, cold cache ({size})", "value": page["first_s"], "unit": "s",
+         "baseline_name": "empty app's first visit", "baseline_value": base["first_s"],
+         "ratio": page["first_s"] / base["first_s"]},
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--items", type=int, default=None)
+    parser.add_argument("--repeats", type=int, default=None)
+    args = parser.parse_args()
+    for row in run(args.quick, args.repeats, args.items):
+        print(json.dumps(row))
+
+
+if __name__ == "__main__":
+    main()
