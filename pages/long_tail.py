@@ -61,7 +61,7 @@ def maps_section(ws, model: long_tail.LongTailModel, items) -> None:  # noqa: AN
         item_map = maps.cached_map(ws, model, items, space, colour_by, selected)
         event = column.plotly_chart(item_map.figure, key=f"lt_map_{space}", on_select="rerun",
                                     selection_mode=SELECT_MODES)
-        rows = maps.selected_rows(event, item_map.curves)
+        rows = maps.selected_rows(event, item_map)
         if len(rows) and not np.array_equal(rows, selected):
             state["lt_selected"] = rows.tolist()
             if len(rows) == 1:
@@ -137,7 +137,7 @@ def evaluation_section(model: long_tail.LongTailModel) -> None:
                   if params.fit_blend_k else "")
                + (f"; the evaluation above refitted everything on its own split and chose k = {eval_k:g}"
                   if eval_k is not None else "") + ".")
-    st.plotly_chart(maps.ndcg_by_interactions_figure(evaluation, task), key="lt_eval_plot")
+    st.plotly_chart(maps.cached_ndcg_figure(model, task), key="lt_eval_plot")
 
 
 def train_section(ws, user: str) -> None:  # noqa: ANN001 — Workspace
