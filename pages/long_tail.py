@@ -28,17 +28,23 @@ def main() -> None:
     except AtelierError as error:
         show_error(error)
         return
-    maps_tab, eval_tab, train_tab = st.tabs(["Maps & neighbours", "Evaluation", "Train & versions"])
-    with train_tab:
-        train_section(ws, user)
+    # Only the open tab runs and is sent: the evaluation chart and tables and the versions list cost the browser
+    # about a fifth of a visit to the maps (benchmarks/longtail_page.py); opening another tab is one rerun.
+    maps_tab, eval_tab, train_tab = st.tabs(["Maps & neighbours", "Evaluation", "Train & versions"], key="lt_tab",
+                                            on_change="rerun")
+    if train_tab.open:
+        with train_tab:
+            train_section(ws, user)
     if loaded is None:
         maps_tab.info("No long-tail model yet: train one in the **Train & versions** tab.")
         return
     model, items = loaded
-    with maps_tab:
-        maps_section(ws, model, items)
-    with eval_tab:
-        evaluation_section(model)
+    if maps_tab.open:
+        with maps_tab:
+            maps_section(ws, model, items)
+    if eval_tab.open:
+        with eval_tab:
+            evaluation_section(model)
 
 
 def maps_section(ws, model: long_tail.LongTailModel, items) -> None:  # noqa: ANN001 — Workspace, DataFrame
