@@ -4,10 +4,11 @@
 #  or: nice -n 10 .venv/bin/python -m benchmarks.longtail_page [--items N] [--repeats N]
 # A tiny demo workspace gets a synthetic catalogue of N items and an active long-tail version over them (random
 # clustered 2-D maps, random unit vectors, long-tailed interaction counts), so the page draws what a 100k-item
-# catalogue draws without the minutes of ALS, encoder and UMAP. Both servers (`streamlit run app.py`, opened at
-# /long_tail, and a one-line script) are warmed by one visit in a new browser profile; then each visit is a new
-# tab of that profile (a new Streamlit session, the frontend's files in the HTTP cache), timed from `goto` to a
-# settled page: the script finished, no skeleton or spinner left and, for the app, both maps drawn in WebGL.
+# catalogue draws without the minutes of ALS, encoder and UMAP. Each server (`streamlit run app.py`, opened at
+# /long_tail; a one-line script; outside --quick, two 1,000-point maps) is warmed by one visit in a new browser
+# profile; then each visit is a new tab of that profile (a new Streamlit session, the frontend's files in the
+# HTTP cache), timed from `goto` to a settled page: the script finished, no skeleton or spinner left and, for
+# the app, both maps drawn in WebGL.
 # Bytes are what Chromium received: every response body on the wire (CDP `Network.loadingFinished`
 # encodedDataLength) plus every websocket frame's payload (`Network.webSocketFrameReceived`).
 
@@ -176,7 +177,8 @@ def run(quick: bool = True, repeats: int | None = None, n_items: int | None = No
 
     if not CHROMIUM.is_file():
         raise RuntimeError(f"{CHROMIUM} is absent: apt-get install -y chromium")
-    n_items = n_items or 100_000
+    # --quick is a smoke run (a third of the size, one tab): the targets are read from the full run at 100k.
+    n_items = n_items or (30_000 if quick else 100_000)
     repeats = repeats or (1 if quick else 5)
     root = Path(tempfile.mkdtemp(prefix="atelier-bench-longtail-page-"))
     try:
