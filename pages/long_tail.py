@@ -14,6 +14,7 @@ from ui.jobs import cannot_train, job_panel, remember_job
 from ui.versions import versions_panel
 
 SELECT_MODES = ("points", "box", "lasso")
+MAX_LISTED = 1_000  # rows of the selection table
 
 
 def main() -> None:
@@ -27,21 +28,27 @@ def main() -> None:
     except AtelierError as error:
         show_error(error)
         return
-    maps_tab, eval_tab, train_tab = st.tabs(["Maps & neighbours", "Evaluation", "Train & versions"])
-    with train_tab:
-        train_section(ws, user)
+    # Only the open tab runs and is sent: the evaluation chart and tables and the versions list cost the browser
+    # about a fifth of a visit to the maps (benchmarks/longtail_page.py); opening another tab is one rerun.
+    maps_tab, eval_tab, train_tab = st.tabs(["Maps & neighbours", "Evaluation", "Train & versions"], key="lt_tab",
+                                            on_change="rerun")
+    if train_tab.open:
+        with train_tab:
+            train_section(ws, user)
     if loaded is None:
         maps_tab.info("No long-tail model yet: train one in the **Train & versions** tab.")
         return
     model, items = loaded
-    with maps_tab:
-        maps_section(model, items)
-    with eval_tab:
-        evaluation_section(model)
+    if maps_tab.open:
+        with maps_tab:
+            maps_section(ws, model, items)
+    if eval_tab.open:
+        with eval_tab:
+            evaluation_section(model)
 
 
-def maps_section(model: long_tail.LongTailModel, items) -> None:  # noqa: ANN001 — DataFrame
-    """Two linked maps, the selection list and the neighbours of one picked item."""
+def maps_section(ws, model: long_tail.LongTailModel, items) -> None:  # noqa: ANN001 — Workspace, DataFrame
+    """Two linked maps, the selection list (the details of what is selected) and the neighbours of one item."""
     if not model.layouts:
         st.info("This version was trained without maps: train again with projections on.")
         return
@@ -57,9 +64,10 @@ def maps_section(model: long_tail.LongTailModel, items) -> None:  # noqa: ANN001
     selected = np.asarray(state.get("lt_selected", []), dtype=np.int64)
     columns = st.columns(2)
     for column, space in zip(columns, ["als", other]):
-        figure = maps.map_figure(items, model.layouts[space], colour_by, selected, maps.SPACE_LABELS[space])
-        event = column.plotly_chart(figure, key=f"lt_map_{space}", on_select="rerun", selection_mode=SELECT_MODES)
-        rows = maps.selected_rows(event)
+        item_map = maps.cached_map(ws, model, items, space, colour_by, selected)
+        event = column.plotly_chart(item_map.figure, key=f"lt_map_{space}", on_select="rerun",
+                                    selection_mode=SELECT_MODES)
+        rows = maps.selected_rows(event, item_map)
         if len(rows) and not np.array_equal(rows, selected):
             state["lt_selected"] = rows.tolist()
             if len(rows) == 1:
@@ -67,7 +75,11 @@ def maps_section(model: long_tail.LongTailModel, items) -> None:  # noqa: ANN001
             st.rerun()
     if len(selected):
         st.subheader(f"{len(selected)} selected items")
-        st.dataframe(items.iloc[selected][["item_id", "name", "brand", "category", "interactions", "bucket"]],
+        if len(selected) > MAX_LISTED:  # a box over half a 100k map would send megabytes of rows nobody reads
+            st.caption(f"The {MAX_LISTED:,} most interacted-with are listed.")
+        listed = selected[np.argsort(-model.counts[selected], kind="stable")[:MAX_LISTED]] \
+            if len(selected) > MAX_LISTED else selected
+        st.dataframe(items.iloc[listed][["item_id", "name", "brand", "category", "interactions", "bucket"]],
                      hide_index=True, height=220, key="lt_selected_table")
         if st.button("Clear selection", key="lt_clear"):
             state["lt_selected"] = []
@@ -91,14 +103,14 @@ def neighbours_section(model: long_tail.LongTailModel, items, other: str,  # noq
     if not options:
         st.info("No item matches the search.")
         return
-    labels = dict(zip(items["item_id"],
-                      items["name"] + " · " + items["brand"] + " · " + items["interactions"].astype(str)
-                      + " interactions"))
+    # Labels of the offered items only: building them for all 100k items cost more than the rest of the rerun.
+    shown = items.iloc[[model.position(i) for i in options]]
+    labels = dict(zip(shown["item_id"], shown["name"] + " · " + shown["brand"] + " · "
+                      + shown["interactions"].astype(str) + " interactions"))
     item_id = st.selectbox("Item", options, index=options.index(current) if current in options else 0,
                            format_func=lambda i: f"{labels.get(i, i)} ({i})", key="lt_item_pick")
     st.session_state["lt_item"] = item_id
-    position = dict(zip(items["item_id"], range(len(items))))
-    maps.product_card(items.iloc[position[item_id]])
+    maps.product_card(items.iloc[model.position(item_id)])
     columns = st.columns(2)
     for column, space in zip(columns, ["als", other]):
         with column:
@@ -107,7 +119,7 @@ def neighbours_section(model: long_tail.LongTailModel, items, other: str,  # noq
             if not found:
                 st.info("No vector in this space: the item has no interactions, so ALS knows nothing about it.")
             for neighbour, score in found:
-                maps.product_card(items.iloc[position[neighbour]], score)
+                maps.product_card(items.iloc[model.position(neighbour)], score)
 
 
 def evaluation_section(model: long_tail.LongTailModel) -> None:
@@ -131,7 +143,7 @@ def evaluation_section(model: long_tail.LongTailModel) -> None:
                   if params.fit_blend_k else "")
                + (f"; the evaluation above refitted everything on its own split and chose k = {eval_k:g}"
                   if eval_k is not None else "") + ".")
-    st.plotly_chart(maps.ndcg_by_interactions_figure(evaluation, task), key="lt_eval_plot")
+    st.plotly_chart(maps.cached_ndcg_figure(model, task), key="lt_eval_plot")
 
 
 def train_section(ws, user: str) -> None:  # noqa: ANN001 — Workspace

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -17,6 +18,13 @@ from ui.theme import ACCENT, GOLD, OTHER, SECOND
 
 BUCKET_COLOURS = {"head": SECOND, "torso": GOLD, "tail": ACCENT}
 MAX_GROUPS = 15  # more colours than this are unreadable: the rest are drawn grey as "other"
+GRID = 65_535  # map coordinates are sent as uint16 steps over the bounding box
+# Up to this many points a map draws every item; past it, one point per colour and cell of a CELLS × CELLS raster
+# (≈ 2–3 px on a half-page map), the most interacted-with item of the cell: WebGL drawing and the wire grow with
+# the points, and 100k points on 700 × 520 px mostly hide each other.
+MAX_EXACT = 20_000
+CELLS = 256
+HIGHLIGHT_GROWTH = 3  # px added to a selected point's marker, drawn as an outline on top
 SPACE_LABELS = {"als": "ALS (collaborative)", "predicted": "Predicted from content", "blended": "Blended"}
 
 
@@ -39,40 +47,105 @@ def colour_groups(frame: pd.DataFrame, by: str) -> pd.Series:
     return values.where(values.isin(top), "other")
 
 
-def map_figure(frame: pd.DataFrame, layout: np.ndarray, colour_by: str, highlighted: np.ndarray | None = None,
-               title: str = "") -> go.Figure:
-    """A WebGL scatter of `layout` (float32 (n, 2), rows = frame rows), one trace per colour group.
+@dataclass(frozen=True)
+class ItemMap:
+    """A map figure; for each of its traces in order, the frame rows its points are (int64 (k,) each); the map
+    coordinates of every frame row (uint16 (n, 2), the figure's data coordinates) and which rows have one.
 
-    Marker size grows with log(interactions); customdata[0] is the frame row, so a selection on this map can
-    be mapped to items. `highlighted` (frame rows) are drawn on top, outlined, and the rest are dimmed.
+    The figure carries no per-point text or ids: a selection event's (curve_number, point_index) and its boxes
+    and lassos are mapped back to frame rows on the server (`selected_rows`).
     """
-    groups = colour_groups(frame, colour_by)
-    sizes = 3.0 + 2.0 * np.log1p(frame["interactions"].to_numpy(dtype=float))
-    custom = np.column_stack([np.arange(len(frame)), frame["name"], frame["brand"], frame["category"],
-                              frame["interactions"], frame["bucket"]])
-    hover = ("<b>%{customdata[1]}</b><br>brand %{customdata[2]} · %{customdata[3]}<br>"
-             "interactions %{customdata[4]} (%{customdata[5]})<extra></extra>")
+
+    figure: go.Figure
+    curves: tuple[np.ndarray, ...]
+    xy: np.ndarray
+    finite: np.ndarray
+
+
+def compact_layout(layout: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(uint16 (n, 2) coordinates on a GRID-step grid over the layout's bounding box, bool (n,) finite rows).
+
+    The axes are hidden and only relative positions matter, so 2 bytes per coordinate keep a 100k-item map at a
+    few hundred kB (float32 doubles it, plotly's default float64 quadruples it); non-finite rows map to 0.
+    """
+    layout = np.asarray(layout, dtype=np.float64)
+    finite = np.isfinite(layout).all(axis=1)
+    if not finite.any():
+        return np.zeros(layout.shape, np.uint16), finite
+    lo, hi = layout[finite].min(axis=0), layout[finite].max(axis=0)
+    span = np.where(hi > lo, hi - lo, 1.0)
+    scaled = np.where(finite[:, None], (layout - lo) / span, 0.0)
+    return np.rint(scaled * GRID).astype(np.uint16), finite
+
+
+def marker_sizes(interactions: np.ndarray) -> np.ndarray:
+    """Marker size per item, 3 + 2·log(1 + interactions) px rounded to uint8 (1 byte a point on the wire)."""
+    sizes = 3.0 + 2.0 * np.log1p(np.maximum(np.asarray(interactions, dtype=np.float64), 0.0))
+    return np.clip(np.rint(sizes), 1, 255 - HIGHLIGHT_GROWTH).astype(np.uint8)
+
+
+def map_figure(frame: pd.DataFrame, layout: np.ndarray, colour_by: str, highlighted: np.ndarray | None = None,
+               title: str = "") -> ItemMap:
+    """A WebGL scatter of `layout` (float (n, 2), rows = frame rows), one trace per colour group.
+
+    Coordinates travel as uint16 and marker sizes (growing with log(interactions)) as uint8 typed arrays; a hover
+    names only the point's group, and the details of what is selected are listed by the page. Past MAX_EXACT
+    points a map is decimated by screen cell. `highlighted` (frame rows) are drawn on top, outlined, and the rest
+    are dimmed.
+    """
+    groups = colour_groups(frame, colour_by).to_numpy()
+    xy, finite = compact_layout(layout)
+    counts = frame["interactions"].to_numpy()
+    sizes = marker_sizes(counts)
     dim = highlighted is not None and len(highlighted) > 0
-    figure = go.Figure()
+    figure, curves = go.Figure(), []
     order = ["head", "torso", "tail"] if colour_by == "bucket" else list(pd.unique(groups))
     palette = _palette(order, colour_by)
+    drawn = _decimated(np.flatnonzero(finite), xy, counts, groups)
     for name in order:
-        rows = np.flatnonzero((groups == name).to_numpy())
+        rows = drawn[groups[drawn] == name]
         if len(rows) == 0:
             continue
         figure.add_trace(go.Scattergl(
-            x=layout[rows, 0], y=layout[rows, 1], mode="markers", name=str(name), customdata=custom[rows],
-            hovertemplate=hover,
+            x=xy[rows, 0], y=xy[rows, 1], mode="markers", name=str(name), hoverinfo="name",
             marker=dict(size=sizes[rows], color=palette[name], opacity=0.15 if dim else 0.7, line=dict(width=0))))
+        curves.append(rows)
     if dim:
         rows = np.asarray(highlighted, dtype=np.int64)
+        rows = _decimated(rows[finite[rows]], xy, counts, np.zeros(len(frame), np.int8))
         figure.add_trace(go.Scattergl(
-            x=layout[rows, 0], y=layout[rows, 1], mode="markers", name="selected", customdata=custom[rows],
-            hovertemplate=hover,
-            marker=dict(size=sizes[rows] + 3, color="rgba(0,0,0,0)", line=dict(width=2, color="black"))))
+            x=xy[rows, 0], y=xy[rows, 1], mode="markers", name="selected", hoverinfo="name",
+            marker=dict(size=sizes[rows] + HIGHLIGHT_GROWTH, color="rgba(0,0,0,0)",
+                        line=dict(width=2, color="black"))))
+        curves.append(rows)
     figure.update_layout(title=title, height=520, margin=dict(l=10, r=10, t=40, b=10), dragmode="select",
                          legend=dict(orientation="h", y=-0.05), xaxis=dict(visible=False), yaxis=dict(visible=False))
-    return figure
+    return ItemMap(figure, tuple(curves), xy, finite)
+
+
+def _decimated(rows: np.ndarray, xy: np.ndarray, counts: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """`rows` when they are at most MAX_EXACT, else one per (group, cell): the most interacted-with."""
+    if len(rows) <= MAX_EXACT:
+        return rows
+    return rows[long_tail.cell_representatives(xy[rows], counts[rows], groups[rows], CELLS)]
+
+
+def cached_map(ws: Workspace, model: long_tail.LongTailModel, items: pd.DataFrame, space: str, colour_by: str,
+               highlighted: np.ndarray) -> ItemMap:
+    """`map_figure` of `space`, built once per workspace, version, space, colouring and selection.
+
+    A rerun that changes none of them (picking a neighbour, typing a search, opening a tab) reuses the figure.
+    """
+    rows = np.asarray(highlighted, dtype=np.int64)
+    return _cached_map(str(ws.path), str(model.version), space, colour_by, rows.tobytes(), _model=model, _items=items)
+
+
+# Shared and never mutated (st.plotly_chart serialises a copy), so cache_resource: no pickling of the figure.
+@st.cache_resource(max_entries=24, show_spinner=False)
+def _cached_map(ws_path: str, version: str, space: str, colour_by: str, highlighted: bytes, *,
+                _model: long_tail.LongTailModel, _items: pd.DataFrame) -> ItemMap:
+    rows = np.frombuffer(highlighted, dtype=np.int64)
+    return map_figure(_items, _model.layouts[space], colour_by, rows, SPACE_LABELS[space])
 
 
 def _palette(order: list[str], colour_by: str) -> dict[str, str]:
@@ -84,13 +157,30 @@ def _palette(order: list[str], colour_by: str) -> dict[str, str]:
     return {name: (OTHER if name == "other" else colours[i % len(colours)]) for i, name in enumerate(order)}
 
 
-def selected_rows(event: Any) -> np.ndarray:
-    """Frame rows selected on a map (from st.plotly_chart's on_select event): int64 (k,)."""
+def selected_rows(event: Any, item_map: ItemMap) -> np.ndarray:
+    """Frame rows selected on a map (st.plotly_chart's on_select event on `item_map`'s figure): int64 (k,).
+
+    A clicked point is the item its (curve_number, point_index) names; a box or lasso selects every item inside
+    it, drawn or not (a decimated map draws one item per cell).
+    """
     if not event:
         return np.zeros(0, np.int64)
     selection = event.get("selection", {}) if isinstance(event, dict) else getattr(event, "selection", {})
-    points = selection.get("points", []) if selection else []
-    rows = [int(point["customdata"][0]) for point in points if point.get("customdata") is not None]
+    if not selection:
+        return np.zeros(0, np.int64)
+    curves, rows = item_map.curves, []
+    for point in selection.get("points", []) or []:
+        curve, index = point.get("curve_number"), point.get("point_index")
+        if isinstance(curve, int) and isinstance(index, int) and 0 <= curve < len(curves) \
+                and 0 <= index < len(curves[curve]):
+            rows.append(int(curves[curve][index]))
+    boxes = [(b["x"][0], b["x"][1], b["y"][0], b["y"][1]) for b in selection.get("box", []) or []
+             if len(b.get("x", [])) >= 2 and len(b.get("y", [])) >= 2]
+    lassos = [np.column_stack([lasso["x"], lasso["y"]]) for lasso in selection.get("lasso", []) or []
+              if len(lasso.get("x", [])) == len(lasso.get("y", [])) >= 3]
+    if boxes or lassos:
+        xy = np.where(item_map.finite[:, None], item_map.xy.astype(np.float64), np.nan)
+        rows.extend(long_tail.rows_in_region(xy, boxes, lassos).tolist())
     return np.unique(np.asarray(rows, dtype=np.int64))
 
 
@@ -134,6 +224,16 @@ def ndcg_by_interactions_figure(evaluation: dict[str, Any], task: str = "users")
     figure.update_layout(height=320, margin=dict(l=10, r=10, t=30, b=10), xaxis_title="known interactions",
                          yaxis_title="NDCG@10", title="NDCG@10 against known interactions (cold-start protocol)")
     return figure
+
+
+def cached_ndcg_figure(model: long_tail.LongTailModel, task: str = "users") -> go.Figure:
+    """`ndcg_by_interactions_figure` of the version's stored evaluation, built once per version and task."""
+    return _cached_ndcg_figure(str(model.version), id(model.meta), task, _evaluation=model.meta["evaluation"])
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _cached_ndcg_figure(version: str, meta_id: int, task: str, *, _evaluation: dict[str, Any]) -> go.Figure:
+    return ndcg_by_interactions_figure(_evaluation, task)
 
 
 def headline_metrics(evaluation: dict[str, Any] | None, space: str) -> list[tuple[str, str, str | None, str]]:

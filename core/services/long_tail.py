@@ -30,7 +30,8 @@ KIND = LongTailModel.kind
 __all__ = ["KIND", "LongTailParams", "SPACES", "KNOWN_BUCKETS", "MAP_SPACES", "LongTailModel", "train_long_tail",
            "submit_training",
            "evaluate_long_tail", "planted_ceiling", "sessions", "mango_tables", "outfits_as_sessions", "load_model",
-           "items_frame", "neighbours", "neighbour_index", "evaluation_table"]
+           "items_frame", "neighbours", "neighbour_index", "evaluation_table", "cell_representatives",
+           "rows_in_region"]
 
 
 def planted_ceiling(ws: Workspace, protocol: EvalParams | None = None) -> dict[str, dict[str, float]]:
@@ -198,6 +199,62 @@ def neighbour_index(model: LongTailModel, space: str) -> NeighbourIndex:
             _INDEXES.clear()
         _INDEXES[key] = NeighbourIndex(model.vectors[space], model.item_ids)
     return _INDEXES[key]
+
+
+def cell_representatives(xy: np.ndarray, priority: np.ndarray, groups: np.ndarray, grid: int) -> np.ndarray:
+    """Rows to draw when a map is decimated: per (group, cell of a grid × grid raster over the bounding box of
+    `xy`), the row with the highest `priority` (ties: the first). int64 (k,), ascending.
+
+    xy: float or int (n, 2), finite; priority: (n,) (e.g. interactions, so the largest marker of a cell is the
+    one drawn); groups: (n,) labels (a cell keeps one point of every colour in it).
+    """
+    n = len(xy)
+    if n == 0:
+        return np.zeros(0, np.int64)
+    xy = np.asarray(xy, dtype=np.float64)
+    lo, hi = xy.min(axis=0), xy.max(axis=0)
+    span = np.where(hi > lo, hi - lo, 1.0)
+    cell = np.minimum(((xy - lo) / span * grid).astype(np.int64), grid - 1)
+    _, group_code = np.unique(np.asarray(groups), return_inverse=True)
+    key = (group_code.astype(np.int64) * grid + cell[:, 0]) * grid + cell[:, 1]
+    order = np.lexsort((np.arange(n), -np.asarray(priority, dtype=np.float64), key))
+    first = np.r_[True, key[order][1:] != key[order][:-1]]
+    return np.sort(order[first])
+
+
+def rows_in_region(xy: np.ndarray, boxes: list[tuple[float, float, float, float]],
+                   lassos: list[np.ndarray]) -> np.ndarray:
+    """Rows of `xy` ((n, 2), map coordinates; non-finite rows never match) inside any box (x0, x1, y0, y1, in
+    any order) or any lasso polygon (float (m, 2) vertices, closed implicitly). int64 (k,), ascending.
+
+    A decimated map draws one point per cell, so a box or lasso selects every item it covers from here, not
+    only the drawn ones.
+    """
+    xy = np.asarray(xy, dtype=np.float64)
+    inside = np.zeros(len(xy), bool)
+    x, y = xy[:, 0], xy[:, 1]
+    for x0, x1, y0, y1 in boxes:
+        inside |= (x >= min(x0, x1)) & (x <= max(x0, x1)) & (y >= min(y0, y1)) & (y <= max(y0, y1))
+    for polygon in lassos:
+        polygon = np.asarray(polygon, dtype=np.float64)
+        if len(polygon) < 3:
+            continue
+        (px0, py0), (px1, py1) = polygon.min(axis=0), polygon.max(axis=0)
+        candidates = np.flatnonzero((x >= px0) & (x <= px1) & (y >= py0) & (y <= py1))
+        inside[candidates] |= _in_polygon(xy[candidates], polygon)
+    return np.flatnonzero(inside)
+
+
+def _in_polygon(points: np.ndarray, polygon: np.ndarray) -> np.ndarray:
+    """Even-odd ray casting: bool (k,) of points (k, 2) inside polygon (m, 2)."""
+    x, y = points[:, 0], points[:, 1]
+    inside = np.zeros(len(points), bool)
+    for (ax, ay), (bx, by) in zip(polygon, np.roll(polygon, -1, axis=0)):
+        crosses = (ay > y) != (by > y)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            at = ax + (y - ay) * (bx - ax) / (by - ay)
+        inside ^= crosses & (x < at)
+    return inside
 
 
 def evaluation_table(evaluation: dict[str, dict[str, dict[str, float]]], task: str = "users") -> pd.DataFrame:
