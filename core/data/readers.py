@@ -949,7 +949,7 @@ def _check_interaction_rows(frame: pd.DataFrame, report: _Report) -> None:
             if column in frame.columns and both.any():
                 values = frame[column]
                 both &= values.isna().to_numpy() if column == "weight" else _np(pc.equal(
-                    pc.binary_length(_arrow(values)), 0))
+                    pc.binary_length(_arrow(values), memory_pool=_POOL), 0, memory_pool=_POOL))
         report.rows(both, frame["user_id"], "/".join(pair), rule)
 
 
