@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import streamlit as st
+from streamlit import delta_generator
 
 from core.config import REPO_ROOT
 from core.errors import AtelierError
@@ -10,6 +11,11 @@ from ui.auth import allowed, sign_in_gate
 from ui.context import ensure_demo, show_error
 from ui.pages import PAGES, mark_app_shell, streamlit_page
 from ui.sidebar import render_sidebar
+
+# Streamlit's first element of a process runs a REPL check, inspect.stack(), whose getmodule() walks every loaded
+# module for every frame: with pandas, SQLAlchemy and plotly loaded that cost the first page 0.3-1.2 s (an empty
+# script: nothing). Under `streamlit run` there is no REPL to warn about. (A no-op should the flag go away.)
+delta_generator._use_warning_has_been_displayed = True  # noqa: SLF001
 
 
 def navigation() -> st.Page:

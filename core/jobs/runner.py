@@ -20,6 +20,9 @@ from core.jobs.progress import EchoProgress, Progress
 from core.jsonable import to_plain
 
 CANCEL_GRACE_S = float(os.environ.get("ATELIER_JOB_CANCEL_GRACE_S", "10"))
+# Workers yield the CPU to the web server: on 2 cores a first launch's starter training (numba's JIT, BLAS on both
+# cores) once kept the home page from drawing for 240 s. 0 keeps the server's priority.
+JOB_NICE = int(os.environ.get("ATELIER_JOB_NICE", "10"))
 
 
 class JobFunction(Protocol):
@@ -71,6 +74,11 @@ def execute(ws: Workspace, job_id: int, catalog: Catalog, echo: bool = False, ra
 def run_job(ws: Workspace, job_id: int, catalog: Catalog) -> records.JobInfo:
     """The worker process's side of a submitted job: claim it, run it with a watchdog, record how it ended."""
     signal.signal(signal.SIGTERM, _terminated)  # record "terminated" instead of vanishing
+    if JOB_NICE > 0:
+        try:
+            os.nice(JOB_NICE)  # before any thread starts: BLAS, numba and torch threads inherit it
+        except OSError:
+            pass  # a platform without nice: run at the normal priority
     return execute(ws, job_id, catalog, watchdog=True)
 
 

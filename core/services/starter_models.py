@@ -6,16 +6,17 @@ from typing import Any, Callable
 
 from core.data.workspace import Workspace
 from core.errors import JobCancelled
-from core.services import affinity_training, attribute_training, long_tail, outfit_training
 from core.services import jobs
+from core.services.catalog import KINDS
 
 KIND = "starter_models"
 # (label, job function, share of the job's progress): cheapest first, so the first pages light up soonest.
+# The catalog's lazy functions: queuing this job (`make run`) imports none of the training code.
 STEPS: tuple[tuple[str, Callable[..., dict[str, Any]], float], ...] = (
-    ("brand affinity", affinity_training.train_affinity, 0.15),
-    ("outfit pairs", outfit_training.train_complementary, 0.2),
-    ("attribute predictor", attribute_training.train_attributes, 0.3),
-    ("long-tail embeddings", long_tail.train_long_tail, 0.35),
+    ("brand affinity", KINDS["affinity"], 0.15),
+    ("outfit pairs", KINDS["complementary"], 0.2),
+    ("attribute predictor", KINDS["attributes"], 0.3),
+    ("long-tail embeddings", KINDS["long_tail"], 0.35),
 )
 
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
+from core.config import REPO_ROOT
 from core.data.workspace import Workspace
 from core.db import migrate
 from core.db.engine import engine_for
@@ -74,3 +78,18 @@ def test_cli_upgrade_and_current(ws: Workspace, capsys: pytest.CaptureFixture[st
     assert main(["db", "upgrade", "--workspace", str(ws.path)]) == 0
     assert main(["db", "current", "--workspace", str(ws.path), "--json"]) == 0
     assert '"state": "current"' in capsys.readouterr().out
+
+
+def test_head_read_from_the_files_is_alembics_head() -> None:
+    """The start-up check answers 'current' from the files without alembic: it must name alembic's own head."""
+    assert migrate.code_head() == migrate.head_revision()
+
+
+def test_current_database_is_checked_without_importing_alembic(ws: Workspace) -> None:
+    """Regression (issue 17, cold start): every app start imported alembic and mako (0.18 s CPU) to learn that
+    the database is current."""
+    ensure_schema(ws)
+    code = ("import sys; from core.data.workspace import Workspace; from core.db.session import schema_refusal; "
+            f"assert schema_refusal(Workspace.open({str(ws.path)!r})) is None; print('alembic' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO_ROOT)
+    assert out.stdout.strip() == "False"

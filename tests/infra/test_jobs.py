@@ -139,6 +139,23 @@ def test_the_catalog_lists_every_service_job_kind() -> None:
     assert set(catalog.KINDS) == {affinity_training.KIND, attributes.KIND, long_tail.KIND, outfits.KIND,
                                   affinity_table.KIND, starter_models.KIND, affinity_eval.KIND}
     assert catalog.job_catalog()["test_count"] is JOB_KINDS["test_count"]  # tests/conftest.py names their module
+    for kind, lazy in catalog.KINDS.items():  # each name resolves to its module's job function, of its own kind
+        module = __import__(lazy.target.partition(":")[0], fromlist=["KIND"])
+        assert callable(lazy.resolve()) and module.KIND == kind, lazy
+
+
+def test_queuing_the_starter_training_imports_no_training_code() -> None:
+    """Regression (issue 17, first launch): `make run` queued the starter training by importing torch and
+    scikit-learn (6 s on 2 cores) before the server could start; the worker imports them itself."""
+    import subprocess
+    import sys
+
+    from core.config import REPO_ROOT
+
+    code = ("import sys; from core.services import catalog, starter_models; "
+            "print(sorted(m for m in ('torch', 'sklearn', 'lightfm', 'umap', 'implicit') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO_ROOT)
+    assert out.stdout.strip() == "[]"
 
 
 def test_jobs_never_import_the_services_above_them() -> None:
