@@ -17,6 +17,7 @@ import pandas as pd
 from core.columns import SUPPRESSION_FLAGS, Columns
 from core.data.idmap import IdMap
 from core.errors import AtelierError, NotReadyError, Problem, ValidationError
+from core.features.customer_events import CustomerEvents
 from core.models.affinity import AffinityModel
 
 BLENDS = ("any", "weighted")
@@ -400,10 +401,11 @@ def overlap_matrix(audiences: Mapping[str, Sequence[str]]) -> pd.DataFrame:
     return pd.DataFrame(jaccard.astype(np.float64), index=names, columns=names)
 
 
-def preview(model: AffinityModel, audience: Audience, interactions: pd.DataFrame | None, n: int = 20,
-            n_brands: int = 3, n_similar: int = 5) -> pd.DataFrame:
+def preview(model: AffinityModel, audience: Audience, interactions: CustomerEvents | pd.DataFrame | None,
+            n: int = 20, n_brands: int = 3, n_similar: int = 5) -> pd.DataFrame:
     """The top `n` members: rank, user_id, score, group, their own top brands, and the interactions behind the
-    score — their events on the chosen brands and on the brands whose factors are closest to them."""
+    score — their events on the chosen brands and on the brands whose factors are closest to them (only these
+    `n` customers' rows are read when `interactions` is the CustomerEvents index)."""
     head = audience.user_index[:n]
     if len(head) == 0:
         return pd.DataFrame(columns=["rank", Columns.user, Columns.score, "group", "brand_place", "top_brands", "why"])
@@ -443,21 +445,27 @@ def similar_brands(model: AffinityModel, brands: Sequence[str], k: int = 5) -> l
     return [str(b) for b in model.brand_ids.to_external(best)]
 
 
-def explain(interactions: pd.DataFrame | None, user_ids: Sequence[str], brands: set[str],
+def explain(interactions: CustomerEvents | pd.DataFrame | None, user_ids: Sequence[str], brands: set[str],
             chosen: set[str]) -> list[str]:
-    """Per user, e.g. "order ×2, view ×5 on Acme; click ×1 on Beta (similar)" — events on the explaining brands."""
+    """Per user, e.g. "order ×2, view ×5 on Acme; click ×1 on Beta (similar)" — events on the explaining brands.
+
+    Reads only these users' rows of the customer index (a DataFrame is indexed first, which scans it: pages pass
+    the index they cache per interactions table).
+    """
     if interactions is None or not len(user_ids):
         return ["" for _ in user_ids]
-    users = pd.Index(np.asarray(user_ids, dtype=object))
-    sub = interactions[interactions[Columns.user].isin(users) & interactions[Columns.brand].isin(brands)]
-    counts = sub.groupby([Columns.user, Columns.brand, Columns.event], observed=True).size()
-    text: dict[str, list[str]] = {}
-    for (user, brand), part in counts.groupby(level=[0, 1], observed=True):
-        events = ", ".join(f"{e} ×{int(c)}" for (_, _, e), c in part.sort_values(ascending=False).items())
-        label = f"{events} on {brand}" + ("" if brand in chosen else " (similar)")
-        text.setdefault(str(user), []).append((0 if brand in chosen else 1, label))
-    return ["; ".join(label for _, label in sorted(text.get(str(u), []))) or "no events on these brands: "
-            "similar shoppers' taste" for u in user_ids]
+    index = interactions if isinstance(interactions, CustomerEvents) else CustomerEvents.build(interactions)
+    out = []
+    for per_brand in index.event_counts(user_ids, sorted(brands)):
+        labels = []
+        for brand, counts in per_brand.items():
+            # most frequent event first; equal counts in event-name order
+            events = ", ".join(f"{e} ×{c}" for e, c in sorted(counts.items(), key=lambda ec: (-ec[1], ec[0])))
+            labels.append((0 if brand in chosen else 1, f"{events} on {brand}" + ("" if brand in chosen else
+                                                                                 " (similar)")))
+        out.append("; ".join(label for _, label in sorted(labels)) or "no events on these brands: similar "
+                   "shoppers' taste")
+    return out
 
 
 # --------------------------------------------------------------------------- outcomes

@@ -12,11 +12,13 @@ import sqlalchemy as sa
 
 from core.auth import require_read, require_role
 from core.columns import Columns
+from core.data.tables import TableStore
 from core.data.workspace import Workspace
 from core.db import audit
 from core.db.models import Campaign, CampaignMember, CampaignOutcome
 from core.db.session import read_session, transaction
 from core.errors import AtelierError, Problem, UnknownIdError, ValidationError
+from core.features.customer_events import CustomerEvents
 from core.models.affinity import AffinityModel
 from core.services.affinity_training import KIND as ARTIFACT_KIND
 from core.services.audience import (NO_MODEL_HELP, Audience, AudienceData, AudienceSpec, Lift, NoModelError,
@@ -64,6 +66,21 @@ def workspace_data(ws: Workspace, model: AffinityModel) -> AudienceData:
     interactions = ws.interactions() if ws.has("interactions") else None
     customers = ws.customers() if ws.has("customers") else None
     return prepare_data(model, interactions, customers)
+
+
+def interactions_generation(ws: Workspace) -> tuple[str | None, int]:
+    """(live table generation, interactions file mtime ns): changes whenever an import replaces the interactions,
+    so a cache keyed by it never serves the events of a table that is gone (the mtime covers the flat layout)."""
+    return TableStore(ws.path).live_generation(), ws.table_version("interactions")
+
+
+def customer_events(ws: Workspace) -> CustomerEvents | None:
+    """The workspace's interactions indexed by customer, for the preview's "why" (None without interactions).
+
+    One pass over the table; callers cache it keyed by `interactions_generation(ws)`.
+    """
+    require_read("campaigns")
+    return CustomerEvents.build(ws.interactions()) if ws.has("interactions") else None
 
 
 def recently_contacted(ws: Workspace, days: int, now: datetime | None = None,
