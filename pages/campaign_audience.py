@@ -48,7 +48,7 @@ def audience_section(ws, user: str, model, version: str, data) -> None:  # noqa:
         return
     editing = editing_campaign(spec)
     try:
-        audience = campaigns.build_for_workspace(ws, spec, model=model, data=data, exclude_id=editing)
+        audience = charts.build_audience(ws, spec, model, version, data, exclude_id=editing)
     except AtelierError as error:
         show_error(error)
     else:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import astuple
 from typing import Any
 
 import numpy as np
@@ -12,7 +14,7 @@ import streamlit as st
 
 from core.data.workspace import Workspace
 from core.services import campaigns
-from core.services.audience import NO_MODEL_HELP, Audience, AudienceData, Lift, NoModelError
+from core.services.audience import NO_MODEL_HELP, Audience, AudienceData, AudienceSpec, Lift, NoModelError, Ranked
 from ui import models
 from ui.theme import ACCENT, GOLD, GRID, SEQUENTIAL
 
@@ -36,11 +38,35 @@ def _data(ws_path: str, version: str, stamps: tuple[int, ...], _model: campaigns
     return campaigns.workspace_data(Workspace.open(ws_path), _model)
 
 
+def _stamps(ws: Workspace) -> tuple[int, ...]:
+    return tuple((ws.path / f).stat().st_mtime_ns if (ws.path / f).is_file() else 0
+                 for f in ("interactions.parquet", "customers.parquet"))
+
+
 def audience_data(ws: Workspace, version: str) -> AudienceData:
     """Exclusion inputs, rebuilt when the model version or the interactions/customers files change."""
-    stamps = tuple((ws.path / f).stat().st_mtime_ns if (ws.path / f).is_file() else 0
-                   for f in ("interactions.parquet", "customers.parquet"))
-    return _data(str(ws.path), version, stamps, active_model(ws)[0])
+    return _data(str(ws.path), version, _stamps(ws), active_model(ws)[0])
+
+
+# Keyed by what the ranking depends on; the model, data and capped ids (unhashed) are those of the key's version,
+# file stamps and digest. A ranked 1M-customer base is ~12 MB, hence few entries.
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _ranked(ws_path: str, version: str, stamps: tuple[int, ...], ranking: tuple, capped_digest: str,
+            _model: campaigns.AffinityModel, _data: AudienceData, _capped: list[str],
+            _spec: AudienceSpec) -> Ranked:
+    return campaigns.rank_for_workspace(Workspace.open(ws_path), _spec, _model, _data, _capped)
+
+
+def build_audience(ws: Workspace, spec: AudienceSpec, model: campaigns.AffinityModel, version: str,
+                   data: AudienceData, exclude_id: int | None = None) -> Audience:
+    """`campaigns.build_for_workspace`, with the scores, exclusions and ranking cached per model version, brands,
+    blend and exclusions: changing Top N, Top %, the minimum score or the control group only cuts the ranking."""
+    capped = campaigns.capped_ids(ws, spec, exclude_id=exclude_id)  # read each time: a save elsewhere changes it
+    digest = hashlib.sha256("\n".join(sorted(capped)).encode("utf-8")).hexdigest() if capped else ""
+    ranking = (spec.brands, spec.blend, spec.weights if spec.blend == "weighted" else None,
+               tuple(astuple(spec.exclusions)))
+    ranked = _ranked(str(ws.path), version, _stamps(ws), ranking, digest, model, data, capped, spec)
+    return campaigns.cut_audience(model, ranked, spec)
 
 
 @st.cache_resource(max_entries=2, show_spinner="Indexing interactions by customer…")

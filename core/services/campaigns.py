@@ -21,8 +21,8 @@ from core.errors import AtelierError, Problem, UnknownIdError, ValidationError
 from core.features.customer_events import CustomerEvents
 from core.models.affinity import AffinityModel
 from core.services.affinity_training import KIND as ARTIFACT_KIND
-from core.services.audience import (NO_MODEL_HELP, Audience, AudienceData, AudienceSpec, Lift, NoModelError,
-                                    build_audience, lift, prepare_data)
+from core.services.audience import (NO_MODEL_HELP, Audience, AudienceData, AudienceSpec, Lift, NoModelError, Ranked,
+                                    cut_audience, lift, prepare_data, rank_audience)
 from core.services.models import load_active
 
 OUTCOMES = ("opened", "clicked", "bought")
@@ -110,9 +110,23 @@ def build_for_workspace(ws: Workspace, spec: AudienceSpec, model: AffinityModel 
     if model is None:
         model, _ = load_model(ws)
     data = data if data is not None else workspace_data(ws, model)
+    contacted = capped_ids(ws, spec, now, exclude_id)
+    return cut_audience(model, rank_for_workspace(ws, spec, model, data, contacted), spec)
+
+
+def capped_ids(ws: Workspace, spec: AudienceSpec, now: datetime | None = None,
+               exclude_id: int | None = None) -> list[str]:
+    """Who the frequency cap of `spec` leaves out (empty without a cap); see `recently_contacted`."""
     cap = spec.exclusions.frequency_cap_days
-    contacted = recently_contacted(ws, cap, now, exclude_id) if cap is not None else []
-    return build_audience(model, spec, data, contacted)
+    return recently_contacted(ws, cap, now, exclude_id) if cap is not None else []
+
+
+def rank_for_workspace(ws: Workspace, spec: AudienceSpec, model: AffinityModel, data: AudienceData,
+                       contacted: list[str]) -> Ranked:
+    """The scored, excluded and ranked users of `spec` before its cut (`cut_audience` makes the audience): pages
+    cache it per model version, brands and exclusions, so a change of the cut costs only the cut."""
+    require_read("campaigns")
+    return rank_audience(model, spec, data, contacted)
 
 
 # --------------------------------------------------------------------------- saving and loading
