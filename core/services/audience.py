@@ -269,13 +269,13 @@ class Ranked:
     """An audience question before its cut: every score, the exclusions, the eligible users in rank order.
 
     Depends on the brands, blend, weights and exclusions only, so a page builds it once and cuts it (Top N, Top %,
-    minimum score, control group) on every change of those widgets in O(audience size).
-    order: int64 (n_eligible,) user indices best first (ties by lower index); ordered_scores: float32 (n_eligible,);
-    masked_scores: per exclusion, float32 scores of every user it covers (for "above the cut-off").
+    minimum score, control group) on every change of those widgets: one argpartition, no scoring, masks or
+    histogram. candidates: int64 (n_eligible,) eligible user indices, ascending; candidate_scores: float32
+    (n_eligible,); masked_scores: per exclusion, float32 scores of every user it covers (for "above the cut-off").
     """
 
-    order: np.ndarray
-    ordered_scores: np.ndarray
+    candidates: np.ndarray
+    candidate_scores: np.ndarray
     n_scored: int
     excluded: dict[str, int]
     masked_scores: dict[str, np.ndarray]
@@ -285,13 +285,12 @@ class Ranked:
 
     @property
     def n_eligible(self) -> int:
-        return int(len(self.order))
+        return int(len(self.candidates))
 
 
 def rank_audience(model: AffinityModel, spec: AudienceSpec, data: AudienceData,
                   recently_contacted: Sequence[str] = ()) -> Ranked:
-    """Score and exclude for `spec` (its cut is ignored) and sort the eligible users once. UnknownIdError for an
-    unknown brand."""
+    """Score and exclude for `spec` (its cut is ignored). UnknownIdError for an unknown brand."""
     scores = blended_scores(model, spec)
     masks = exclusion_masks(model, spec, data, recently_contacted)
     eligible = np.ones(model.n_users, dtype=bool)
@@ -302,34 +301,28 @@ def rank_audience(model: AffinityModel, spec: AudienceSpec, data: AudienceData,
         eligible &= ~mask
     candidates = np.flatnonzero(eligible) if masks else np.arange(model.n_users)
     cand_scores = scores[candidates] if masks else scores
-    # candidates are in index order, so a stable sort on the negated score breaks ties by lower index (as top_k)
-    rank = np.argsort(-cand_scores, kind="stable")
     hist, curve = _distribution(cand_scores)
-    return Ranked(order=candidates[rank].astype(np.int64), ordered_scores=cand_scores[rank].astype(np.float32),
+    return Ranked(candidates=candidates.astype(np.int64, copy=False), candidate_scores=cand_scores,
                   n_scored=model.n_users, excluded=excluded,
                   masked_scores={name: scores[mask] for name, mask in masks.items()}, histogram=hist, curve=curve,
                   score_kind="model score" if len(spec.brands) == 1 else "standardised score")
 
 
 def cut_audience(model: AffinityModel, ranked: Ranked, spec: AudienceSpec) -> Audience:
-    """The audience of `spec` (rule, value, control group) from its ranked users: a prefix of `ranked.order`."""
-    n = ranked.n_eligible
-    if spec.rule == "top_n":
-        k = min(int(spec.value), n)
-    elif spec.rule == "top_percent":
-        k = min(math.ceil(n * spec.value / 100.0), n)
-    else:  # scores ≥ value, compared in float32 as `scores >= value` would; ordered_scores descend
-        k = int(np.searchsorted(-ranked.ordered_scores, -np.float32(spec.value), side="right"))
-    chosen, chosen_scores = ranked.order[:k], ranked.ordered_scores[:k]
+    """The audience of `spec` (rule, value, control group) from its ranked users."""
+    positions = _cut(ranked.candidate_scores, spec)
+    chosen, chosen_scores = ranked.candidates[positions], ranked.candidate_scores[positions]
+    k = len(chosen)
     cutoff = float(chosen_scores[-1]) if k else None
     above = {name: int((s >= cutoff).sum()) if cutoff is not None else 0 for name, s in ranked.masked_scores.items()}
     user_ids = model.user_ids.to_external(chosen)
     return Audience(
-        spec=spec, user_ids=user_ids, scores=chosen_scores.copy(), ranks=np.arange(1, k + 1, dtype=np.int64),
+        spec=spec, user_ids=user_ids, scores=chosen_scores.astype(np.float32),
+        ranks=np.arange(1, k + 1, dtype=np.int64),
         groups=control_groups(user_ids, spec.control_percent, spec.seed),
-        cutoff=cutoff, n_scored=ranked.n_scored, n_eligible=n, excluded=dict(ranked.excluded),
+        cutoff=cutoff, n_scored=ranked.n_scored, n_eligible=ranked.n_eligible, excluded=dict(ranked.excluded),
         excluded_above_cutoff=above, histogram=ranked.histogram, curve=ranked.curve, score_kind=ranked.score_kind,
-        user_index=chosen.copy(),
+        user_index=chosen,
     )
 
 
@@ -337,6 +330,16 @@ def build_audience(model: AffinityModel, spec: AudienceSpec, data: AudienceData,
                    recently_contacted: Sequence[str] = ()) -> Audience:
     """Score, exclude, cut and split: the audience for `spec`. Raises UnknownIdError for an unknown brand."""
     return cut_audience(model, rank_audience(model, spec, data, recently_contacted), spec)
+
+
+def _cut(scores: np.ndarray, spec: AudienceSpec) -> np.ndarray:
+    """Positions into `scores` of the audience, best first."""
+    if spec.rule == "top_n":
+        return top_k(scores, int(spec.value))
+    if spec.rule == "top_percent":
+        return top_k(scores, math.ceil(len(scores) * spec.value / 100.0))
+    keep = np.flatnonzero(scores >= spec.value)
+    return keep[np.argsort(-scores[keep], kind="stable")]
 
 
 def _distribution(scores: np.ndarray) -> tuple[tuple[np.ndarray, np.ndarray], pd.DataFrame]:
