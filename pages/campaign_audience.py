@@ -33,20 +33,27 @@ def main() -> None:
         return
     charts.url_defaults({"brand": [], "blend": "any", "rule": "top_n", "value": None, "control": 10.0,
                          "seed": 42, "campaign": None})
+    audience_section(ws, user, model, version, data)
+    st.divider()
+    saved_campaigns(ws, user)
+
+
+@st.fragment
+def audience_section(ws, user: str, model, version: str, data) -> None:  # noqa: ANN001 — Workspace, model, ...
+    """The form, the live audience and Save. A fragment: a change of its widgets reruns only this part, not the
+    app's sidebar or the saved campaigns below (a save reruns the whole app, so the list below shows it)."""
     spec = audience_form(charts.brand_options(str(ws.path), version))
     if spec is None:
         st.info("Pick one or more brands to build an audience.")
+        return
+    editing = editing_campaign(spec)
+    try:
+        audience = charts.build_audience(ws, spec, model, version, data, exclude_id=editing)
+    except AtelierError as error:
+        show_error(error)
     else:
-        editing = editing_campaign(spec)
-        try:
-            audience = campaigns.build_for_workspace(ws, spec, model=model, data=data, exclude_id=editing)
-        except AtelierError as error:
-            show_error(error)
-        else:
-            show_audience(ws, model, audience, editing)
-            save_form(ws, user, audience, version)
-    st.divider()
-    saved_campaigns(ws, user)
+        show_audience(ws, model, audience, editing)
+        save_form(ws, user, audience, version)
 
 
 def audience_form(brands: list[str]) -> AudienceSpec | None:
@@ -142,7 +149,7 @@ def show_audience(ws, model, audience, editing: int | None = None) -> None:  # n
         mine = {"this audience": target, **dict(list(others.items())[:8])}
         right.plotly_chart(charts.overlap_matrix_figure(overlap_matrix(mine)), key="overlap_matrix")
     st.subheader("Top customers")
-    table = preview(model, audience, ws.interactions() if ws.has("interactions") else None, n=20)
+    table = preview(model, audience, charts.customer_events(ws), n=20)
     table["view"] = ["customer?customer=" + quote(str(u)) for u in table["user_id"]]
     # "why" before the long top-brands list: in the centred layout the last columns need a scroll.
     order = ["rank", "user_id", "score", "group", "brand_place", "why", "top_brands", "view"]
@@ -161,6 +168,8 @@ def save_form(ws, user: str, audience, version: str) -> None:  # noqa: ANN001
         name = st.text_input("Campaign name", key="aud_name")
         description = st.text_input("Description (optional)", key="aud_description")
         submitted = st.form_submit_button("Save campaign", type="primary")
+    if saved := st.session_state.pop("aud_saved_message", None):
+        st.success(saved)  # said on the whole-app rerun that follows a save
     if submitted:
         try:
             with st.spinner(f"Saving {audience.size:,} members…"):
@@ -171,11 +180,15 @@ def save_form(ws, user: str, audience, version: str) -> None:  # noqa: ANN001
             st.session_state["aud_request_id"] = uuid.uuid4().hex
             st.session_state["aud_campaign"] = str(cid)
             st.session_state["aud_editing"] = {"id": cid, "name": name.strip(), "brands": list(audience.spec.brands)}
-            st.success(f"Saved campaign “{name.strip()}” (id {cid}) with {audience.size:,} customers.")
+            st.session_state["aud_saved_message"] = (f"Saved campaign “{name.strip()}” (id {cid}) with "
+                                                     f"{audience.size:,} customers.")
+            st.rerun(scope="app")  # the saved campaigns below, outside this fragment, must list it
 
 
+@st.fragment
 def saved_campaigns(ws, user: str) -> None:  # noqa: ANN001
-    """Pick a saved campaign (its id is in the URL): export it, upload outcomes, see lift."""
+    """Pick a saved campaign (its id is in the URL): export it, upload outcomes, see lift. A fragment, so picking
+    one or uploading outcomes leaves the audience above as it is."""
     st.header("Saved campaigns")
     table = campaigns.list_campaigns(ws)
     if table.empty:

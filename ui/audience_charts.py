@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import astuple
 from typing import Any
 
 import numpy as np
@@ -12,7 +14,7 @@ import streamlit as st
 
 from core.data.workspace import Workspace
 from core.services import campaigns
-from core.services.audience import NO_MODEL_HELP, Audience, AudienceData, Lift, NoModelError
+from core.services.audience import NO_MODEL_HELP, Audience, AudienceData, AudienceSpec, Lift, NoModelError, Ranked
 from ui import models
 from ui.theme import ACCENT, GOLD, GRID, SEQUENTIAL
 
@@ -36,11 +38,46 @@ def _data(ws_path: str, version: str, stamps: tuple[int, ...], _model: campaigns
     return campaigns.workspace_data(Workspace.open(ws_path), _model)
 
 
+def _stamps(ws: Workspace) -> tuple[int, ...]:
+    return tuple((ws.path / f).stat().st_mtime_ns if (ws.path / f).is_file() else 0
+                 for f in ("interactions.parquet", "customers.parquet"))
+
+
 def audience_data(ws: Workspace, version: str) -> AudienceData:
     """Exclusion inputs, rebuilt when the model version or the interactions/customers files change."""
-    stamps = tuple((ws.path / f).stat().st_mtime_ns if (ws.path / f).is_file() else 0
-                   for f in ("interactions.parquet", "customers.parquet"))
-    return _data(str(ws.path), version, stamps, active_model(ws)[0])
+    return _data(str(ws.path), version, _stamps(ws), active_model(ws)[0])
+
+
+# Keyed by what the ranking depends on; the model, data and capped ids (unhashed) are those of the key's version,
+# file stamps and digest. A ranked 1M-customer base is ~12 MB, hence few entries.
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _ranked(ws_path: str, version: str, stamps: tuple[int, ...], ranking: tuple, capped_digest: str,
+            _model: campaigns.AffinityModel, _data: AudienceData, _capped: list[str],
+            _spec: AudienceSpec) -> Ranked:
+    return campaigns.rank_for_workspace(Workspace.open(ws_path), _spec, _model, _data, _capped)
+
+
+def build_audience(ws: Workspace, spec: AudienceSpec, model: campaigns.AffinityModel, version: str,
+                   data: AudienceData, exclude_id: int | None = None) -> Audience:
+    """`campaigns.build_for_workspace`, with the scores, exclusions and ranking cached per model version, brands,
+    blend and exclusions: changing Top N, Top %, the minimum score or the control group only cuts the ranking."""
+    capped = campaigns.capped_ids(ws, spec, exclude_id=exclude_id)  # read each time: a save elsewhere changes it
+    digest = hashlib.sha256("\n".join(sorted(capped)).encode("utf-8")).hexdigest() if capped else ""
+    ranking = (spec.brands, spec.blend, spec.weights if spec.blend == "weighted" else None,
+               tuple(astuple(spec.exclusions)))
+    ranked = _ranked(str(ws.path), version, _stamps(ws), ranking, digest, model, data, capped, spec)
+    return campaigns.cut_audience(model, ranked, spec)
+
+
+@st.cache_resource(max_entries=2, show_spinner="Indexing interactions by customer…")
+def _customer_events(ws_path: str, generation: tuple[str | None, int]) -> campaigns.CustomerEvents | None:
+    return campaigns.customer_events(Workspace.open(ws_path))
+
+
+def customer_events(ws: Workspace) -> campaigns.CustomerEvents | None:
+    """Interactions by customer for the preview's "why", built once per interactions table: the key is the live
+    table generation (and file version), so an import rebuilds it and a rerun never scans the table."""
+    return _customer_events(str(ws.path), campaigns.interactions_generation(ws))
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -95,32 +132,40 @@ def write_url(values: dict[str, Any]) -> None:
 
 def distribution_figure(audience: Audience) -> go.Figure:
     """Histogram of eligible users' scores, the part above the cut-off highlighted, the cut-off as a line."""
+    # Built in one constructor call with plain dicts: every update_layout / add_vline walks plotly's validators
+    # again, and on this page the figures are rebuilt on every widget change.
     counts, edges = audience.histogram
     centres = (edges[:-1] + edges[1:]) / 2
     cutoff = audience.cutoff if audience.cutoff is not None else np.inf
-    colours = [ACCENT if lo >= cutoff or hi > cutoff else GRID for lo, hi in zip(edges[:-1], edges[1:])]
-    fig = go.Figure(go.Bar(x=centres, y=counts, width=np.diff(edges), marker_color=colours,
-                           hovertemplate="score %{x:.3f}<br>%{y} users<extra></extra>"))
+    # 1 = a bin above the cut-off; a two-colour scale over 0/1 draws the same as one colour string per bar, and a
+    # number array is validated at once where plotly checks colour strings one by one
+    above = ((edges[:-1] >= cutoff) | (edges[1:] > cutoff)).astype(np.int8)
+    layout: dict[str, Any] = dict(height=280, margin=dict(l=10, r=10, t=30, b=10), bargap=0,
+                                  xaxis_title=audience.score_kind, yaxis_title="users", title="Score distribution")
     if audience.cutoff is not None:
-        fig.add_vline(x=audience.cutoff, line_dash="dash", line_color=ACCENT,
-                      annotation_text=f"cut-off {audience.cutoff:.3f}")
-    fig.update_layout(height=280, margin=dict(l=10, r=10, t=30, b=10), bargap=0,
-                      xaxis_title=audience.score_kind, yaxis_title="users", title="Score distribution")
-    return fig
+        layout["shapes"] = [dict(type="line", x0=audience.cutoff, x1=audience.cutoff, xref="x", y0=0, y1=1,
+                                 yref="y domain", line=dict(dash="dash", color=ACCENT))]
+        layout["annotations"] = [dict(x=audience.cutoff, xref="x", y=1, yref="y domain", showarrow=False,
+                                      xanchor="left", yanchor="top", text=f"cut-off {audience.cutoff:.3f}")]
+    bars = dict(type="bar", x=centres, y=counts, width=np.diff(edges),
+                marker=dict(color=above, cmin=0, cmax=1, colorscale=[[0, GRID], [1, ACCENT]]),
+                hovertemplate="score %{x:.3f}<br>%{y} users<extra></extra>")
+    return go.Figure(data=[bars], layout=layout)
 
 
 def size_curve_figure(audience: Audience) -> go.Figure:
     """Audience size if the cut-off were at each score (eligible users at or above it), current point marked."""
     curve = audience.curve
-    fig = go.Figure(go.Scatter(x=curve["cutoff"], y=curve["size"], mode="lines", line_color=ACCENT,
-                               hovertemplate="cut-off %{x:.3f}<br>%{y} users<extra></extra>"))
+    data: list[dict[str, Any]] = [dict(type="scatter", x=curve["cutoff"].to_numpy(), y=curve["size"].to_numpy(),
+                                       mode="lines", line=dict(color=ACCENT),
+                                       hovertemplate="cut-off %{x:.3f}<br>%{y} users<extra></extra>")]
     if audience.cutoff is not None:
-        fig.add_trace(go.Scatter(x=[audience.cutoff], y=[audience.size], mode="markers", marker_size=10,
-                                 marker_color=CONTROL, name="now", hovertemplate="now: %{y} users<extra></extra>"))
-    fig.update_layout(height=280, margin=dict(l=10, r=10, t=30, b=10), showlegend=False,
-                      xaxis_title=f"cut-off ({audience.score_kind})", yaxis_title="audience size",
-                      title="Size vs cut-off")
-    return fig
+        data.append(dict(type="scatter", x=[audience.cutoff], y=[audience.size], mode="markers",
+                         marker=dict(size=10, color=CONTROL), name="now",
+                         hovertemplate="now: %{y} users<extra></extra>"))
+    return go.Figure(data=data, layout=dict(height=280, margin=dict(l=10, r=10, t=30, b=10), showlegend=False,
+                                            xaxis_title=f"cut-off ({audience.score_kind})",
+                                            yaxis_title="audience size", title="Size vs cut-off"))
 
 
 def overlap_figure(table: pd.DataFrame, audience_size: int) -> go.Figure:

@@ -17,6 +17,7 @@ import pandas as pd
 from core.columns import SUPPRESSION_FLAGS, Columns
 from core.data.idmap import IdMap
 from core.errors import AtelierError, NotReadyError, Problem, ValidationError
+from core.features.customer_events import CustomerEvents
 from core.models.affinity import AffinityModel
 
 BLENDS = ("any", "weighted")
@@ -263,9 +264,33 @@ def exclusion_masks(model: AffinityModel, spec: AudienceSpec, data: AudienceData
     return masks
 
 
-def build_audience(model: AffinityModel, spec: AudienceSpec, data: AudienceData,
-                   recently_contacted: Sequence[str] = ()) -> Audience:
-    """Score, exclude, cut and split: the audience for `spec`. Raises UnknownIdError for an unknown brand."""
+@dataclass(frozen=True)
+class Ranked:
+    """An audience question before its cut: every score, the exclusions, the eligible users in rank order.
+
+    Depends on the brands, blend, weights and exclusions only, so a page builds it once and cuts it (Top N, Top %,
+    minimum score, control group) on every change of those widgets: one argpartition, no scoring, masks or
+    histogram. candidates: int64 (n_eligible,) eligible user indices, ascending; candidate_scores: float32
+    (n_eligible,); masked_scores: per exclusion, float32 scores of every user it covers (for "above the cut-off").
+    """
+
+    candidates: np.ndarray
+    candidate_scores: np.ndarray
+    n_scored: int
+    excluded: dict[str, int]
+    masked_scores: dict[str, np.ndarray]
+    histogram: tuple[np.ndarray, np.ndarray]
+    curve: pd.DataFrame
+    score_kind: str
+
+    @property
+    def n_eligible(self) -> int:
+        return int(len(self.candidates))
+
+
+def rank_audience(model: AffinityModel, spec: AudienceSpec, data: AudienceData,
+                  recently_contacted: Sequence[str] = ()) -> Ranked:
+    """Score and exclude for `spec` (its cut is ignored). UnknownIdError for an unknown brand."""
     scores = blended_scores(model, spec)
     masks = exclusion_masks(model, spec, data, recently_contacted)
     eligible = np.ones(model.n_users, dtype=bool)
@@ -276,20 +301,35 @@ def build_audience(model: AffinityModel, spec: AudienceSpec, data: AudienceData,
         eligible &= ~mask
     candidates = np.flatnonzero(eligible) if masks else np.arange(model.n_users)
     cand_scores = scores[candidates] if masks else scores
-    chosen = candidates[_cut(cand_scores, spec)]
-    chosen_scores = scores[chosen]
-    cutoff = float(chosen_scores[-1]) if len(chosen) else None
-    above = {name: int((mask & (scores >= cutoff)).sum()) if cutoff is not None else 0 for name, mask in masks.items()}
-    user_ids = model.user_ids.to_external(chosen)
     hist, curve = _distribution(cand_scores)
+    return Ranked(candidates=candidates.astype(np.int64, copy=False), candidate_scores=cand_scores,
+                  n_scored=model.n_users, excluded=excluded,
+                  masked_scores={name: scores[mask] for name, mask in masks.items()}, histogram=hist, curve=curve,
+                  score_kind="model score" if len(spec.brands) == 1 else "standardised score")
+
+
+def cut_audience(model: AffinityModel, ranked: Ranked, spec: AudienceSpec) -> Audience:
+    """The audience of `spec` (rule, value, control group) from its ranked users."""
+    positions = _cut(ranked.candidate_scores, spec)
+    chosen, chosen_scores = ranked.candidates[positions], ranked.candidate_scores[positions]
+    k = len(chosen)
+    cutoff = float(chosen_scores[-1]) if k else None
+    above = {name: int((s >= cutoff).sum()) if cutoff is not None else 0 for name, s in ranked.masked_scores.items()}
+    user_ids = model.user_ids.to_external(chosen)
     return Audience(
         spec=spec, user_ids=user_ids, scores=chosen_scores.astype(np.float32),
-        ranks=np.arange(1, len(chosen) + 1, dtype=np.int64),
+        ranks=np.arange(1, k + 1, dtype=np.int64),
         groups=control_groups(user_ids, spec.control_percent, spec.seed),
-        cutoff=cutoff, n_scored=model.n_users, n_eligible=int(len(candidates)),
-        excluded=excluded, excluded_above_cutoff=above, histogram=hist, curve=curve,
-        score_kind="model score" if len(spec.brands) == 1 else "standardised score", user_index=chosen,
+        cutoff=cutoff, n_scored=ranked.n_scored, n_eligible=ranked.n_eligible, excluded=dict(ranked.excluded),
+        excluded_above_cutoff=above, histogram=ranked.histogram, curve=ranked.curve, score_kind=ranked.score_kind,
+        user_index=chosen,
     )
+
+
+def build_audience(model: AffinityModel, spec: AudienceSpec, data: AudienceData,
+                   recently_contacted: Sequence[str] = ()) -> Audience:
+    """Score, exclude, cut and split: the audience for `spec`. Raises UnknownIdError for an unknown brand."""
+    return cut_audience(model, rank_audience(model, spec, data, recently_contacted), spec)
 
 
 def _cut(scores: np.ndarray, spec: AudienceSpec) -> np.ndarray:
@@ -400,10 +440,11 @@ def overlap_matrix(audiences: Mapping[str, Sequence[str]]) -> pd.DataFrame:
     return pd.DataFrame(jaccard.astype(np.float64), index=names, columns=names)
 
 
-def preview(model: AffinityModel, audience: Audience, interactions: pd.DataFrame | None, n: int = 20,
-            n_brands: int = 3, n_similar: int = 5) -> pd.DataFrame:
+def preview(model: AffinityModel, audience: Audience, interactions: CustomerEvents | pd.DataFrame | None,
+            n: int = 20, n_brands: int = 3, n_similar: int = 5) -> pd.DataFrame:
     """The top `n` members: rank, user_id, score, group, their own top brands, and the interactions behind the
-    score — their events on the chosen brands and on the brands whose factors are closest to them."""
+    score — their events on the chosen brands and on the brands whose factors are closest to them (only these
+    `n` customers' rows are read when `interactions` is the CustomerEvents index)."""
     head = audience.user_index[:n]
     if len(head) == 0:
         return pd.DataFrame(columns=["rank", Columns.user, Columns.score, "group", "brand_place", "top_brands", "why"])
@@ -443,21 +484,27 @@ def similar_brands(model: AffinityModel, brands: Sequence[str], k: int = 5) -> l
     return [str(b) for b in model.brand_ids.to_external(best)]
 
 
-def explain(interactions: pd.DataFrame | None, user_ids: Sequence[str], brands: set[str],
+def explain(interactions: CustomerEvents | pd.DataFrame | None, user_ids: Sequence[str], brands: set[str],
             chosen: set[str]) -> list[str]:
-    """Per user, e.g. "order ×2, view ×5 on Acme; click ×1 on Beta (similar)" — events on the explaining brands."""
+    """Per user, e.g. "order ×2, view ×5 on Acme; click ×1 on Beta (similar)" — events on the explaining brands.
+
+    Reads only these users' rows of the customer index (a DataFrame is indexed first, which scans it: pages pass
+    the index they cache per interactions table).
+    """
     if interactions is None or not len(user_ids):
         return ["" for _ in user_ids]
-    users = pd.Index(np.asarray(user_ids, dtype=object))
-    sub = interactions[interactions[Columns.user].isin(users) & interactions[Columns.brand].isin(brands)]
-    counts = sub.groupby([Columns.user, Columns.brand, Columns.event], observed=True).size()
-    text: dict[str, list[str]] = {}
-    for (user, brand), part in counts.groupby(level=[0, 1], observed=True):
-        events = ", ".join(f"{e} ×{int(c)}" for (_, _, e), c in part.sort_values(ascending=False).items())
-        label = f"{events} on {brand}" + ("" if brand in chosen else " (similar)")
-        text.setdefault(str(user), []).append((0 if brand in chosen else 1, label))
-    return ["; ".join(label for _, label in sorted(text.get(str(u), []))) or "no events on these brands: "
-            "similar shoppers' taste" for u in user_ids]
+    index = interactions if isinstance(interactions, CustomerEvents) else CustomerEvents.build(interactions)
+    out = []
+    for per_brand in index.event_counts(user_ids, sorted(brands)):
+        labels = []
+        for brand, counts in per_brand.items():
+            # most frequent event first; equal counts in event-name order
+            events = ", ".join(f"{e} ×{c}" for e, c in sorted(counts.items(), key=lambda ec: (-ec[1], ec[0])))
+            labels.append((0 if brand in chosen else 1, f"{events} on {brand}" + ("" if brand in chosen else
+                                                                                 " (similar)")))
+        out.append("; ".join(label for _, label in sorted(labels)) or "no events on these brands: similar "
+                   "shoppers' taste")
+    return out
 
 
 # --------------------------------------------------------------------------- outcomes

@@ -12,15 +12,17 @@ import sqlalchemy as sa
 
 from core.auth import require_read, require_role
 from core.columns import Columns
+from core.data.tables import TableStore
 from core.data.workspace import Workspace
 from core.db import audit
 from core.db.models import Campaign, CampaignMember, CampaignOutcome
 from core.db.session import read_session, transaction
 from core.errors import AtelierError, Problem, UnknownIdError, ValidationError
+from core.features.customer_events import CustomerEvents
 from core.models.affinity import AffinityModel
 from core.services.affinity_training import KIND as ARTIFACT_KIND
-from core.services.audience import (NO_MODEL_HELP, Audience, AudienceData, AudienceSpec, Lift, NoModelError,
-                                    build_audience, lift, prepare_data)
+from core.services.audience import (NO_MODEL_HELP, Audience, AudienceData, AudienceSpec, Lift, NoModelError, Ranked,
+                                    cut_audience, lift, prepare_data, rank_audience)
 from core.services.models import load_active
 
 OUTCOMES = ("opened", "clicked", "bought")
@@ -66,6 +68,21 @@ def workspace_data(ws: Workspace, model: AffinityModel) -> AudienceData:
     return prepare_data(model, interactions, customers)
 
 
+def interactions_generation(ws: Workspace) -> tuple[str | None, int]:
+    """(live table generation, interactions file mtime ns): changes whenever an import replaces the interactions,
+    so a cache keyed by it never serves the events of a table that is gone (the mtime covers the flat layout)."""
+    return TableStore(ws.path).live_generation(), ws.table_version("interactions")
+
+
+def customer_events(ws: Workspace) -> CustomerEvents | None:
+    """The workspace's interactions indexed by customer, for the preview's "why" (None without interactions).
+
+    One pass over the table; callers cache it keyed by `interactions_generation(ws)`.
+    """
+    require_read("campaigns")
+    return CustomerEvents.build(ws.interactions()) if ws.has("interactions") else None
+
+
 def recently_contacted(ws: Workspace, days: int, now: datetime | None = None,
                        exclude_id: int | None = None) -> list[str]:
     """Target members of campaigns saved in the last `days` days (control members were not contacted).
@@ -93,9 +110,23 @@ def build_for_workspace(ws: Workspace, spec: AudienceSpec, model: AffinityModel 
     if model is None:
         model, _ = load_model(ws)
     data = data if data is not None else workspace_data(ws, model)
+    contacted = capped_ids(ws, spec, now, exclude_id)
+    return cut_audience(model, rank_for_workspace(ws, spec, model, data, contacted), spec)
+
+
+def capped_ids(ws: Workspace, spec: AudienceSpec, now: datetime | None = None,
+               exclude_id: int | None = None) -> list[str]:
+    """Who the frequency cap of `spec` leaves out (empty without a cap); see `recently_contacted`."""
     cap = spec.exclusions.frequency_cap_days
-    contacted = recently_contacted(ws, cap, now, exclude_id) if cap is not None else []
-    return build_audience(model, spec, data, contacted)
+    return recently_contacted(ws, cap, now, exclude_id) if cap is not None else []
+
+
+def rank_for_workspace(ws: Workspace, spec: AudienceSpec, model: AffinityModel, data: AudienceData,
+                       contacted: list[str]) -> Ranked:
+    """The scored, excluded and ranked users of `spec` before its cut (`cut_audience` makes the audience): pages
+    cache it per model version, brands and exclusions, so a change of the cut costs only the cut."""
+    require_read("campaigns")
+    return rank_audience(model, spec, data, contacted)
 
 
 # --------------------------------------------------------------------------- saving and loading
