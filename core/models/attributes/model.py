@@ -36,13 +36,16 @@ EQUAL_BLEND = 0.5
 class AttributeData:
     """What training needs: a generic-schema catalogue (attr_<name> columns are the targets), which attributes
     (None: every attr_* column with two values or more), image vectors aligned to its rows (float32 (n, D) or
-    None); `test` the held-out catalogue `evaluate` scores, with its own image rows."""
+    None); `test` the held-out catalogue `evaluate` scores, with its own image rows. `blend`: the hybrid's weights
+    already chosen on an inner split of (a subset of) these items, e.g. by the training job's evaluation model:
+    both halves are then fitted once, on every item, with those weights."""
 
     catalogue: pd.DataFrame
     attributes: tuple[str, ...] | None = None
     image: np.ndarray | None = None
     test: pd.DataFrame | None = None
     test_image: np.ndarray | None = None
+    blend: Mapping[str, float] | None = None
 
 
 @dataclass
@@ -75,6 +78,12 @@ class AttributeModel:
         if params.hybrid_holdout <= 0:
             encoder, space, net, history = fit(data.catalogue, attributes, params, data.image, progress)
             return cls(params, encoder, space, net, history)
+        if data.blend is not None:
+            encoder, space, net, history = fit(data.catalogue, attributes, params, data.image,
+                                               (lambda f, m: progress(0.9 * f, m)) if progress else None)
+            linear = LinearText.fit(data.catalogue, space, params.linear_c, params.seed)
+            blend = {a: float(data.blend.get(a, EQUAL_BLEND)) for a in space.attributes}
+            return cls(params, encoder, space, net, history, linear, blend)
         check_names = attribute_names(data.catalogue, attributes)  # the same names for the inner and the full fit
         rng = np.random.default_rng(params.seed + 1)
         held = rng.random(len(data.catalogue)) < params.hybrid_holdout
@@ -85,7 +94,7 @@ class AttributeModel:
         share = 0.45 if params.hybrid_refit else 0.9
         step = (lambda f, m: progress(share * f, m)) if progress else None
         encoder, space, net, history = fit(inner, check_names, params, inner_image, step)
-        linear = LinearText.fit(inner, space, params.linear_C, params.seed)
+        linear = LinearText.fit(inner, space, params.linear_c, params.seed)
         model = cls(params, encoder, space, net, history, linear)
         model.blend, model.blend_report = model._choose_blend(val, None if data.image is None else data.image[held])
         if progress:
@@ -94,7 +103,7 @@ class AttributeModel:
             return model
         step = (lambda f, m: progress(0.5 + 0.45 * f, m)) if progress else None
         encoder, space, net, history = fit(data.catalogue, check_names, params, data.image, step)
-        linear = LinearText.fit(data.catalogue, space, params.linear_C, params.seed, warm=linear)
+        linear = LinearText.fit(data.catalogue, space, params.linear_c, params.seed, warm=linear)
         return cls(params, encoder, space, net, history, linear, model.blend, model.blend_report)
 
     def _choose_blend(self, val: pd.DataFrame, image: np.ndarray | None) -> tuple[dict[str, float],

@@ -44,7 +44,7 @@ class AttributeParams(FamilyParams):
     # training item (False serves the halves fitted without the held-out share: cheaper, a little less data).
     hybrid_holdout: float = 0.15
     hybrid_refit: bool = True
-    linear_C: float = 10.0  # inverse L2 strength of the linear half (the TF-IDF + LR baseline's own C)
+    linear_c: float = 10.0  # inverse L2 strength of the linear half (the TF-IDF + LR baseline's own C)
     seed: int = 0
     threads: int = 1  # 2 threads ran 6x slower than 1 on the shared, loaded 2 cores (OpenMP spinning)
 
@@ -59,6 +59,6 @@ class AttributeParams(FamilyParams):
         if not 0.0 <= self.hybrid_holdout < 0.5:
             problems.append(f"hybrid_holdout must be in [0, 0.5) (0 serves the network alone), got "
                             f"{self.hybrid_holdout}")
-        if self.linear_C <= 0:
-            problems.append(f"linear_C must be positive, got {self.linear_C}")
+        if self.linear_c <= 0:
+            problems.append(f"linear_c must be positive, got {self.linear_c}")
         check(self, problems)
