@@ -77,13 +77,11 @@ def train_attributes(ws: Workspace, job_params: dict[str, Any], progress: Any) -
     if model is None or run["refit"]:
         attributes = model.attributes if model else run["attributes"]
         # The hybrid's weights were chosen on an inner split of the evaluation's training items (never its test
-        # items): the model on every label reuses them rather than holding out another inner split.
-        blend = model.blend if model is not None and model.linear is not None else None
-        data = AttributeData(catalogue, None if attributes is None else tuple(attributes), image, blend=blend)
-        report = model.blend_report if blend is not None else {}
+        # items): the model on every label reuses them (and warm-starts from its linear half) rather than holding
+        # out another inner split.
+        data = AttributeData(catalogue, None if attributes is None else tuple(attributes), image, previous=model)
         model = AttributeModel.train(data, model_params,
                                      progress=lambda f, m: progress.update(0.5 + 0.4 * f, "training on every label", m))
-        model.blend_report = report or model.blend_report  # how the reused weights were chosen
     progress.update(0.92, "predicting every item")
     arrays, meta = model.to_artifact()
     arrays.update(prediction_arrays(model, catalogue, image, decided))

@@ -36,16 +36,16 @@ EQUAL_BLEND = 0.5
 class AttributeData:
     """What training needs: a generic-schema catalogue (attr_<name> columns are the targets), which attributes
     (None: every attr_* column with two values or more), image vectors aligned to its rows (float32 (n, D) or
-    None); `test` the held-out catalogue `evaluate` scores, with its own image rows. `blend`: the hybrid's weights
-    already chosen on an inner split of (a subset of) these items, e.g. by the training job's evaluation model:
-    both halves are then fitted once, on every item, with those weights."""
+    None); `test` the held-out catalogue `evaluate` scores, with its own image rows. `previous`: a hybrid fitted
+    on a subset of these items (the training job's evaluation model): its blend weights, chosen on its inner
+    split, are kept, both halves are fitted once on every item, and its linear half starts the linear refit."""
 
     catalogue: pd.DataFrame
     attributes: tuple[str, ...] | None = None
     image: np.ndarray | None = None
     test: pd.DataFrame | None = None
     test_image: np.ndarray | None = None
-    blend: Mapping[str, float] | None = None
+    previous: "AttributeModel | None" = None
 
 
 @dataclass
@@ -78,12 +78,13 @@ class AttributeModel:
         if params.hybrid_holdout <= 0:
             encoder, space, net, history = fit(data.catalogue, attributes, params, data.image, progress)
             return cls(params, encoder, space, net, history)
-        if data.blend is not None:
+        previous = data.previous
+        if previous is not None and previous.linear is not None:
             encoder, space, net, history = fit(data.catalogue, attributes, params, data.image,
                                                (lambda f, m: progress(0.9 * f, m)) if progress else None)
-            linear = LinearText.fit(data.catalogue, space, params.linear_c, params.seed)
-            blend = {a: float(data.blend.get(a, EQUAL_BLEND)) for a in space.attributes}
-            return cls(params, encoder, space, net, history, linear, blend)
+            linear = LinearText.fit(data.catalogue, space, params.linear_c, params.seed, warm=previous.linear)
+            blend = {a: float(previous.blend.get(a, EQUAL_BLEND)) for a in space.attributes}
+            return cls(params, encoder, space, net, history, linear, blend, dict(previous.blend_report))
         check_names = attribute_names(data.catalogue, attributes)  # the same names for the inner and the full fit
         rng = np.random.default_rng(params.seed + 1)
         held = rng.random(len(data.catalogue)) < params.hybrid_holdout
