@@ -15,7 +15,8 @@ def _train(ws: Workspace, **params: object) -> None:
 def test_a_corrected_item_is_served_its_corrected_value_after_retraining(atelier_home) -> None:
     # The trap: the text says "solid", the merchandiser knows better; one label must not lose to the text.
     ws = make_workspace(atelier_home / "workspaces", "served", synthetic_catalogue(240, seed=3, missing=0.2))
-    # Without a held-out score the automatic rule keeps the live version; the merchandiser's retrain goes live on purpose.
+    # Without a held-out score the automatic rule keeps the live version;
+    # the merchandiser's retrain goes live on purpose.
     params = {**FAST, "baseline": False, "evaluate": False, "activate": True}
     _train(ws, **params)
     served = svc.require_active(ws).predictions("pattern").set_index("item_id")
