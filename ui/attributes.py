@@ -74,7 +74,9 @@ def quality_panel(ws: Workspace, active: svc.ActiveModel) -> None:
     against = (f" vs TF-IDF + logistic regression {average['baseline_f1']:.3f} (better on "
                f"{average.get('beats_baseline', '?')} "
                f"of {average.get('attributes', len(table))})" if "baseline_f1" in average else "")
-    st.caption(f"{name} · held-out split ({int(100 * active.meta.get('test_fraction', 0.2))}% of "
+    served = ("serves the hybrid: w · network + (1 - w) · TF-IDF + LR per attribute, w chosen on an inner split of "
+              "the training items · " if "blend_weight" in table else "")
+    st.caption(f"{name} · {served}held-out split ({int(100 * active.meta.get('test_fraction', 0.2))}% of "
                "items) · "
                f"average weighted F1 {average.get('weighted_f1', float('nan')):.3f}{against} · "
                f"reviewed labels used in training: {active.meta.get('labels_from_reviews', 0)} · "
@@ -95,6 +97,10 @@ def quality_panel(ws: Workspace, active: svc.ActiveModel) -> None:
                                                      help="TF-IDF + logistic regression on name and description"),
         "baseline_accuracy": st.column_config.NumberColumn("TF-IDF acc %", format="%.1f"),
         "beats": st.column_config.CheckboxColumn("> TF-IDF", help="model weighted F1 above the TF-IDF baseline"),
+        "network_f1": st.column_config.NumberColumn("network wF1", format="%.3f",
+                                                    help="the multi-task network alone, without the linear half"),
+        "blend_weight": st.column_config.NumberColumn("w", format="%.1f", help="the network's share of the served "
+                                                      "probabilities (1: network only, 0: TF-IDF + LR only)"),
         "reviews": st.column_config.NumberColumn("reviews", help="predictions accepted or corrected by reviewers"),
         "acceptance_rate": st.column_config.TextColumn("accept %", help="reviewed predictions accepted unchanged "
                                                        "(— until someone has reviewed this attribute)")})

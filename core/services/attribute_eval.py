@@ -42,25 +42,35 @@ def evaluate(train_catalogue: pd.DataFrame, test_catalogue: pd.DataFrame, attrib
 
 
 def render_table(result: dict[str, Any]) -> str:
-    """Table 2 as fixed-width text (model vs majority class vs TF-IDF + logistic regression; "—" where not run)."""
+    """Table 2 as fixed-width text: what the model serves (the hybrid) vs majority class vs TF-IDF + logistic
+    regression, and for the hybrid its network alone and its blend weight w ("—" where not run)."""
     def cell(value: float | None, width: int, percent: bool = False) -> str:
         if value is None or value != value:  # the baseline was not run (--no-baseline) or had no labels
             return f"{'—':>{width}}"
         return f"{100 * value:>{width}.1f}" if percent else f"{value:>{width}.3f}"
 
+    hybrid = any("network_f1" in row for row in result["table"])
     lines = [] if "error_finder" not in result else [render_error_finder(result["error_finder"]), ""]
     lines += [f"{'attribute':<18}{'#samples':>9}{'#test':>7}{'#classes':>9}{'wF1':>7}{'acc%':>7}{'maj%':>7}"
-             f"{'LR wF1':>8}{'LR acc%':>8}"]
+              f"{'LR wF1':>8}{'LR acc%':>8}" + (f"{'net wF1':>8}{'w':>5}" if hybrid else "")]
     for row in result["table"]:
         lines.append(f"{row['attribute']:<18}{row['samples']:>9}{row['test_samples']:>7}{row['classes']:>9}"
                      f"{cell(row['weighted_f1'], 7)}{cell(row['accuracy'], 7, True)}"
                      f"{cell(row['majority_accuracy'], 7, True)}"
-                     f"{cell(row.get('baseline_f1'), 8)}{cell(row.get('baseline_accuracy'), 8, True)}")
+                     f"{cell(row.get('baseline_f1'), 8)}{cell(row.get('baseline_accuracy'), 8, True)}"
+                     + (f"{cell(row.get('network_f1'), 8)}{row.get('blend_weight', float('nan')):>5.1f}"
+                        if hybrid else ""))
     avg = result["average"]
     if avg:
         lines.append(f"{'average':<18}{'':>25}{cell(avg['weighted_f1'], 7)}{cell(avg['accuracy'], 7, True)}"
                      f"{cell(avg['majority_accuracy'], 7, True)}{cell(avg.get('baseline_f1'), 8)}"
-                     f"{cell(avg.get('baseline_accuracy'), 8, True)}")
+                     f"{cell(avg.get('baseline_accuracy'), 8, True)}"
+                     + (f"{cell(avg.get('network_f1'), 8)}" if hybrid else ""))
+        if "beats_baseline" in avg and hybrid:
+            lines.append(f"served model (the hybrid: w·network + (1-w)·TF-IDF LR, w chosen on an inner split of the "
+                         f"training items) better than TF-IDF + LR on {avg['beats_baseline']} of {avg['attributes']}"
+                         + (f"; the network alone on {avg['network_beats_baseline']}"
+                            if "network_beats_baseline" in avg else ""))
     return "\n".join(lines)
 
 

@@ -76,7 +76,10 @@ def train_attributes(ws: Workspace, job_params: dict[str, Any], progress: Any) -
         model, held_out = None, None
     if model is None or run["refit"]:
         attributes = model.attributes if model else run["attributes"]
-        data = AttributeData(catalogue, None if attributes is None else tuple(attributes), image)
+        # The hybrid's weights were chosen on an inner split of the evaluation's training items (never its test
+        # items): the model on every label reuses them (and warm-starts from its linear half) rather than holding
+        # out another inner split.
+        data = AttributeData(catalogue, None if attributes is None else tuple(attributes), image, previous=model)
         model = AttributeModel.train(data, model_params,
                                      progress=lambda f, m: progress.update(0.5 + 0.4 * f, "training on every label", m))
     progress.update(0.92, "predicting every item")

@@ -25,7 +25,7 @@ from core.services.exports import to_csv_bytes
 
 KIND = AttributeModel.kind
 QUALITY_COLUMNS = ("attribute", "samples", "test_samples", "classes", "weighted_f1", "accuracy", "majority_accuracy",
-                   "baseline_f1", "baseline_accuracy")
+                   "baseline_f1", "baseline_accuracy", "network_f1", "blend_weight")
 
 
 @dataclass
@@ -87,7 +87,7 @@ def require_active(ws: Workspace) -> ActiveModel:
 
 def quality_table(active: ActiveModel) -> pd.DataFrame:
     """Table 2 of the active version (held-out split): attribute, #samples, #classes, weighted F1, accuracy %, majority
-    %, TF-IDF+LR weighted F1 / accuracy %."""
+    %, TF-IDF+LR weighted F1 / accuracy %, and for the hybrid its network's weighted F1 and blend weight w."""
     frame = pd.DataFrame(active.meta.get("table", []))
     for column in ("accuracy", "majority_accuracy", "baseline_accuracy"):
         if column in frame:

@@ -18,7 +18,10 @@ COLOURS = ("black", "white", "red", "navy")
 PATTERNS = ("striped", "floral", "solid")
 TYPES = {"shirts": "tops", "tshirts": "tops", "jeans": "bottoms", "sneakers": "shoes"}
 SLEEVES = ("short sleeves", "long sleeves")
-FAST = {"epochs": 6, "text_dim": 32, "hidden": 64, "categorical_dim": 8, "batch_size": 64, "min_support": 3}
+# hybrid_refit False: these tests train many small models, and serving the inner fit keeps each at one network fit
+# (the hybrid's refit is exercised by test_hybrid.py and the family contract).
+FAST = {"epochs": 6, "text_dim": 32, "hidden": 64, "categorical_dim": 8, "batch_size": 64, "min_support": 3,
+        "hybrid_refit": False}
 
 
 def synthetic_catalogue(n: int = 300, seed: int = 0, missing: float = 0.4) -> pd.DataFrame:

@@ -15,7 +15,8 @@ from core.features.text import product_text
 if TYPE_CHECKING:
     from core.models.attributes.model import AttributeModel
 
-AVERAGED = ("weighted_f1", "accuracy", "majority_accuracy", "baseline_f1", "baseline_accuracy")
+AVERAGED = ("weighted_f1", "accuracy", "majority_accuracy", "baseline_f1", "baseline_accuracy", "network_f1",
+            "network_accuracy", "linear_f1")
 
 
 def split_catalogue(catalogue: pd.DataFrame, test_fraction: float = 0.2,
@@ -44,12 +45,15 @@ def held_out_table(model: "AttributeModel", train_catalogue: pd.DataFrame, test_
     """Score the labelled cells of `test_catalogue` attribute by attribute (the baseline fits on `train_catalogue`).
 
     Returns {"table": [per attribute: attribute, samples, test_samples, classes, weighted_f1, accuracy,
-    majority_accuracy, baseline_f1, baseline_accuracy], "confusion": {attribute: {"labels", "matrix"}},
-    "average": {...}, "timing": {predict_s, baseline_s, train_items, test_items}}. Test labels are mapped to the
-    model's classes (rare values → "other") for every scorer alike; progress(fraction, message, metrics).
+    majority_accuracy, baseline_f1, baseline_accuracy; for the hybrid also network_f1, network_accuracy (its
+    network alone), linear_f1 (its linear half alone) and blend_weight (w, the network's share)], "confusion":
+    {attribute: {"labels", "matrix"}}, "average": {...}, "timing": {predict_s, baseline_s, train_items,
+    test_items}}. weighted_f1 / accuracy score what the model serves (the hybrid's blend). Test labels are mapped
+    to the model's classes (rare values → "other") for every scorer alike; progress(fraction, message, metrics).
     """
     started = time.perf_counter()
-    probs = model.probabilities(test_catalogue, test_image)
+    p_net, p_linear = model.halves(test_catalogue, test_image)
+    probs = p_net if p_linear is None else model.blended(p_net, p_linear)
     predict_s = time.perf_counter() - started
     train_text, test_text = product_text(train_catalogue), product_text(test_catalogue)
     table, confusion, baseline_s = [], {}, 0.0
@@ -66,6 +70,11 @@ def held_out_table(model: "AttributeModel", train_catalogue: pd.DataFrame, test_
                "test_samples": int(labelled.sum()), "classes": int(len(classes)),
                "weighted_f1": scores.weighted_f1, "accuracy": scores.accuracy,
                "majority_accuracy": scores.majority_accuracy}
+        if p_linear is not None:
+            network = classes[p_net[name][labelled].argmax(axis=1)]
+            row.update({"network_f1": cm.weighted_f1(truth, network), "network_accuracy": cm.accuracy(truth, network),
+                        "linear_f1": cm.weighted_f1(truth, classes[p_linear[name][labelled].argmax(axis=1)]),
+                        "blend_weight": float(model.blend[name])})
         if baseline and labelled.any():
             started = time.perf_counter()
             train_rows = train_catalogue[column].notna().to_numpy()
@@ -92,6 +101,8 @@ def _average(frame: pd.DataFrame) -> dict[str, float | int]:
         average["beats_baseline"] = int((frame["weighted_f1"] > frame["baseline_f1"]).sum())
         average["beats_majority"] = int((frame["accuracy"] > frame["majority_accuracy"]).sum())
         average["attributes"] = int(len(frame))
+        if "network_f1" in frame:
+            average["network_beats_baseline"] = int((frame["network_f1"] > frame["baseline_f1"]).sum())
     return average
 
 

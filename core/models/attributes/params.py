@@ -38,6 +38,13 @@ class AttributeParams(FamilyParams):
     buckets: int = DEFAULT_BUCKETS
     min_df: int = 2  # text n-grams in fewer training items are dropped
     suspect_threshold: float = 0.9
+    # The hybrid (ASOS's network plus what a linear model reads well): this share of the training items is held
+    # out to choose, per attribute, the weight w of p = w·p_network + (1-w)·p_linear (TF-IDF + logistic
+    # regression); 0 serves the network alone. hybrid_refit: after w is chosen, fit both halves again on every
+    # training item (False serves the halves fitted without the held-out share: cheaper, a little less data).
+    hybrid_holdout: float = 0.15
+    hybrid_refit: bool = True
+    linear_c: float = 10.0  # inverse L2 strength of the linear half (the TF-IDF + LR baseline's own C)
     seed: int = 0
     threads: int = 1  # 2 threads ran 6x slower than 1 on the shared, loaded 2 cores (OpenMP spinning)
 
@@ -49,4 +56,9 @@ class AttributeParams(FamilyParams):
         if self.word_channels < 0 or (self.word_channels and small):
             problems += [f"{name} must be at least 1 (word_channels 0 turns the word convolution off), got "
                          f"{getattr(self, name)}" for name in small or ["word_channels"]]
+        if not 0.0 <= self.hybrid_holdout < 0.5:
+            problems.append(f"hybrid_holdout must be in [0, 0.5) (0 serves the network alone), got "
+                            f"{self.hybrid_holdout}")
+        if self.linear_c <= 0:
+            problems.append(f"linear_c must be positive, got {self.linear_c}")
         check(self, problems)
