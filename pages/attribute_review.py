@@ -34,6 +34,7 @@ def main() -> None:
                 "the review queue and bulk accept appear once it is done.")
     else:
         attr_ui.quality_panel(ws, active)
+        attr_ui.finder_report_panel(active)
     # Only the open tab runs: the queue's A/E/S/Z keys must not decide an item from another tab.
     review, bulk, decisions, export, model = st.tabs([attr_ui.QUEUE_VIEW, "Bulk accept", "Decisions", "Export",
                                                       "Model"], key=attr_ui.VIEW_KEY, on_change="rerun")

@@ -14,16 +14,19 @@ import streamlit as st
 from core.data.workspace import Workspace
 from core.errors import AtelierError, StaleEditError
 from core.services import attributes as svc
+from core.services import models as model_versions
 from ui import models
 from ui.auth import signed_in_only
 from ui.theme import SEQUENTIAL
 
 MESSAGE_KEY = "attr_message"
-# Keys of the first card in the queue ("C" and "R" are reserved by Streamlit): as on the outfit labelling page.
-KEYS = {"accept": "A", "correct": "E", "skip": "S", "undo": "Z"}
+# Keys of the first card in the queue ("C" and "R" are reserved by Streamlit): as on the outfit labelling page;
+# K keeps a suspect's catalogue value.
+KEYS = {"accept": "A", "correct": "E", "confirm": "K", "skip": "S", "undo": "Z"}
 VIEW_KEY, QUEUE_VIEW = "attr_view", "Review queue"  # the page's tabs and the one whose keys decide
 KEYS_HELP = (f"Keys act on the first card: **{KEYS['accept']}** accept · **{KEYS['correct']}** correct to the value "
-             f"picked · **{KEYS['skip']}** skip · **{KEYS['undo']}** undo your latest decision")
+             f"picked · **{KEYS['confirm']}** catalogue is right (suspects) · **{KEYS['skip']}** skip · "
+             f"**{KEYS['undo']}** undo your latest decision")
 
 
 def _queue_open() -> bool:
@@ -53,8 +56,9 @@ def quality_panel(ws: Workspace, active: svc.ActiveModel) -> None:
     """Table 2 of the active version beside the human acceptance rate; a confusion matrix on demand."""
     table = svc.quality_table(active)
     average = active.meta.get("average", {})
+    name = model_versions.name_of(ws, svc.KIND, active.version)
     if table.empty:
-        st.info(f"Model {active.version} was trained without a held-out evaluation, so it has no quality table: "
+        st.info(f"Model {name} was trained without a held-out evaluation, so it has no quality table: "
                 "train again from the Model tab to see how good it is per attribute.")
         return
     if "baseline_f1" in table:
@@ -70,7 +74,7 @@ def quality_panel(ws: Workspace, active: svc.ActiveModel) -> None:
     against = (f" vs TF-IDF + logistic regression {average['baseline_f1']:.3f} (better on "
                f"{average.get('beats_baseline', '?')} "
                f"of {average.get('attributes', len(table))})" if "baseline_f1" in average else "")
-    st.caption(f"Model {active.version} · held-out split ({int(100 * active.meta.get('test_fraction', 0.2))}% of "
+    st.caption(f"{name} · held-out split ({int(100 * active.meta.get('test_fraction', 0.2))}% of "
                "items) · "
                f"average weighted F1 {average.get('weighted_f1', float('nan')):.3f}{against} · "
                f"reviewed labels used in training: {active.meta.get('labels_from_reviews', 0)} · "
@@ -115,7 +119,8 @@ def _decide(ws: Workspace, row: dict, attribute: str, decision: str, user: str, 
         return
     # The picked value is read when the button is pressed, not when the card was drawn: a reviewer who picks a
     # value and clicks Correct before the page has re-run would otherwise store the value shown before the pick.
-    chosen = row["predicted"] if decision == "accept" else (st.session_state.get(value_key) if value_key else None)
+    chosen = {"accept": row["predicted"], "confirm": row["current"]}.get(decision) if value_key is None else \
+        st.session_state.get(value_key)
     try:
         svc.decide(ws, row["item_id"], attribute, decision, chosen, user,
                    _request_id(row["item_id"], attribute, row["version"], decision), seen_version=int(row["version"]),
@@ -125,7 +130,7 @@ def _decide(ws: Workspace, row: dict, attribute: str, decision: str, user: str, 
     except AtelierError as error:
         st.session_state[MESSAGE_KEY] = ("error", str(error))
     else:
-        verb = {"accept": "accepted", "correct": "set", "skip": "skipped"}[decision]
+        verb = {"accept": "accepted", "correct": "set", "confirm": "kept as catalogued", "skip": "skipped"}[decision]
         st.session_state[MESSAGE_KEY] = ("success", f"{row['item_id']}: {attribute} {verb}"
                                          + (f" = {chosen}" if chosen and decision != "skip" else ""))
 
@@ -191,11 +196,15 @@ def queue_panel(ws: Workspace, active: svc.ActiveModel, user: str) -> None:
     c1, c2, c3, c4 = st.columns(4)
     attribute = c1.selectbox("Attribute", active.attributes(), key="attr_attribute")
     which = c2.radio("Items", ["missing", "suspect", "all"], horizontal=True, key="attr_which",
-                     help="missing: no catalogue value · suspect: the catalogue value disagrees with a confident "
-                          "prediction")
-    order = c3.radio("Order", ["confidence", "uncertainty"], horizontal=True, key="attr_order")
+                     help="missing: no catalogue value · suspect: a catalogue value the error finder disputes (a "
+                          "model that never saw the value prefers another) · all: both")
+    order = c3.radio("Order", ["confidence", "uncertainty"], horizontal=True, key="attr_order",
+                     disabled=which == "suspect", help="suspects always come most suspicious first")
     limit = c4.number_input("Rows", 1, 100, 10, key="attr_limit")
-    queue = svc.review_queue(ws, active, attribute, which, order, int(limit))
+    sensitivity = svc.DEFAULT_CUTOFF
+    if which != "missing" and active.suspects() is not None:
+        sensitivity = finder_controls(active, attribute)
+    queue = svc.review_queue(ws, active, attribute, which, order, int(limit), sensitivity=sensitivity)
     left, right = st.columns([4, 1], vertical_alignment="center")
     left.caption(KEYS_HELP)
     right.button("Undo my last", key="attr_undo_last", shortcut=KEYS["undo"], width="stretch",
@@ -210,6 +219,55 @@ def queue_panel(ws: Workspace, active: svc.ActiveModel, user: str) -> None:
             _card(ws, active, row, attribute, values, user, keys=position == 0)
 
 
+def finder_controls(active: svc.ActiveModel, attribute: str) -> float:
+    """The error finder's sensitivity slider, how many suspects it gives, and (on a demo) how good it is."""
+    left, right = st.columns([2, 3], vertical_alignment="center")
+    sensitivity = left.slider(
+        "Error-finder sensitivity", 0.02, 1.0, float(svc.DEFAULT_CUTOFF), 0.01, key="attr_sensitivity",
+        help="How little confidence the out-of-fold model may have in the catalogue value, relative to the usual "
+             "confidence in that value, for the item to be a suspect: lower finds fewer, surer errors; higher "
+             "finds more, with more false alarms. Suspects are always listed most suspicious first.")
+    found = active.suspects(attribute, sensitivity)
+    right.caption(f"**{0 if found is None else len(found)}** suspect {attribute} values at this sensitivity "
+                  f"({len(active.suspects(None, sensitivity))} across every attribute). " + finder_quality(active))
+    return float(sensitivity)
+
+
+def finder_quality(active: svc.ActiveModel) -> str:
+    """One line on how many known (planted) errors the finder's top suspects hold; empty without known errors."""
+    report = active.meta.get("error_finder")
+    if not report:
+        return ""
+    total = next((r for r in report["at_top"] if r["attribute"] == "all"), report["at_top"][-1])
+    return (f"On this workspace's known errors the top {report['top']} suspects find {total['found']} of "
+            f"{total['planted']} (recall {100 * total['recall']:.0f}%, precision {100 * total['precision']:.0f}%); "
+            "per attribute under *How good is the error finder* above.")
+
+
+def finder_report_panel(active: svc.ActiveModel) -> None:
+    """Recall and precision of the error finder per attribute and per sensitivity, where known errors exist."""
+    report = active.meta.get("error_finder")
+    if not report:
+        return
+    with st.expander("How good is the error finder (known errors in this workspace)"):
+        st.caption(f"Against the errors planted in this workspace: the top {report['top']} suspects, then each "
+                   "sensitivity. Recall: share of the known errors found · precision: share of the suspects that "
+                   "are known errors.")
+        percent = {c: st.column_config.NumberColumn(c, format="%.0f%%") for c in ("recall", "precision")}
+        top = _as_percent(pd.DataFrame(report["at_top"]))
+        st.dataframe(top, hide_index=True, key="attr_finder_top", column_config=percent,
+                     column_order=["attribute", "planted", "suspects", "found", "recall", "precision"])
+        cutoffs = _as_percent(pd.DataFrame(report["at_cutoff"]))
+        st.dataframe(cutoffs, hide_index=True, key="attr_finder_cutoffs",
+                     column_order=["cutoff", "suspects", "found", "recall", "precision"],
+                     column_config={**percent, "cutoff": st.column_config.NumberColumn("sensitivity", format="%.2f"),
+                                    "suspects": st.column_config.NumberColumn("suspects (all attributes)")})
+
+
+def _as_percent(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.assign(**{c: 100 * frame[c].astype(float) for c in ("recall", "precision") if c in frame})
+
+
 def _card(ws: Workspace, active: svc.ActiveModel, row: dict, attribute: str, values: list[str], user: str,
           keys: bool) -> None:
     """One queue card; with `keys` its buttons answer to A / E / S (Streamlit draws the key on the button)."""
@@ -218,7 +276,11 @@ def _card(ws: Workspace, active: svc.ActiveModel, row: dict, attribute: str, val
     st.markdown(f"Catalogue: **{current}** · predicted **{row['predicted']}** ({row['probability']:.2f})"
                 + (f" · alternatives: {row['alternatives']}" if row["alternatives"] else "")
                 + (" · :orange[suspect]" if row["kind"] == "suspect" else ""))
-    a, b, c, d = st.columns([1, 2, 1, 1], vertical_alignment="bottom")
+    suspect = row["kind"] == "suspect"
+    if suspect:
+        a, b, c, d, e = st.columns([1, 2, 1, 1.4, 1], vertical_alignment="bottom")
+    else:
+        (a, b, c, e), d = st.columns([1, 2, 1, 1], vertical_alignment="bottom"), None
     item = row["item_id"]
 
     def shown(text: str, action: str) -> dict:
@@ -230,7 +292,12 @@ def _card(ws: Workspace, active: svc.ActiveModel, row: dict, attribute: str, val
                 index=values.index(row["predicted"]) if row["predicted"] in values else 0)
     c.button(**shown("Correct", "correct"), key=f"correct_{attribute}_{item}", on_click=_decide,
              args=(ws, row, attribute, "correct", user, active.version, f"pick_{attribute}_{item}"))
-    d.button(**shown("Skip", "skip"), key=f"skip_{attribute}_{item}", on_click=_decide,
+    if d is not None:  # a suspect; the finder can be wrong, and keeping the value trains like any review
+        d.button(**shown("Catalogue is right", "confirm"), key=f"confirm_{attribute}_{item}", on_click=_decide,
+                 args=(ws, row, attribute, "confirm", user, active.version),
+                 help=f"Keep '{row['current']}': recorded as a review, so the finder stops flagging it and the next "
+                      "model trains on it")
+    e.button(**shown("Skip", "skip"), key=f"skip_{attribute}_{item}", on_click=_decide,
              args=(ws, row, attribute, "skip", user, active.version))
 
 

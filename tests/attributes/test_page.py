@@ -102,3 +102,48 @@ def test_bulk_accept_refreshes_the_preview_and_says_what_someone_else_decided(pa
                in w.value for w in at.warning), [w.value for w in at.warning]
     assert any("**0** items would get a value" in m.value for m in at.markdown)  # the preview was drawn again
     assert svc.decided_values(page_ws).set_index("item_id").loc[shown.item_id[0], "value"] == "red"
+
+
+@pytest.fixture
+def planted_ws(atelier_home: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Workspace, set[str]]:
+    """A workspace with six wrong colours and their truth on disk (as a demo keeps it), trained."""
+    import numpy as np
+
+    from tests.attributes.conftest import make_workspace, synthetic_catalogue
+
+    frame = synthetic_catalogue(300, seed=4)
+    planted = frame.index[frame["attr_colour"].notna()][:6]
+    frame.loc[planted, "attr_colour"] = ["navy" if c != "navy" else "white" for c in frame.loc[planted, "attr_colour"]]
+    ws = make_workspace(atelier_home / "workspaces", "planted", frame)
+    np.savez(ws.planted_path, item_ids=frame["item_id"].to_numpy(dtype=str),
+             error_item=np.asarray(planted, dtype=np.int64), error_attribute=np.array(["colour"] * len(planted)))
+    assert run_training_job(ws, **FAST, baseline=False, refit=False).status == "done"
+    monkeypatch.setenv("ATELIER_WORKSPACE", ws.name)
+    return ws, set(frame.loc[planted, "item_id"])
+
+
+def test_suspects_have_a_sensitivity_a_quality_report_and_a_catalogue_is_right_answer(planted_ws) -> None:
+    ws, wrong = planted_ws
+    at = AppTest.from_file(PAGE, default_timeout=90).run()
+    at.selectbox(key="attr_attribute").set_value("colour").run()
+    at.radio(key="attr_which").set_value("suspect").run()
+    assert not at.exception
+    captions = " ".join(c.value for c in at.caption)
+    assert "suspect colour values at this sensitivity" in captions
+    assert "find 6 of 6" in captions or "of 6 (recall" in captions, captions  # the finder's quality, on the page
+    assert any("How good is the error finder" in e.label for e in at.expander)
+    cards = [b.key.removeprefix("confirm_colour_") for b in at.button if b.key and b.key.startswith("confirm_colour_")]
+    assert cards and set(cards) & wrong, "planted colour errors are among the suspect cards"
+    assert at.button(key=f"confirm_colour_{cards[0]}").proto.shortcut.upper() == "K"
+    shown = svc.review_queue(ws, svc.require_active(ws), "colour", "suspect", limit=100)
+    current = shown.set_index("item_id").loc[cards[0], "current"]
+    at.button(key=f"confirm_colour_{cards[0]}").click().run()
+    assert not at.exception
+    assert any(f"{cards[0]}: colour kept as catalogued = {current}" in s.value for s in at.success)
+    decided = svc.decided_values(ws).set_index("item_id")
+    assert decided.loc[cards[0], "value"] == current  # a review: the next training set keeps this value
+    left = [b.key for b in at.button if b.key and b.key.startswith("confirm_colour_")]
+    assert f"confirm_colour_{cards[0]}" not in left
+    at.slider(key="attr_sensitivity").set_value(0.02).run()
+    fewer = [b.key for b in at.button if b.key and b.key.startswith("confirm_colour_")]
+    assert len(fewer) < len(left)  # a stricter finder lists fewer suspects
