@@ -97,6 +97,12 @@ def guard(page_file: str) -> auth.Actor:
     return actor
 
 
+def fragment_rerun() -> bool:
+    """True while only fragments run (a widget inside one was used), not the whole app."""
+    context = get_script_run_ctx()
+    return context is not None and bool(context.fragment_ids_this_run)
+
+
 def fragment_gate(page: str) -> auth.Actor | None:
     """First call in a fragment that writes (a decision card), with its page ("pages/x.py").
 
@@ -105,8 +111,7 @@ def fragment_gate(page: str) -> auth.Actor | None:
     the page's role taken away) reruns the whole app instead, whose gate and guard show it. In a full run they have
     just run: the person they bound is returned as is.
     """
-    context = get_script_run_ctx()
-    if context is None or not context.fragment_ids_this_run:
+    if not fragment_rerun():
         return auth.current_actor() or acting()
     if not team_mode():
         return _bind(auth.LOCAL)
