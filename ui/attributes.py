@@ -235,19 +235,24 @@ def _queue(ws: Workspace, active: svc.ActiveModel, user: str) -> None:
     sensitivity = svc.DEFAULT_CUTOFF
     if which != "missing" and active.suspects() is not None:
         sensitivity = finder_controls(active, attribute)
-    queue = _ahead(ws, active, attribute, which, order, int(limit), sensitivity).rows()
+    window = _ahead(ws, active, attribute, which, order, int(limit), sensitivity).window()
     left, right = st.columns([4, 1], vertical_alignment="center")
     left.caption(KEYS_HELP)
     right.button("Undo my last", key="attr_undo_last", shortcut=KEYS["undo"], width="stretch",
                  help=f"Take back your latest decision on {attribute}: the item comes back to the queue",
                  on_click=_undo_latest, args=(ws, user, attribute, _undo_request_id()))
-    if queue.empty:
+    if not any(window):
         st.info(f"Nothing to review for {attribute} ({which}).")
         return
     values = svc.class_values(active, attribute)
-    for position, row in enumerate(queue.to_dict("records")):
+    first = True
+    for row in window:
+        if row is None:  # decided since the queue was loaded: its place stays, empty, so the cards below keep
+            st.empty()   # theirs and the browser updates them rather than building each one again a place higher
+            continue
         with st.container(border=True, key=f"card_{attribute}_{row['item_id']}"):  # the key gives tests a handle
-            _card(ws, active, row, attribute, values, user, keys=position == 0)
+            _card(ws, active, row, attribute, values, user, keys=first)
+        first = False
 
 
 def _ahead(ws: Workspace, active: svc.ActiveModel, attribute: str, which: str, order: str, limit: int,

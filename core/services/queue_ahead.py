@@ -37,7 +37,7 @@ class QueueAhead:
 
     def _timed_load(self) -> tuple[pd.DataFrame, float]:
         started = time.monotonic()
-        return self._load(self.size), started
+        return self._load(self.size).reset_index(drop=True), started
 
     @property
     def complete(self) -> bool:
@@ -51,6 +51,13 @@ class QueueAhead:
 
     def rows(self) -> pd.DataFrame:
         """The first `shown` undecided rows; starts loading the next rows in the background when they run low."""
+        return pd.DataFrame([r for r in self.window() if r is not None], columns=self._rows.columns)
+
+    def window(self) -> list[dict | None]:
+        """The loaded rows in their order up to the `shown`-th undecided one, a decided row as None.
+
+        A page that keeps a place for each None draws the rows that stay where they were drawn before, so the
+        browser updates them instead of building every card again one place higher."""
         with self._lock:
             self._swap_in(wait=False)
             live = self._live()
@@ -59,7 +66,11 @@ class QueueAhead:
                 live = self._live()
             elif (len(live) < 2 * self.shown and not self.complete) or self._age() > self._max_age_s:
                 self._start_refill()
-            return live.head(self.shown).reset_index(drop=True)
+            if live.empty:
+                return []
+            last = self._rows.index.get_loc(live.index[min(self.shown, len(live)) - 1])
+            window = self._rows.iloc[:last + 1].to_dict("records")
+            return [None if str(r[self._id]) in self._decided else r for r in window]
 
     def wait(self) -> None:
         """Block until a background load under way has been swapped in (tests and benchmarks)."""
