@@ -150,9 +150,12 @@ def _decide(ws: Workspace, row: dict, attribute: str, decision: str, user: str, 
 
 
 def show_message() -> None:
+    """The last decision's outcome; an empty place without one, so the first message does not move every card."""
     message = st.session_state.pop(MESSAGE_KEY, None)
     if message:
         getattr(st, message[0])(message[1])
+    else:
+        st.empty()
 
 
 def image_source(url: object, root: Path | None = None) -> str | None:

@@ -119,6 +119,8 @@ def _labelling_card(ws: Workspace, labeller: str) -> None:
     flash = st.session_state.pop("outfit_flash", None)
     if flash:
         getattr(st, flash[0])(flash[1])
+    else:  # keeps the message's place: the first key's message then moves nothing below it
+        st.empty()
     view = _upcoming(ws, labeller) or outfits.claim_pair(ws, labeller) or _first_batch(ws, labeller)
     status = outfits.labelling_status(ws, labeller)
     left, mid, right = st.columns(3)
