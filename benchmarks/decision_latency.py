@@ -1,4 +1,4 @@
-"""Decision latency: a stylist's key → next pair drawn, a merchandiser's accept → next card, vs an empty app's button."""
+"""Decision latency: a stylist's key → next pair, a merchandiser's accept → next card, vs an empty app's button."""
 
 # Run: nice -n 10 .venv/bin/python -m benchmarks decision_latency [--quick]
 # The real app (`streamlit run app.py`) on the small demo and a one-button Streamlit script run side by side, in
@@ -106,7 +106,7 @@ def _open(browser, url: str, link: str | None, ready: str):  # -> playwright Pag
     try:
         page.wait_for_function(f"() => ({ready})() !== null")
         page.wait_for_selector(IDLE)
-    except Exception as error:  # noqa: BLE001 — playwright's TimeoutError: say which page, with what it showed
+    except Exception as error:  # playwright's TimeoutError: say which page, with what it showed
         raise RuntimeError(f"{url} {link or ''}: never showed what is measured; the page said: "
                            f"{page.inner_text('body')[:1500]}") from error
     page.wait_for_timeout(800)  # shortcut listeners attach after the buttons mount
@@ -134,7 +134,7 @@ def run(quick: bool = True) -> list[dict]:
     demo = _prepare()
     with tempfile.TemporaryDirectory(prefix="atelier-decisions-") as tmp:
         root = Path(tmp)
-        shutil.copytree(demo, root / "workspaces" / "demo")  # with its WAL: the last commits (the activation) live there
+        shutil.copytree(demo, root / "workspaces" / "demo")  # with the WAL, where the last commits live
         empty = root / "empty_app.py"
         empty.write_text(EMPTY_APP)
         log = root / "timing.jsonl"
