@@ -29,10 +29,7 @@ def main() -> None:
                                                        key=outfit_ui.VIEW_KEY, on_change="rerun")
     if label_tab.open:
         with label_tab:
-            try:
-                outfit_ui.labelling_panel(ws, user)
-            except AtelierError as error:
-                show_error(error)
+            outfit_ui.labelling_panel(ws, user)  # a fragment: a key press reruns the card alone
             outfit_ui.queue_form(ws)
     if look_tab.open:
         with look_tab:

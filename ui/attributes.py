@@ -15,8 +15,10 @@ from core.data.workspace import Workspace
 from core.errors import AtelierError, StaleEditError
 from core.services import attributes as svc
 from core.services import models as model_versions
-from ui import models
-from ui.auth import signed_in_only
+from core.services.queue_ahead import QueueAhead
+from ui import models, timing
+from ui.auth import fragment_gate, fragment_rerun, signed_in_only
+from ui.context import show_error
 from ui.theme import SEQUENTIAL
 
 MESSAGE_KEY = "attr_message"
@@ -24,6 +26,8 @@ MESSAGE_KEY = "attr_message"
 # K keeps a suspect's catalogue value.
 KEYS = {"accept": "A", "correct": "E", "confirm": "K", "skip": "S", "undo": "Z"}
 VIEW_KEY, QUEUE_VIEW = "attr_view", "Review queue"  # the page's tabs and the one whose keys decide
+PAGE = "pages/attribute_review.py"  # checked again on the queue's own reruns (ui.auth.fragment_gate)
+_AHEAD = "attr_queue_ahead"  # (queue filters, QueueAhead) of the queue now shown
 KEYS_HELP = (f"Keys act on the first card: **{KEYS['accept']}** accept · **{KEYS['correct']}** correct to the value "
              f"picked · **{KEYS['confirm']}** catalogue is right (suspects) · **{KEYS['skip']}** skip · "
              f"**{KEYS['undo']}** undo your latest decision")
@@ -105,7 +109,14 @@ def quality_panel(ws: Workspace, active: svc.ActiveModel) -> None:
         "acceptance_rate": st.column_config.TextColumn("accept %", help="reviewed predictions accepted unchanged "
                                                        "(— until someone has reviewed this attribute)")})
     confusion = active.meta.get("confusion", {})
-    if confusion and st.toggle("Show a confusion matrix", key="attr_show_confusion"):
+    if confusion:
+        confusion_panel(confusion)
+
+
+@st.fragment
+def confusion_panel(confusion: dict) -> None:
+    """The confusion toggle, its attribute and figure: a fragment, so showing a matrix reruns only this."""
+    if st.toggle("Show a confusion matrix", key="attr_show_confusion"):
         name = st.selectbox("Attribute", list(confusion), key="attr_confusion_attribute")
         st.plotly_chart(confusion_figure(confusion[name]), key="attr_confusion_figure")
 
@@ -123,6 +134,7 @@ def _decide(ws: Workspace, row: dict, attribute: str, decision: str, user: str, 
     """Button callback: store the decision at once; tell the reviewer when someone else changed the item."""
     if not _queue_open():
         return
+    timing.decision_started(f"attribute_{decision}")
     # The picked value is read when the button is pressed, not when the card was drawn: a reviewer who picks a
     # value and clicks Correct before the page has re-run would otherwise store the value shown before the pick.
     chosen = {"accept": row["predicted"], "confirm": row["current"]}.get(decision) if value_key is None else \
@@ -132,19 +144,24 @@ def _decide(ws: Workspace, row: dict, attribute: str, decision: str, user: str, 
                    _request_id(row["item_id"], attribute, row["version"], decision), seen_version=int(row["version"]),
                    predicted=row["predicted"], probability=float(row["probability"]), model_version=model_version)
     except StaleEditError as error:
+        _ahead_decided(row["item_id"])  # someone else decided it: it leaves this queue too
         st.session_state[MESSAGE_KEY] = ("warning", str(error))
     except AtelierError as error:
         st.session_state[MESSAGE_KEY] = ("error", str(error))
     else:
+        _ahead_decided(row["item_id"])
         verb = {"accept": "accepted", "correct": "set", "confirm": "kept as catalogued", "skip": "skipped"}[decision]
         st.session_state[MESSAGE_KEY] = ("success", f"{row['item_id']}: {attribute} {verb}"
                                          + (f" = {chosen}" if chosen and decision != "skip" else ""))
 
 
 def show_message() -> None:
+    """The last decision's outcome; an empty place without one, so the first message does not move every card."""
     message = st.session_state.pop(MESSAGE_KEY, None)
     if message:
         getattr(st, message[0])(message[1])
+    else:
+        st.empty()
 
 
 def image_source(url: object, root: Path | None = None) -> str | None:
@@ -178,6 +195,8 @@ def _undo_latest(ws: Workspace, user: str, attribute: str, request_id: str) -> N
     """Button callback (key Z): take back this reviewer's latest decision on `attribute`, the item returns."""
     if not _queue_open():
         return
+    timing.decision_started("attribute_undo")
+    st.session_state.pop(_AHEAD, None)  # the undone item comes back: the queue is loaded again
     try:
         done = svc.undo_latest(ws, user, request_id, attribute)
     except AtelierError as error:
@@ -196,8 +215,23 @@ def _undo_request_id() -> str:
     return st.session_state.setdefault("attr_undo_req", uuid.uuid4().hex)
 
 
+@st.fragment
 def queue_panel(ws: Workspace, active: svc.ActiveModel, user: str) -> None:
-    """The review queue of one attribute: cards with accept / correct / skip; the first card answers to keys."""
+    """The review queue of one attribute: cards with accept / correct / skip; the first card answers to keys.
+
+    A fragment: a decision reruns the queue alone, not the page, and the next card comes from rows loaded ahead."""
+    try:
+        if fragment_gate(PAGE) is None:
+            return
+        if fragment_rerun():  # a retrain or an activation meanwhile: decide against the version now live
+            active = active_model(ws) or active
+        _queue(ws, active, user)
+    except AtelierError as error:
+        show_error(error)
+    timing.card_drawn()
+
+
+def _queue(ws: Workspace, active: svc.ActiveModel, user: str) -> None:
     show_message()
     c1, c2, c3, c4 = st.columns(4)
     attribute = c1.selectbox("Attribute", active.attributes(), key="attr_attribute")
@@ -210,19 +244,44 @@ def queue_panel(ws: Workspace, active: svc.ActiveModel, user: str) -> None:
     sensitivity = svc.DEFAULT_CUTOFF
     if which != "missing" and active.suspects() is not None:
         sensitivity = finder_controls(active, attribute)
-    queue = svc.review_queue(ws, active, attribute, which, order, int(limit), sensitivity=sensitivity)
+    window = _ahead(ws, active, attribute, which, order, int(limit), sensitivity).window()
     left, right = st.columns([4, 1], vertical_alignment="center")
     left.caption(KEYS_HELP)
     right.button("Undo my last", key="attr_undo_last", shortcut=KEYS["undo"], width="stretch",
                  help=f"Take back your latest decision on {attribute}: the item comes back to the queue",
                  on_click=_undo_latest, args=(ws, user, attribute, _undo_request_id()))
-    if queue.empty:
+    if not any(window):
         st.info(f"Nothing to review for {attribute} ({which}).")
         return
     values = svc.class_values(active, attribute)
-    for position, row in enumerate(queue.to_dict("records")):
+    first = True
+    for row in window:
+        if row is None:  # decided since the queue was loaded: its place stays, empty, so the cards below keep
+            st.empty()   # theirs and the browser updates them rather than building each one again a place higher
+            continue
         with st.container(border=True, key=f"card_{attribute}_{row['item_id']}"):  # the key gives tests a handle
-            _card(ws, active, row, attribute, values, user, keys=position == 0)
+            _card(ws, active, row, attribute, values, user, keys=first)
+        first = False
+
+
+def _ahead(ws: Workspace, active: svc.ActiveModel, attribute: str, which: str, order: str, limit: int,
+           sensitivity: float) -> QueueAhead:
+    """The queue's rows, loaded ahead: kept across this queue's own reruns (a decision drops its row, no query),
+    loaded afresh on every full run (another tab, a bulk accept, a reload) and whenever a filter changes."""
+    key = (ws.name, active.version, attribute, which, order, limit, sensitivity)
+    held = st.session_state.get(_AHEAD)
+    if held is not None and held[0] == key and fragment_rerun():
+        return held[1]
+    ahead = QueueAhead(lambda n: svc.review_queue(ws, active, attribute, which, order, n, sensitivity=sensitivity),
+                       shown=limit)
+    st.session_state[_AHEAD] = (key, ahead)
+    return ahead
+
+
+def _ahead_decided(item_id: str) -> None:
+    held = st.session_state.get(_AHEAD)
+    if held is not None:
+        held[1].decided(item_id)
 
 
 def finder_controls(active: svc.ActiveModel, attribute: str) -> float:

@@ -8,6 +8,7 @@ from typing import Any, Callable, TypeVar
 
 import streamlit as st
 from streamlit.auth_util import is_authlib_installed
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from core import auth
 from core.auth import ROLE_HELP, ROLES  # noqa: F401 — re-exported: pages read role names through ui
@@ -94,6 +95,35 @@ def guard(page_file: str) -> auth.Actor:
                  "the Admin page.", icon=":material/block:")
         st.stop()
     return actor
+
+
+def fragment_rerun() -> bool:
+    """True while only fragments run (a widget inside one was used), not the whole app."""
+    context = get_script_run_ctx()
+    return context is not None and bool(context.fragment_ids_this_run)
+
+
+def fragment_gate(page: str) -> auth.Actor | None:
+    """First call in a fragment that writes (a decision card), with its page ("pages/x.py").
+
+    A fragment rerun runs neither app.py's sign-in gate nor the page's guard, so the acting person is bound again
+    here, with the same checks; anything those would stop on (signed out, a sign-in expired or due for its check,
+    the page's role taken away) reruns the whole app instead, whose gate and guard show it. In a full run they have
+    just run: the person they bound is returned as is.
+    """
+    if not fragment_rerun():
+        return auth.current_actor() or acting()
+    if not team_mode():
+        return _bind(auth.LOCAL)
+    if not st.user.get("is_logged_in") or _freshness() is not auth.Freshness.FRESH:
+        st.rerun()
+    try:
+        actor = _record_sign_in()
+    except AtelierError:
+        st.rerun()
+    if not actor.roles or not may_open(actor, page):
+        st.rerun()
+    return _bind(actor)
 
 
 def _page_path(page_file: str) -> str:

@@ -11,13 +11,17 @@ from core.data.workspace import Workspace
 from core.errors import AtelierError
 from core.services import models as versions
 from core.services import outfits
-from ui import models
+from ui import models, timing
+from ui.auth import fragment_gate
+from ui.context import show_error
 
 # One key per decision; "C" and "R" are reserved by Streamlit.
 DECISIONS = (("yes", "Goes together", "Y", "primary"), ("no", "Does not go", "N", "secondary"),
              ("unsure", "Not sure", "U", "secondary"))
 UNDO_KEY = "Z"
 VIEW_KEY, LABEL_VIEW = "outfit_view", "Label pairs"  # the page's tabs and the one that labels
+PAGE = "pages/outfit_labelling.py"  # checked again on the card's own reruns (ui.auth.fragment_gate)
+_UPCOMING = "outfit_upcoming"  # (workspace, stylist, PairView) leased by the last decision's transaction
 
 
 def _labelling_open() -> bool:
@@ -53,14 +57,18 @@ def _shown(value: object) -> bool:
 
 
 def _decide(ws: Workspace, pair_id: int, labeller: str, label: str, request_id: str) -> None:
-    """Button callback: the label is written before the script reruns (nothing else happens in between)."""
+    """Button callback: the label is written before the card reruns, and the same transaction leases the next pair,
+    which the card then draws without another query."""
     if not _labelling_open():
         return
+    timing.decision_started("outfit_label")
     try:
-        written = outfits.label_pair(ws, pair_id, labeller, label, request_id)
+        written, upcoming = outfits.label_and_claim_next(ws, pair_id, labeller, label, request_id)
     except AtelierError as error:
         st.session_state["outfit_flash"] = ("error", str(error))
         return
+    if upcoming is not None:
+        st.session_state[_UPCOMING] = (ws.name, labeller, upcoming)
     st.session_state["outfit_flash"] = (("success", f"Saved pair {pair_id}: {outfits.LABEL_TEXT[label]}") if written
                                         else ("info", f"Pair {pair_id} was already saved"))
     st.session_state.pop("outfit_request", None)
@@ -69,6 +77,8 @@ def _decide(ws: Workspace, pair_id: int, labeller: str, label: str, request_id: 
 def _undo(ws: Workspace, labeller: str) -> None:
     if not _labelling_open():
         return
+    timing.decision_started("outfit_undo")
+    st.session_state.pop(_UPCOMING, None)  # the undone pair is the one to show again, not the next
     pair_id = outfits.undo_last_label(ws, labeller)
     st.session_state["outfit_flash"] = ("info", "Undone: the pair is back") if pair_id else ("info", "Nothing to undo")
     st.session_state.pop("outfit_request", None)
@@ -83,19 +93,40 @@ def request_id_for(pair_id: int) -> str:
     return current[1]
 
 
+def _upcoming(ws: Workspace, labeller: str) -> outfits.PairView | None:
+    """The pair the last decision's own transaction leased to this stylist, if there is one (used once)."""
+    found = st.session_state.pop(_UPCOMING, None)
+    if found is None or found[:2] != (ws.name, labeller):
+        return None
+    return found[2]
+
+
+@st.fragment
 def labelling_panel(ws: Workspace, labeller: str) -> None:
-    """Today's counter, the pair leased to this stylist with both cards, and the keyboard-driven buttons."""
+    """Today's counter, the pair leased to this stylist with both cards, and the keyboard-driven buttons.
+
+    A fragment: a key press reruns this card only, not the page, the sidebar and the app around it."""
+    try:
+        if fragment_gate(PAGE) is None:
+            return
+        _labelling_card(ws, labeller)
+    except AtelierError as error:
+        show_error(error)
+    timing.card_drawn()
+
+
+def _labelling_card(ws: Workspace, labeller: str) -> None:
     flash = st.session_state.pop("outfit_flash", None)
     if flash:
         getattr(st, flash[0])(flash[1])
-    view = outfits.claim_pair(ws, labeller) or _first_batch(ws, labeller)
-    counts = outfits.labeller_counts(ws)
-    mine = counts[counts["labeller"] == labeller]
-    status = outfits.queue_status(ws)
+    else:  # keeps the message's place: the first key's message then moves nothing below it
+        st.empty()
+    view = _upcoming(ws, labeller) or outfits.claim_pair(ws, labeller) or _first_batch(ws, labeller)
+    status = outfits.labelling_status(ws, labeller)
     left, mid, right = st.columns(3)
-    left.metric("Your labels today", int(mine["today"].sum()) if len(mine) else 0)
-    mid.metric("Your labels in all", int(mine["total"].sum()) if len(mine) else 0)
-    right.metric("Pairs waiting", status.get("open", 0) + status.get("claimed", 0))
+    left.metric("Your labels today", status.today)
+    mid.metric("Your labels in all", status.total)
+    right.metric("Pairs waiting", status.waiting)
     if view is None:
         st.info(_empty_queue_message(ws, labeller))
         undo_button(ws, labeller)

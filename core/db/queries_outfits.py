@@ -205,3 +205,12 @@ def remaining_for(session: Session, workspace: str, labeller: str) -> int:
             _PC.c.workspace == workspace, _PC.c.status.in_(("open", "claimed")),
             _PC.c.labels_count < _PC.c.labels_needed, ~already)
     ).scalar() or 0)
+
+
+def labeller_totals(session: Session, workspace: str, labeller: str, since: datetime) -> tuple[int, int]:
+    """(labels since `since`, labels in all) of one person: two indexed counts instead of reading every label."""
+    mine = (sa.select(sa.func.count(), sa.func.count(sa.case((_PL.c.created_at >= since, 1))))
+            .select_from(_PL.join(_PC, _PC.c.id == _PL.c.pair_id))
+            .where(_PC.c.workspace == workspace, _PL.c.labeller == labeller))
+    total, today = session.execute(mine).one()
+    return int(today or 0), int(total or 0)

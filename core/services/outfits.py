@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from core import auth
 from core.columns import Columns
@@ -210,7 +211,16 @@ def claim_pair(ws: Workspace, labeller: str, lease: timedelta = DEFAULT_LEASE) -
     """The pair this stylist holds, or lease them the next one (atomic); None when nothing is left for them."""
     auth.require_action(labeller, "outfit.label")
     with transaction(ws) as session:
-        row = q.current_claim(session, ws.name, labeller) or q.claim_next(session, ws.name, labeller, lease)
+        row = _held_or_next(session, ws, labeller, lease)
+    return _view(ws, row)
+
+
+def _held_or_next(session: Session, ws: Workspace, labeller: str, lease: timedelta) -> dict | None:
+    return q.current_claim(session, ws.name, labeller) or q.claim_next(session, ws.name, labeller, lease)
+
+
+def _view(ws: Workspace, row: dict | None) -> PairView | None:
+    """The claimed row with both products' cards (from the per-process catalogue index)."""
     if row is None:
         return None
     cards = _cards(ws)
@@ -223,17 +233,37 @@ def label_pair(ws: Workspace, pair_id: int, labeller: str, label: str, request_i
     """Write one decision at once; False when it was already written (same request id or same person).
 
     StaleEditError when this stylist's lease ran out and the pair went to someone else (or has all its labels)."""
+    _check_label(labeller, label, request_id)
+    try:
+        with transaction(ws) as session:
+            return q.write_label(session, pair_id, labeller, label, request_id)
+    except IntegrityError as error:  # the foreign key: the pair was removed from the queue meanwhile
+        raise UnknownIdError(f"pair {pair_id} is not in the queue: reload the page") from error
+
+
+def label_and_claim_next(ws: Workspace, pair_id: int, labeller: str, label: str, request_id: str,
+                         lease: timedelta = DEFAULT_LEASE) -> tuple[bool, PairView | None]:
+    """label_pair, and lease this stylist their next pair in the same transaction: (written, next pair or None).
+
+    One commit per key instead of two (a label, then a claim): the card is redrawn from the returned pair without
+    another write. Raises as label_pair does, and then leases nothing."""
+    _check_label(labeller, label, request_id)
+    try:
+        with transaction(ws) as session:
+            written = q.write_label(session, pair_id, labeller, label, request_id)
+            row = _held_or_next(session, ws, labeller, lease)
+    except IntegrityError as error:  # the foreign key: the pair was removed from the queue meanwhile
+        raise UnknownIdError(f"pair {pair_id} is not in the queue: reload the page") from error
+    return written, _view(ws, row)
+
+
+def _check_label(labeller: str, label: str, request_id: str) -> None:
     auth.require_action(labeller, "outfit.label")
     if label not in PAIR_LABELS:
         raise ValidationError([Problem("label", None, "label", f"must be one of {PAIR_LABELS}", label)])
     if not request_id:
         raise ValidationError([Problem("label", None, "request_id",
                                        "missing: make one with new_request_id() when the form renders")])
-    try:
-        with transaction(ws) as session:
-            return q.write_label(session, pair_id, labeller, label, request_id)
-    except IntegrityError as error:  # the foreign key: the pair was removed from the queue meanwhile
-        raise UnknownIdError(f"pair {pair_id} is not in the queue: reload the page") from error
 
 
 def undo_last_label(ws: Workspace, labeller: str, lease: timedelta = DEFAULT_LEASE) -> int | None:
@@ -283,6 +313,25 @@ def labeller_counts(ws: Workspace, today: date | None = None) -> pd.DataFrame:
                                                                                   today=("today", "sum"))
     out = out.join(pd.crosstab(frame["labeller"], frame["label"]).reindex(columns=list(PAIR_LABELS), fill_value=0))
     return out.reset_index().sort_values("total", ascending=False)[cols].reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class LabellingStatus:
+    """The labelling card's counters: this stylist's labels today (UTC) and in all, and the pairs still waiting."""
+
+    today: int
+    total: int
+    waiting: int
+
+
+def labelling_status(ws: Workspace, labeller: str, today: date | None = None) -> LabellingStatus:
+    """One stylist's counters from three counts in one read (labeller_counts reads every label of the workspace)."""
+    auth.require_read("outfit_labels")
+    midnight = datetime.combine(today or datetime.now(timezone.utc).date(), time.min, tzinfo=timezone.utc)
+    with read_session(ws) as session:
+        mine_today, mine = q.labeller_totals(session, ws.name, labeller, midnight)
+        queue = q.queue_counts(session, ws.name)
+    return LabellingStatus(mine_today, mine, queue.get("open", 0) + queue.get("claimed", 0))
 
 
 def remaining_for(ws: Workspace, labeller: str) -> int:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import numpy as np
 import pytest
 
 from core.data.workspace import Workspace
 from core.db import queries_outfits as q
-from core.db.session import ensure_schema, transaction
+from core.db.session import ensure_schema, read_session, transaction
 from core.errors import StaleEditError, UnknownIdError, ValidationError
 from core.evaluation.agreement import cohen_kappa, fleiss_kappa
 from core.services import outfits
@@ -70,6 +70,40 @@ def test_labels_are_idempotent_and_one_per_person(outfit_ws: Workspace) -> None:
         outfits.label_pair(outfit_ws, view.pair_id, "ana", "maybe", outfits.new_request_id())
     with pytest.raises(UnknownIdError):
         outfits.label_pair(outfit_ws, 10_000, "ana", "yes", outfits.new_request_id())
+
+
+def test_a_label_and_the_next_lease_are_one_write_and_a_refused_label_leases_nothing(outfit_ws: Workspace) -> None:
+    _queue(outfit_ws, n=3)
+    first = outfits.claim_pair(outfit_ws, "ana")
+    written, upcoming = outfits.label_and_claim_next(outfit_ws, first.pair_id, "ana", "yes", "r-1")
+    assert written and upcoming is not None and upcoming.pair_id != first.pair_id
+    assert upcoming.item_a["name"]  # drawn from the same catalogue index as claim_pair's cards
+    assert outfits.claim_pair(outfit_ws, "ana").pair_id == upcoming.pair_id  # leased to her, not only shown
+    assert outfits.claim_pair(outfit_ws, "ben").pair_id not in (first.pair_id, upcoming.pair_id)
+    again, same = outfits.label_and_claim_next(outfit_ws, first.pair_id, "ana", "yes", "r-1")  # a double press
+    assert not again and same.pair_id == upcoming.pair_id
+    assert outfits.claim_pair(outfit_ws, "cleo") is None  # ana and ben hold the other two
+    with transaction(outfit_ws) as session:  # ana walks away: her lease runs out and cleo gets the pair
+        q.expire_claims(session, outfit_ws.name, now=upcoming.claim_expires_at + timedelta(seconds=1))
+    assert outfits.claim_pair(outfit_ws, "cleo").pair_id == upcoming.pair_id
+    with pytest.raises(StaleEditError):
+        outfits.label_and_claim_next(outfit_ws, upcoming.pair_id, "ana", "no", "r-2")
+    assert outfits.all_labels(outfit_ws)["label"].tolist() == ["yes"]
+    with read_session(outfit_ws) as session:  # the refused label leased her nothing either
+        assert q.current_claim(session, outfit_ws.name, "ana") is None
+
+
+def test_the_labelling_counters_count_one_stylist_today_and_in_all(outfit_ws: Workspace) -> None:
+    _queue(outfit_ws, n=4)
+    for person in ("ana", "ana", "ben"):
+        view = outfits.claim_pair(outfit_ws, person)
+        outfits.label_pair(outfit_ws, view.pair_id, person, "yes", outfits.new_request_id())
+    status = outfits.labelling_status(outfit_ws, "ana")
+    assert (status.today, status.total, status.waiting) == (2, 2, 1)
+    counts = outfits.labeller_counts(outfit_ws).set_index("labeller")  # the Agreement tab's table agrees
+    assert (counts.loc["ana", "today"], counts.loc["ana", "total"]) == (status.today, status.total)
+    tomorrow = outfits.labelling_status(outfit_ws, "ana", today=datetime.now(timezone.utc).date() + timedelta(days=1))
+    assert (tomorrow.today, tomorrow.total) == (0, 2)
 
 
 def test_undo_takes_back_the_last_decision_and_shows_the_pair_again(outfit_ws: Workspace) -> None:
