@@ -69,7 +69,7 @@ def _decided(home: Path) -> dict[tuple[str, str], tuple[str, str]]:
 def test_review_accept_correct_bulk_and_a_stale_second_tab(page, browser, review_url: str, review_home: Path) -> None:
     _open(page, review_url)
     # model quality per attribute sits above the queue, in the Table 2 layout
-    page.get_by_text(re.compile(r"Model \S+ · held-out split")).wait_for()
+    page.get_by_text(re.compile(r"attributes v\d+ · .* · held-out split")).wait_for()
     quality = page.locator('[data-testid="stDataFrame"]').first
     assert quality.is_visible()
     _shot(page, "queue")
