@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import copy
 import math
-from typing import Any, Protocol
+import time
+from contextlib import contextmanager
+from typing import Any, Iterator, Protocol
 
 import numpy as np
 import scipy.sparse as sp
@@ -13,7 +15,7 @@ from lightfm import LightFM
 from core.data.idmap import IdMap
 from core.errors import Problem, ValidationError
 from core.models.affinity.data import AffinityData
-from core.models.affinity.evaluate import affinity_scorer, evaluate_both, pick_iteration
+from core.models.affinity.evaluate import ValidationSet, affinity_scorer, evaluate_both, pick_iteration
 from core.models.affinity.model import AffinityModel, TrainingSummary
 from core.models.affinity.params import AffinityParams
 
@@ -153,12 +155,16 @@ class AffinityTrainer:
 
 
 def fit(data: AffinityData, params: AffinityParams, progress: ProgressLike | None = None) -> AffinityModel:
-    """Validate per iteration (both directions), choose the iteration count, refit on all interactions.
+    """Validate on a split (both directions), choose the iteration count, refit on all interactions.
 
-    With `test_fraction` > 0 the first 70% of the progress is the validation curve on `data.split(params)`;
-    `select_iterations` refits for the iteration that was best from both sides, else for all of them.
+    With `test_fraction` > 0 the first 70% of the progress is the validation curve on `data.split(params)`: the
+    seeded samples of `ValidationSet.of` ranked after every `eval_every`-th iteration and the last, stopping once
+    `patience` evaluations brought no better iteration. `select_iterations` refits for the iteration that was best
+    from both sides, else for all of them (no early stop). The summary's `timings` split the seconds into validation
+    (ranking the held-out pairs), training (epochs, both runs) and preparing (split, matrices).
     """
     progress = progress or _NoProgress()
+    clock = _Clock()
     curve: list[dict[str, Any]] = []
     split_info: dict[str, Any] = {}
     n_iter = params.iterations
@@ -166,13 +172,20 @@ def fit(data: AffinityData, params: AffinityParams, progress: ProgressLike | Non
     share = 0.7 if validate else 0.0
     if validate:
         progress.update(0.0, "splitting interactions for validation")
-        split = data.split(params)
-        split_info = split.summary()
-        trainer = AffinityTrainer(split.train, split.user_ids, split.column_ids, params)
-        with_auc = split.train.shape[0] * split.train.shape[1] <= _AUC_CELLS
+        with clock("preparing"):
+            split = data.split(params)
+            split_info = split.summary()
+            held_out = ValidationSet.of(split, params.validation_users, params.validation_brands, params.seed)
+            trainer = AffinityTrainer(split.train, split.user_ids, split.column_ids, params)
+            with_auc = split.train.shape[0] * split.train.shape[1] <= _AUC_CELLS
+            del split  # the ValidationSet and the trainer hold what is still needed
         for it in range(1, n_iter + 1):
-            trainer.iterate()
-            metrics = evaluate_both(affinity_scorer(trainer.polished()), split, with_auc=with_auc)
+            with clock("training"):
+                trainer.iterate()
+            if it % params.eval_every and it < n_iter:
+                continue
+            with clock("validation"):
+                metrics = evaluate_both(affinity_scorer(trainer.polished()), held_out, with_auc=with_auc)
             curve.append({"iteration": it, **metrics})
             progress.update(share * it / n_iter, f"validation iteration {it}/{n_iter}: user P@10 "
                             f"{metrics['user_precision@10']:.4f}, brand P@10 {metrics['brand_precision@10']:.4f}",
@@ -180,19 +193,48 @@ def fit(data: AffinityData, params: AffinityParams, progress: ProgressLike | Non
                                      "brand_precision@10": metrics["brand_precision@10"],
                                      "user_recall@10": metrics["user_recall@10"],
                                      "brand_recall@10": metrics["brand_recall@10"]})
+            if params.select_iterations and params.patience and len(curve) - 1 - pick_iteration(curve) >= params.patience:
+                break  # no better iteration for `patience` evaluations: later ones are not worth their epochs
         chosen = curve[pick_iteration(curve)] if params.select_iterations else curve[-1]
         n_iter = int(chosen["iteration"])
+        # The validation run's LightFM state (as large as the final model's) must go before the refit allocates.
+        del trainer, held_out
     final_params = params.replace(iterations=n_iter)
-    full = data.matrix(final_params)
+    with clock("preparing"):
+        full = data.matrix(final_params)
     progress.update(share, f"training on all {full.n_interactions:,} user–brand pairs for {n_iter} iterations")
-    trainer = AffinityTrainer(full.matrix, full.user_ids, full.column_ids, final_params)
+    with clock("preparing"):
+        trainer = AffinityTrainer(full.matrix, full.user_ids, full.column_ids, final_params)
+    n_interactions = full.n_interactions
+    del full  # the trainer keeps its own copies of the pairs
     for it in range(1, n_iter + 1):
-        trainer.iterate()
+        with clock("training"):
+            trainer.iterate()
         progress.update(share + (1 - share) * 0.95 * it / max(n_iter, 1), f"final model: iteration {it}/{n_iter}")
-    trainer.polish()
-    metrics = {k: v for k, v in (curve[n_iter - 1] if curve else {}).items()
+    with clock("training"):
+        trainer.polish()
+    chosen_point = next((c for c in curve if c["iteration"] == n_iter), {})
+    metrics = {k: v for k, v in chosen_point.items()
                if k != "iteration" and not (isinstance(v, float) and math.isnan(v))}
     model = trainer.model()
     return AffinityModel(model.user_ids, model.brand_ids, model.user_factors, model.brand_factors, model.user_bias,
                          model.brand_bias, final_params,
-                         TrainingSummary(curve, metrics, split_info, full.n_interactions))
+                         TrainingSummary(curve, metrics, split_info, n_interactions, clock.seconds()))
+
+
+class _Clock:
+    """Wall seconds per phase, summed over every `with clock(phase):` block."""
+
+    def __init__(self) -> None:
+        self._seconds: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, phase: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self._seconds[phase] = self._seconds.get(phase, 0.0) + time.perf_counter() - start
+
+    def seconds(self) -> dict[str, float]:
+        return {phase: round(value, 3) for phase, value in self._seconds.items()}
