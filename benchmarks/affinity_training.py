@@ -1,20 +1,34 @@
-"""Affinity training speed: a plain WARP epoch vs a bi-directional iteration (and the hand-over) on planted data."""
+"""Affinity training speed: WARP epochs and the hand-over, validation's share of a fit and a fit's peak memory."""
 
-# Run: nice -n 10 .venv/bin/python -m benchmarks.affinity_training [--quick]
+# Run: nice -n 10 .venv/bin/python -m benchmarks affinity_training [--quick]
 # Ratios are taken in the same run (the machine is shared; wall seconds vary up to 10x with load: compare
-# cpu_ratio, the CPU time of both threads, when the machine is busy).
+# cpu_ratio, the CPU time of both threads, when the machine is busy). The full size fits the large demo
+# (ATELIER_LARGE_DEMO, default data/workspaces/demo-large, else /work/demo-large) or, without one, planted
+# interactions of the same size; each fit runs in its own process so that its peak RSS is its own.
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
 from core.features.interactions import planted_interactions, user_brand_matrix
+from core.features.splits import split_interactions
 from core.models.affinity import AffinityParams
+from core.models.affinity.evaluate import ValidationSet, affinity_scorer, evaluate_both
 from core.models.affinity.train import AffinityTrainer, hand_over
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGET_MB = 3 * 1024  # issue 17: peak memory of training at 1M customers
+SHARE_LIMIT = 0.2  # issue 17: validation ≤ 20% of training time
+LARGE = (1_000_000, 3_000, 5_000_000)
+QUICK = (40_000, 800, 160_000)
 
 
 def _median_time(fn, repeats: int) -> tuple[float, float]:
@@ -28,7 +42,7 @@ def _median_time(fn, repeats: int) -> tuple[float, float]:
     return float(np.median(walls)), float(np.median(cpus))
 
 
-def run(quick: bool = True, repeats: int = 3) -> list[dict]:
+def epoch_rows(quick: bool, repeats: int = 3) -> list[dict]:
     """Rows: users×brands epoch, brands×users epoch, hand-over both ways, bi-directional iteration, and ratios."""
     n_users, n_brands, n_inter = (20_000, 400, 200_000) if quick else (100_000, 1_000, 1_000_000)
     frame, _ = planted_interactions(n_users, n_brands, n_inter, seed=0, with_timestamps=False)
@@ -58,6 +72,86 @@ def run(quick: bool = True, repeats: int = 3) -> list[dict]:
         {**base, "name": f"affinity bi-directional iteration {size}", "value": iteration, "cpu_seconds": iteration_cpu,
          "ratio": iteration / users_epoch, "cpu_ratio": iteration_cpu / users_cpu},
     ]
+
+
+def sampled_validation_rows(quick: bool) -> list[dict]:
+    """One validation of the same model: the seeded sample (default params) against ranking every held-out query."""
+    n_users, n_brands, n_inter = QUICK if quick else (300_000, 3_000, 1_500_000)
+    frame, _ = planted_interactions(n_users, n_brands, n_inter, seed=0)
+    split = split_interactions(frame, seed=42)
+    params = AffinityParams(iterations=1)
+    trainer = AffinityTrainer(split.train, split.user_ids, split.column_ids, params)
+    trainer.iterate()
+    scorer = affinity_scorer(trainer.model())
+    sample = ValidationSet.of(split, params.validation_users, params.validation_brands, params.seed)
+    everything = ValidationSet.of(split)
+    sampled_s, sampled_cpu = _median_time(lambda: evaluate_both(scorer, sample, with_auc=False), 1)
+    full_s, full_cpu = _median_time(lambda: evaluate_both(scorer, everything, with_auc=False), 1)
+    return [{"name": f"affinity one validation, {len(sample.users):,} users + {len(sample.brands):,} brands sampled "
+                     f"({n_users // 1000}k customers)",
+             "value": sampled_s, "unit": "s", "cpu_seconds": sampled_cpu,
+             "baseline_name": f"every held-out query ({len(everything.users):,} users + {len(everything.brands):,} "
+                              "brands)", "baseline_value": full_s, "ratio": sampled_s / full_s,
+             "cpu_ratio": sampled_cpu / max(full_cpu, 1e-9)}]
+
+
+def large_demo() -> Path | None:
+    """The large demo's interactions file, where one was generated."""
+    candidates = [os.environ.get("ATELIER_LARGE_DEMO"), ROOT / "data" / "workspaces" / "demo-large", "/work/demo-large"]
+    for folder in candidates:
+        if folder and (Path(folder) / "interactions.parquet").exists():
+            return Path(folder) / "interactions.parquet"
+    return None
+
+
+_CHILD = """
+import json, resource, sys, time
+import pandas as pd
+from core.features.interactions import planted_interactions
+from core.models.affinity import AffinityData, AffinityModel, AffinityParams
+source, size = sys.argv[1], json.loads(sys.argv[2])
+start, cpu = time.perf_counter(), time.process_time()
+frame = pd.read_parquet(source) if source != "planted" else planted_interactions(*size, seed=0)[0]
+loaded = time.perf_counter() - start
+model = AffinityModel.train(AffinityData(frame), AffinityParams())
+print(json.dumps({"load_seconds": loaded, "fit_seconds": time.perf_counter() - start - loaded,
+                  "cpu_seconds": time.process_time() - cpu, "timings": model.training.timings,
+                  "iterations": model.params.iterations, "evaluations": len(model.training.curve),
+                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "users": int(frame["user_id"].nunique())}))
+"""
+
+
+def fit_in_child(source: str, size: tuple[int, int, int]) -> dict:
+    """Load interactions (a parquet file, or "planted" of `size`) and fit with the default params in a new
+    process; its timings (TrainingSummary.timings), wall seconds and peak RSS."""
+    out = subprocess.run([sys.executable, "-c", _CHILD, source, json.dumps(list(size))], cwd=ROOT, check=True,
+                         capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def fit_rows(quick: bool) -> list[dict]:
+    """Validation's share of a whole fit (target ≤ 0.2) and the fit's peak RSS (target ≤ 3 GB)."""
+    demo = None if quick else large_demo()
+    source, size = (str(demo), LARGE) if demo is not None else ("planted", QUICK if quick else LARGE)
+    r = fit_in_child(source, size)
+    timings, fit_s = r["timings"], r["fit_seconds"]
+    label = f"{r['users'] / 1e6:.2f}M customers, {'large demo' if demo else 'planted'}"
+    common = {"users": r["users"], "fit_seconds": round(fit_s, 1), "timings": timings,
+              "iterations": r["iterations"], "evaluations": r["evaluations"], "cpu_seconds": r["cpu_seconds"]}
+    share = timings.get("validation", 0.0) / fit_s
+    return [
+        {**common, "name": f"affinity validation share of training ({label})", "value": share, "unit": "×",
+         "baseline_name": "the whole fit (validation s ÷ fit s)", "baseline_value": 1.0, "ratio": share,
+         "limit": SHARE_LIMIT},
+        {**common, "name": f"affinity training peak RSS ({label})", "value": r["peak_mb"], "unit": "MB",
+         "baseline_name": "target 3 GB", "baseline_value": TARGET_MB, "ratio": r["peak_mb"] / TARGET_MB,
+         "limit": 1.0},
+    ]
+
+
+def run(quick: bool = True, repeats: int = 3) -> list[dict]:
+    return epoch_rows(quick, repeats) + sampled_validation_rows(quick) + fit_rows(quick)
 
 
 def main() -> None:

@@ -46,6 +46,29 @@ def hand_over(source: LightFM, target: LightFM) -> None:
             np.copyto(dst, getattr(source, f"{a}_{slot}"))
 
 
+_INIT_ROWS = 65_536  # rows drawn at once: float64 temporaries of 32 MB at 64 factors, not 1.5 GB at 1M users
+
+
+def initialize(model: LightFM, n_components: int, n_items: int, n_users: int) -> None:
+    """LightFM's `_initialize`, bit for bit (same draws from `model.random_state`, same arrays), drawing the
+    embeddings a block of rows at a time: LightFM's own builds three float64 copies of the whole matrix, which at
+    1M users was the training's memory peak."""
+    rs = model.random_state
+    ones = model.learning_schedule == "adagrad"  # adagrad's accumulators start at 1, adadelta's at 0
+    for side, n in (("item", n_items), ("user", n_users)):
+        embeddings = np.empty((n, n_components), dtype=np.float32)
+        for start in range(0, n, _INIT_ROWS):
+            stop = min(start + _INIT_ROWS, n)
+            embeddings[start:stop] = (rs.rand(stop - start, n_components) - 0.5) / n_components
+        fill = np.ones if ones else np.zeros
+        setattr(model, f"{side}_embeddings", embeddings)
+        setattr(model, f"{side}_embedding_gradients", fill((n, n_components), dtype=np.float32))
+        setattr(model, f"{side}_embedding_momentum", np.zeros((n, n_components), dtype=np.float32))
+        setattr(model, f"{side}_biases", np.zeros(n, dtype=np.float32))
+        setattr(model, f"{side}_bias_gradients", fill(n, dtype=np.float32))
+        setattr(model, f"{side}_bias_momentum", np.zeros(n, dtype=np.float32))
+
+
 def sample_weights(matrix: sp.coo_matrix, weighting: str) -> np.ndarray:
     """Per-non-zero WARP weights (float32, matrix.nnz) with mean 1, so the learning rate means the same for any data."""
     w = np.asarray(matrix.data, dtype=np.float64)
@@ -96,8 +119,8 @@ class AffinityTrainer:
                                     learning_rate=transposed_lr, max_sampled=transposed_ms,
                                     user_alpha=p.brand_alpha, item_alpha=p.user_alpha, random_state=rng)
         # LightFM sizes its arrays only inside fit(); the hand-over needs both sized before the first epoch.
-        self.users_model._initialize(p.n_factors, shape[1], shape[0])  # noqa: SLF001
-        self.brands_model._initialize(p.n_factors, shape[0], shape[1])  # noqa: SLF001
+        initialize(self.users_model, p.n_factors, shape[1], shape[0])
+        initialize(self.brands_model, p.n_factors, shape[0], shape[1])
         # One starting point for both models, so "users" and "brands" runs differ only in direction.
         hand_over(self.users_model, self.brands_model)
         self.iteration = 0
