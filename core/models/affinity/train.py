@@ -155,11 +155,11 @@ class AffinityTrainer:
         if self.params.direction == "bidirectional":
             hand_over(self.users_model, self.brands_model)
 
-    def model(self, copy: bool = True) -> AffinityModel:
+    def model(self, share: bool = False) -> AffinityModel:
         """The current state as an AffinityModel with `iterations` done so far (copies; training can continue).
 
-        copy=False shares the trainer's arrays: only to score before the next epoch (validation), saving a copy of
-        the factors (250 MB at 1M users) per evaluation.
+        share=True uses the trainer's arrays instead: only to score before the next epoch (validation), saving a
+        copy of the factors (250 MB at 1M users) per evaluation.
         """
         if self.params.direction == "brands":
             m = self.brands_model
@@ -167,14 +167,14 @@ class AffinityTrainer:
         else:
             m = self.users_model
             parts = (m.user_embeddings, m.item_embeddings, m.user_biases, m.item_biases)
-        return AffinityModel(self.user_ids, self.brand_ids, *(np.array(x, dtype=np.float32, copy=copy) for x in parts),
-                             params=self.params.replace(iterations=self.iteration))
+        arrays = (np.array(x, dtype=np.float32, copy=not share) for x in parts)
+        return AffinityModel(self.user_ids, self.brand_ids, *arrays, params=self.params.replace(iterations=self.iteration))
 
-    def polished(self, copy: bool = True) -> AffinityModel:
+    def polished(self, share: bool = False) -> AffinityModel:
         """The model a run stopped here would return: polish epochs on a copy, this trainer continues unpolished
-        (copy=False: see `model`)."""
+        (share=True without polish epochs: see `model`)."""
         if not self.params.polish_epochs:
-            return self.model(copy)
+            return self.model(share)
         clone = copy.copy(self)
         clone.users_model = copy.deepcopy(self.users_model)
         clone.brands_model = copy.deepcopy(self.brands_model)
@@ -213,7 +213,7 @@ def fit(data: AffinityData, params: AffinityParams, progress: ProgressLike | Non
             if it % params.eval_every and it < n_iter:
                 continue
             with clock("validation"):
-                metrics = evaluate_both(affinity_scorer(trainer.polished(copy=False)), held_out, with_auc=with_auc)
+                metrics = evaluate_both(affinity_scorer(trainer.polished(share=True)), held_out, with_auc=with_auc)
             curve.append({"iteration": it, **metrics})
             progress.update(share * it / n_iter, f"validation iteration {it}/{n_iter}: user P@10 "
                             f"{metrics['user_precision@10']:.4f}, brand P@10 {metrics['brand_precision@10']:.4f}",
@@ -221,7 +221,8 @@ def fit(data: AffinityData, params: AffinityParams, progress: ProgressLike | Non
                                      "brand_precision@10": metrics["brand_precision@10"],
                                      "user_recall@10": metrics["user_recall@10"],
                                      "brand_recall@10": metrics["brand_recall@10"]})
-            if params.select_iterations and params.patience and len(curve) - 1 - pick_iteration(curve) >= params.patience:
+            since_best = len(curve) - 1 - pick_iteration(curve)
+            if params.select_iterations and params.patience and since_best >= params.patience:
                 break  # no better iteration for `patience` evaluations: later ones are not worth their epochs
         chosen = curve[pick_iteration(curve)] if params.select_iterations else curve[-1]
         n_iter = int(chosen["iteration"])
