@@ -168,7 +168,8 @@ class AffinityTrainer:
             m = self.users_model
             parts = (m.user_embeddings, m.item_embeddings, m.user_biases, m.item_biases)
         arrays = (np.array(x, dtype=np.float32, copy=not share) for x in parts)
-        return AffinityModel(self.user_ids, self.brand_ids, *arrays, params=self.params.replace(iterations=self.iteration))
+        return AffinityModel(self.user_ids, self.brand_ids, *arrays,
+                             params=self.params.replace(iterations=self.iteration))
 
     def polished(self, share: bool = False) -> AffinityModel:
         """The model a run stopped here would return: polish epochs on a copy, this trainer continues unpolished
