@@ -1,6 +1,7 @@
 """Affinity training speed: WARP epochs and the hand-over, validation's share of a fit and a fit's peak memory."""
 
 # Run: nice -n 10 .venv/bin/python -m benchmarks affinity_training [--quick]
+#  or one fit alone: nice -n 10 .venv/bin/python -m benchmarks.affinity_training --fit large [--params JSON]
 # Ratios are taken in the same run (the machine is shared; wall seconds vary up to 10x with load: compare
 # cpu_ratio, the CPU time of both threads, when the machine is busy). The full size fits the large demo
 # (ATELIER_LARGE_DEMO, default data/workspaces/demo-large, else /work/demo-large) or, without one, planted
@@ -11,16 +12,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from core.features.interactions import planted_interactions, user_brand_matrix
 from core.features.splits import split_interactions
-from core.models.affinity import AffinityParams
+from core.models.affinity import AffinityData, AffinityModel, AffinityParams
 from core.models.affinity.evaluate import ValidationSet, affinity_scorer, evaluate_both
 from core.models.affinity.train import AffinityTrainer, hand_over
 
@@ -106,29 +109,35 @@ def large_demo() -> Path | None:
     return None
 
 
-_CHILD = """
-import json, resource, sys, time
-import pandas as pd
-from core.features.interactions import planted_interactions
-from core.models.affinity import AffinityData, AffinityModel, AffinityParams
-source, size = sys.argv[1], json.loads(sys.argv[2])
-start, cpu = time.perf_counter(), time.process_time()
-frame = pd.read_parquet(source) if source != "planted" else planted_interactions(*size, seed=0)[0]
-loaded = time.perf_counter() - start
-model = AffinityModel.train(AffinityData(frame), AffinityParams())
-print(json.dumps({"load_seconds": loaded, "fit_seconds": time.perf_counter() - start - loaded,
-                  "cpu_seconds": time.process_time() - cpu, "timings": model.training.timings,
-                  "iterations": model.params.iterations, "evaluations": len(model.training.curve),
-                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                  "users": int(frame["user_id"].nunique())}))
-"""
+def fit_once(source: str, size: tuple[int, int, int], params: dict | None = None, echo: bool = False) -> dict:
+    """Load interactions (a parquet file, or "planted" of `size`) and fit; timings (TrainingSummary.timings),
+    seconds and this process's peak RSS. echo prints each progress message with wall/CPU seconds and peak RSS."""
+    start, cpu = time.perf_counter(), time.process_time()
+
+    class Echo:
+        def update(self, fraction: float, message: str = "", metrics: dict | None = None) -> None:
+            print(f"{time.perf_counter() - start:8.1f}s wall {time.process_time() - cpu:8.1f}s cpu "
+                  f"{_peak_mb():6.0f} MB  {message}", file=sys.stderr, flush=True)
+
+    frame = pd.read_parquet(source) if source != "planted" else planted_interactions(*size, seed=0)[0]
+    loaded = time.perf_counter() - start
+    model = AffinityModel.train(AffinityData(frame), AffinityParams.from_dict(params or {}), Echo() if echo else None)
+    return {"load_seconds": loaded, "fit_seconds": time.perf_counter() - start - loaded,
+            "cpu_seconds": time.process_time() - cpu, "timings": model.training.timings,
+            "iterations": model.params.iterations, "evaluations": len(model.training.curve),
+            "metrics": model.training.metrics, "peak_mb": _peak_mb(), "users": int(frame["user_id"].nunique())}
 
 
-def fit_in_child(source: str, size: tuple[int, int, int]) -> dict:
-    """Load interactions (a parquet file, or "planted" of `size`) and fit with the default params in a new
-    process; its timings (TrainingSummary.timings), wall seconds and peak RSS."""
-    out = subprocess.run([sys.executable, "-c", _CHILD, source, json.dumps(list(size))], cwd=ROOT, check=True,
-                         capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def fit_in_child(source: str, size: tuple[int, int, int], params: dict | None = None) -> dict:
+    """`fit_once` in a new process, so that the peak RSS is the fit's own."""
+    out = subprocess.run([sys.executable, "-m", "benchmarks.affinity_training", "--fit", source,
+                          "--size", json.dumps(list(size)), "--params", json.dumps(params or {})],
+                         cwd=ROOT, check=True, capture_output=True, text=True,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)})
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -159,7 +168,16 @@ def run(quick: bool = True, repeats: int = 3) -> list[dict]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--fit", metavar="SOURCE", help="only fit once: a parquet file of interactions, 'planted' "
+                        "or 'large' (the large demo); progress on stderr, the figures as JSON on stdout")
+    parser.add_argument("--size", default=json.dumps(list(LARGE)), help="planted size, JSON [users, brands, rows]")
+    parser.add_argument("--params", default="{}", help="AffinityParams overrides, JSON")
     args = parser.parse_args()
+    if args.fit:
+        source = str(large_demo()) if args.fit == "large" else args.fit
+        print(json.dumps(fit_once(source, tuple(json.loads(args.size)), json.loads(args.params),
+                                  echo=True)))
+        return
     for row in run(args.quick):
         print(json.dumps(row))
 
