@@ -49,6 +49,7 @@ def evaluate_ranking(
     k: int = 10,
     chunk_size: int = 2048,
     with_auc: bool = True,
+    queries: np.ndarray | None = None,
 ) -> RankingReport:
     """Score every query that has a relevant candidate and rank its candidates.
 
@@ -56,8 +57,9 @@ def evaluate_ranking(
     exclude: same shape; non-zero candidates (e.g. training positives) are removed from the ranking
     and from the AUC negatives, as is standard for held-out evaluation.
     with_auc=False skips AUC and AP (reported as NaN): the top-k metrics alone need no per-query sort.
+    queries: rank only these rows (e.g. a seeded sample); None ranks every row with a relevant candidate.
     """
-    queries, metrics = per_query_metrics(score_fn, relevant, exclude, k, chunk_size, with_auc)
+    _, metrics = per_query_metrics(score_fn, relevant, exclude, k, chunk_size, with_auc, queries)
     return report_of(metrics, k)
 
 
@@ -74,38 +76,66 @@ def per_query_metrics(
     k: int = 10,
     chunk_size: int = 2048,
     with_auc: bool = True,
+    queries: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(queries int64 (n,), metrics float64 (n, 5): precision, recall, NDCG, AUC, AP) for every query with a
-    relevant candidate, so that one scoring pass can be averaged over several subsets of the queries."""
+    relevant candidate, so that one scoring pass can be averaged over several subsets of the queries.
+
+    queries: only these rows (int64, e.g. a seeded sample; rows without a relevant candidate are dropped).
+    """
     relevant = sp.csr_matrix(relevant, dtype=np.float32)
     relevant.eliminate_zeros()
+    relevant.sort_indices()
     exclude = sp.csr_matrix(exclude, dtype=np.float32) if exclude is not None else None
-    queries = np.flatnonzero(np.diff(relevant.indptr) > 0)
+    has_relevant = np.diff(relevant.indptr) > 0
+    if queries is None:
+        queries = np.flatnonzero(has_relevant)
+    else:
+        queries = np.unique(np.asarray(queries, dtype=np.int64))
+        queries = queries[has_relevant[queries]]
     parts = [np.zeros((0, 5))]
     for start in range(0, len(queries), chunk_size):
         rows = queries[start : start + chunk_size]
-        scores = np.array(score_fn(rows), dtype=np.float32, copy=True)
+        scores = np.asarray(score_fn(rows), dtype=np.float32)
+        if scores.base is not None or not scores.flags.writeable or not scores.flags.c_contiguous:
+            scores = scores.copy()  # exclusions are written into it: never into the scorer's own arrays
         parts.append(_chunk_metrics(scores, relevant[rows], exclude[rows] if exclude is not None else None, k,
                                     with_auc))
     return queries, np.concatenate(parts)
 
 
+def _row_col(matrix: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
+    """(row, column) int64 of every stored entry of a CSR matrix, in storage order."""
+    rows = np.repeat(np.arange(matrix.shape[0], dtype=np.int64), np.diff(matrix.indptr))
+    return rows, matrix.indices.astype(np.int64)
+
+
 def _chunk_metrics(scores: np.ndarray, relevant: sp.csr_matrix, exclude: sp.csr_matrix | None, k: int,
                    with_auc: bool = True) -> np.ndarray:
+    """Metrics of one chunk of queries; scores (q, n_candidates) float32 is overwritten (excluded -> -inf).
+
+    The masks stay sparse: a dense (q, n_candidates) boolean per mask costs as much memory traffic as the
+    scores themselves, and at 1M candidates it was most of the evaluation (see docs/affinity.md). Only AUC, which
+    walks whole rows anyway, builds dense rows.
+    """
     q, n_candidates = scores.shape
-    rel = relevant.toarray() > 0
-    if exclude is not None:
-        excluded = exclude.toarray() > 0
-        excluded &= ~rel  # a held-out positive is never excluded
-        scores[excluded] = -np.inf
-    else:
-        excluded = np.zeros_like(rel)
+    rel_rows, rel_cols = _row_col(relevant)
+    if exclude is not None and exclude.nnz:
+        kept = scores[rel_rows, rel_cols]  # a held-out positive is never excluded: restored after the masking
+        ex_rows, ex_cols = _row_col(exclude)
+        scores[ex_rows, ex_cols] = -np.inf
+        scores[rel_rows, rel_cols] = kept
     kk = min(k, n_candidates)
-    top = np.argpartition(-scores, kk - 1, axis=1)[:, :kk]
+    # the largest kk without negating (and so copying) the whole chunk
+    top = np.argpartition(scores, n_candidates - kk, axis=1)[:, n_candidates - kk:]
     order = np.argsort(-np.take_along_axis(scores, top, axis=1), axis=1, kind="stable")
     top = np.take_along_axis(top, order, axis=1)
-    hits = np.take_along_axis(rel, top, axis=1)
-    n_rel = rel.sum(axis=1)
+    # relevant keys row * n + column are sorted (CSR with sorted indices): membership by binary search
+    rel_keys = rel_rows * n_candidates + rel_cols
+    top_keys = np.arange(q, dtype=np.int64)[:, None] * n_candidates + top
+    where = np.minimum(np.searchsorted(rel_keys, top_keys), max(len(rel_keys) - 1, 0))
+    hits = rel_keys[where] == top_keys if len(rel_keys) else np.zeros(top.shape, dtype=bool)
+    n_rel = np.diff(relevant.indptr)
     precision = hits.sum(axis=1) / k
     recall = hits.sum(axis=1) / n_rel
     discounts = 1.0 / np.log2(np.arange(2, kk + 2))
@@ -113,6 +143,8 @@ def _chunk_metrics(scores: np.ndarray, relevant: sp.csr_matrix, exclude: sp.csr_
     ideal = np.cumsum(discounts)[np.minimum(n_rel, kk) - 1]
     ndcg = dcg / ideal
     if with_auc:
+        rel = relevant.toarray() > 0
+        excluded = (exclude.toarray() > 0) & ~rel if exclude is not None else np.zeros_like(rel)
         auc, ap = _auc_and_ap(scores, rel, excluded)
     else:
         auc = ap = np.full(q, np.nan)

@@ -40,15 +40,23 @@ def train_affinity(ws: Workspace, params: dict[str, Any], progress: Any = None) 
 
 
 def held_out_figures(model: AffinityModel, params: AffinityParams) -> promotion.HeldOut | None:
-    """P@10 from both sides on the validation split at the chosen iteration (None when trained without one)."""
+    """P@10 from both sides on the validation split at the chosen iteration (None when trained without one).
+
+    The sizes behind the noise are the queries actually ranked: 10 per sampled user or brand, not the whole split.
+    """
     metrics = model.training.metrics
     if not metrics or "user_precision@10" not in metrics:
         return None
-    sizes = {"user_precision@10": 10 * int(metrics.get("n_users", 0)),
-             "brand_precision@10": 10 * int(metrics.get("n_brands", 0))}
+    n_users, n_brands = int(metrics.get("n_users", 0)), int(metrics.get("n_brands", 0))
+    sizes = {"user_precision@10": 10 * n_users, "brand_precision@10": 10 * n_brands}
     # the split's own summary (method, cutoff, pair counts) changes with the data; seed and share fix the draw
-    split = promotion.split_key(model.training.split, params.seed, params.test_fraction)
-    return promotion.HeldOut({m: float(metrics[m]) for m in sizes}, sizes, split)
+    parts: list = [model.training.split, params.seed, params.test_fraction]
+    held_out = (int(metrics.get("held_out_users", n_users)), int(metrics.get("held_out_brands", n_brands)))
+    if held_out != (n_users, n_brands):
+        # a seeded sample of the split: the same queries only for the same sample sizes (an unsampled run keeps
+        # the key versions measured on the whole split had, so they stay comparable)
+        parts.append({"sampled_users": n_users, "sampled_brands": n_brands})
+    return promotion.HeldOut({m: float(metrics[m]) for m in sizes}, sizes, promotion.split_key(*parts))
 
 
 def submit_training(ws: Workspace, params: AffinityParams, by: str = "local", activate: bool = False,

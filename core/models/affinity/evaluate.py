@@ -57,14 +57,63 @@ def als_scorer(train: sp.csr_matrix, factors: int = 64, iterations: int = 15, al
     return Scorer(lambda rows: U[rows] @ V.T, lambda rows: V[rows] @ U.T)
 
 
-def evaluate_both(scorer: Scorer, split: Split, k: int = K, with_auc: bool = True) -> dict[str, float | int]:
-    """Precision/recall/NDCG@k and AUC from the user side and from the brand side, training positives excluded."""
-    n_users, n_brands = split.train.shape
-    user = evaluate_ranking(scorer.user_scores, split.test, split.train, k,
-                            chunk_size=max(1, _CELLS // max(n_brands, 1)), with_auc=with_auc)
-    test_t, train_t = split.test.T.tocsr(), split.train.T.tocsr()
-    brand = evaluate_ranking(scorer.brand_scores, test_t, train_t, k,
-                             chunk_size=max(1, _CELLS // max(n_users, 1)), with_auc=with_auc)
+@dataclass(frozen=True)
+class ValidationSet:
+    """The held-out pairs of a split read both ways, and the queries ranked from each side.
+
+    test/train: (n_users, n_brands) CSR as in the split; test_t/train_t their (n_brands, n_users) transposes;
+    users/brands: int64 query rows, sorted, every one with a held-out pair (a seeded sample or all of them);
+    held_out_users/held_out_brands: how many have a held-out pair (the population the samples are drawn from).
+    """
+
+    test: sp.csr_matrix
+    train: sp.csr_matrix
+    test_t: sp.csr_matrix
+    train_t: sp.csr_matrix
+    users: np.ndarray
+    brands: np.ndarray
+    held_out_users: int
+    held_out_brands: int
+
+    @classmethod
+    def of(cls, split: Split, max_users: int | None = None, max_brands: int | None = None,
+           seed: int = 0) -> ValidationSet:
+        """Transposes once, and at most `max_users` users / `max_brands` brands (None = all) drawn with `seed`.
+
+        The draw depends only on the split's held-out pairs and the seed, so two versions trained on the same split
+        with the same seed are measured on the same queries (promotion compares them case for case).
+        """
+        test_t, train_t = split.test.T.tocsr(), split.train.T.tocsr()
+        users, brands = _with_relevant(split.test), _with_relevant(test_t)
+        # one generator per side, so the brand sample does not move when the user sample size changes
+        sampled_users = _sample(users, max_users, np.random.default_rng([seed, 0]))
+        sampled_brands = _sample(brands, max_brands, np.random.default_rng([seed, 1]))
+        return cls(split.test, split.train, test_t, train_t, sampled_users, sampled_brands, len(users), len(brands))
+
+
+def _with_relevant(relevant: sp.csr_matrix) -> np.ndarray:
+    return np.flatnonzero(np.diff(relevant.indptr) > 0).astype(np.int64)
+
+
+def _sample(rows: np.ndarray, limit: int | None, rng: np.random.Generator) -> np.ndarray:
+    if limit is None or len(rows) <= limit:
+        return rows
+    return np.sort(rng.choice(rows, size=limit, replace=False))
+
+
+def evaluate_both(scorer: Scorer, split: Split | ValidationSet, k: int = K,
+                  with_auc: bool = True) -> dict[str, float | int]:
+    """Precision/recall/NDCG@k and AUC from the user side and from the brand side, training positives excluded.
+
+    A Split ranks every held-out user and brand; a ValidationSet only its sampled ones (n_users / n_brands are the
+    queries ranked, held_out_users / held_out_brands the population they were drawn from).
+    """
+    v = split if isinstance(split, ValidationSet) else ValidationSet.of(split)
+    n_users, n_brands = v.test.shape
+    user = evaluate_ranking(scorer.user_scores, v.test, v.train, k, chunk_size=max(1, _CELLS // max(n_brands, 1)),
+                            with_auc=with_auc, queries=v.users)
+    brand = evaluate_ranking(scorer.brand_scores, v.test_t, v.train_t, k,
+                             chunk_size=max(1, _CELLS // max(n_users, 1)), with_auc=with_auc, queries=v.brands)
     out: dict[str, float | int] = {}
     for side, report in (("user", user), ("brand", brand)):
         out[f"{side}_precision@{k}"] = report.precision
@@ -73,6 +122,8 @@ def evaluate_both(scorer: Scorer, split: Split, k: int = K, with_auc: bool = Tru
         out[f"{side}_auc"] = report.auc
     out["n_users"] = user.n_queries
     out["n_brands"] = brand.n_queries
+    out["held_out_users"] = v.held_out_users
+    out["held_out_brands"] = v.held_out_brands
     return out
 
 

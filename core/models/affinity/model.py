@@ -22,12 +22,13 @@ _ARRAYS = ("user_ids", "brand_ids", "user_factors", "brand_factors", "user_bias"
 @dataclass(frozen=True)
 class TrainingSummary:
     """How a version was chosen: validation metrics per iteration (`curve`), those of the chosen iteration, the
-    split."""
+    split, and the wall seconds per phase of training (`timings`: validation, training, preparing)."""
 
     curve: list[dict[str, Any]] = field(default_factory=list)
     metrics: dict[str, Any] = field(default_factory=dict)
     split: dict[str, Any] = field(default_factory=dict)
     n_interactions: int = 0
+    timings: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,8 @@ class AffinityModel:
         }
         t = self.training
         meta = {"params": self.params.to_dict(), "metrics": t.metrics, "curve": t.curve, "split": t.split,
-                "n_users": self.n_users, "n_brands": self.n_brands, "n_interactions": t.n_interactions}
+                "n_users": self.n_users, "n_brands": self.n_brands, "n_interactions": t.n_interactions,
+                "timings": t.timings}
         return arrays, meta
 
     @classmethod
@@ -97,7 +99,8 @@ class AffinityModel:
         """Rebuild a saved version (any version since the first: unknown params keep their defaults)."""
         require_arrays(cls.kind, arrays, _ARRAYS)
         training = TrainingSummary(list(meta.get("curve", [])), dict(meta.get("metrics", {})),
-                                   dict(meta.get("split", {})), int(meta.get("n_interactions", 0)))
+                                   dict(meta.get("split", {})), int(meta.get("n_interactions", 0)),
+                                   dict(meta.get("timings", {})))
         return cls(
             user_ids=IdMap.from_array(arrays["user_ids"]),
             brand_ids=IdMap.from_array(arrays["brand_ids"]),

@@ -23,6 +23,10 @@ class AffinityParams(FamilyParams):
     test_fraction of the pairs validate every iteration (0 skips validation) and, with select_iterations, the
     final model is refitted on everything for the iteration count that was best from both sides. A trained
     model's `iterations` is the count it was refitted with.
+    Validation ranks every brand for at most `validation_users` held-out users and every user for at most
+    `validation_brands` held-out brands (seeded samples of the split, the same for the same split; None = all),
+    after every `eval_every`-th iteration and the last; it stops once `patience` evaluations in a row brought no
+    better iteration (0: never stops early).
     """
 
     n_factors: int = 64
@@ -44,6 +48,11 @@ class AffinityParams(FamilyParams):
     half_life_days: float | None = None
     test_fraction: float = 0.2
     select_iterations: bool = True
+    # sized so that validation stays under a fifth of training at 1M customers (docs/affinity.md)
+    validation_users: int | None = 20_000
+    validation_brands: int | None = 300
+    eval_every: int = 1
+    patience: int = 2
 
     def __post_init__(self) -> None:
         problems = []
@@ -59,6 +68,10 @@ class AffinityParams(FamilyParams):
             problems.append("learning_rate and transposed_lr_ratio must be > 0")
         if not 0.0 <= self.test_fraction < 0.9:
             problems.append(f"test_fraction must be in [0, 0.9); 0 skips validation, got {self.test_fraction}")
+        if any(n is not None and n < 1 for n in (self.validation_users, self.validation_brands)):
+            problems.append("validation_users and validation_brands must be ≥ 1 (None ranks them all)")
+        if self.eval_every < 1 or self.patience < 0:
+            problems.append("eval_every must be ≥ 1 and patience ≥ 0 (0 never stops early)")
         unknown = sorted(set(self.event_weights or ()) - set(EVENTS))
         if unknown:
             problems.append(f"event_weights name unknown events {unknown}; use {list(EVENTS)}")

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import copy
 import math
-from typing import Any, Protocol
+import time
+from contextlib import contextmanager
+from typing import Any, Iterator, Protocol
 
 import numpy as np
 import scipy.sparse as sp
@@ -13,7 +15,7 @@ from lightfm import LightFM
 from core.data.idmap import IdMap
 from core.errors import Problem, ValidationError
 from core.models.affinity.data import AffinityData
-from core.models.affinity.evaluate import affinity_scorer, evaluate_both, pick_iteration
+from core.models.affinity.evaluate import ValidationSet, affinity_scorer, evaluate_both, pick_iteration
 from core.models.affinity.model import AffinityModel, TrainingSummary
 from core.models.affinity.params import AffinityParams
 
@@ -42,6 +44,29 @@ def hand_over(source: LightFM, target: LightFM) -> None:
         for slot in _SLOTS:
             dst = getattr(target, f"{b}_{slot}")
             np.copyto(dst, getattr(source, f"{a}_{slot}"))
+
+
+_INIT_ROWS = 65_536  # rows drawn at once: float64 temporaries of 32 MB at 64 factors, not 1.5 GB at 1M users
+
+
+def initialize(model: LightFM, n_components: int, n_items: int, n_users: int) -> None:
+    """LightFM's `_initialize`, bit for bit (same draws from `model.random_state`, same arrays), drawing the
+    embeddings a block of rows at a time: LightFM's own builds three float64 copies of the whole matrix, which at
+    1M users was the training's memory peak."""
+    rs = model.random_state
+    ones = model.learning_schedule == "adagrad"  # adagrad's accumulators start at 1, adadelta's at 0
+    for side, n in (("item", n_items), ("user", n_users)):
+        embeddings = np.empty((n, n_components), dtype=np.float32)
+        for start in range(0, n, _INIT_ROWS):
+            stop = min(start + _INIT_ROWS, n)
+            embeddings[start:stop] = (rs.rand(stop - start, n_components) - 0.5) / n_components
+        fill = np.ones if ones else np.zeros
+        setattr(model, f"{side}_embeddings", embeddings)
+        setattr(model, f"{side}_embedding_gradients", fill((n, n_components), dtype=np.float32))
+        setattr(model, f"{side}_embedding_momentum", np.zeros((n, n_components), dtype=np.float32))
+        setattr(model, f"{side}_biases", np.zeros(n, dtype=np.float32))
+        setattr(model, f"{side}_bias_gradients", fill(n, dtype=np.float32))
+        setattr(model, f"{side}_bias_momentum", np.zeros(n, dtype=np.float32))
 
 
 def sample_weights(matrix: sp.coo_matrix, weighting: str) -> np.ndarray:
@@ -94,8 +119,8 @@ class AffinityTrainer:
                                     learning_rate=transposed_lr, max_sampled=transposed_ms,
                                     user_alpha=p.brand_alpha, item_alpha=p.user_alpha, random_state=rng)
         # LightFM sizes its arrays only inside fit(); the hand-over needs both sized before the first epoch.
-        self.users_model._initialize(p.n_factors, shape[1], shape[0])  # noqa: SLF001
-        self.brands_model._initialize(p.n_factors, shape[0], shape[1])  # noqa: SLF001
+        initialize(self.users_model, p.n_factors, shape[1], shape[0])
+        initialize(self.brands_model, p.n_factors, shape[0], shape[1])
         # One starting point for both models, so "users" and "brands" runs differ only in direction.
         hand_over(self.users_model, self.brands_model)
         self.iteration = 0
@@ -130,21 +155,27 @@ class AffinityTrainer:
         if self.params.direction == "bidirectional":
             hand_over(self.users_model, self.brands_model)
 
-    def model(self) -> AffinityModel:
-        """The current state as an AffinityModel with `iterations` done so far (copies; training can continue)."""
+    def model(self, share: bool = False) -> AffinityModel:
+        """The current state as an AffinityModel with `iterations` done so far (copies; training can continue).
+
+        share=True uses the trainer's arrays instead: only to score before the next epoch (validation), saving a
+        copy of the factors (250 MB at 1M users) per evaluation.
+        """
         if self.params.direction == "brands":
             m = self.brands_model
             parts = (m.item_embeddings, m.user_embeddings, m.item_biases, m.user_biases)
         else:
             m = self.users_model
             parts = (m.user_embeddings, m.item_embeddings, m.user_biases, m.item_biases)
-        return AffinityModel(self.user_ids, self.brand_ids, *(np.array(x, dtype=np.float32, copy=True) for x in parts),
+        arrays = (np.array(x, dtype=np.float32, copy=not share) for x in parts)
+        return AffinityModel(self.user_ids, self.brand_ids, *arrays,
                              params=self.params.replace(iterations=self.iteration))
 
-    def polished(self) -> AffinityModel:
-        """The model a run stopped here would return: polish epochs on a copy, this trainer continues unpolished."""
+    def polished(self, share: bool = False) -> AffinityModel:
+        """The model a run stopped here would return: polish epochs on a copy, this trainer continues unpolished
+        (share=True without polish epochs: see `model`)."""
         if not self.params.polish_epochs:
-            return self.model()
+            return self.model(share)
         clone = copy.copy(self)
         clone.users_model = copy.deepcopy(self.users_model)
         clone.brands_model = copy.deepcopy(self.brands_model)
@@ -153,12 +184,16 @@ class AffinityTrainer:
 
 
 def fit(data: AffinityData, params: AffinityParams, progress: ProgressLike | None = None) -> AffinityModel:
-    """Validate per iteration (both directions), choose the iteration count, refit on all interactions.
+    """Validate on a split (both directions), choose the iteration count, refit on all interactions.
 
-    With `test_fraction` > 0 the first 70% of the progress is the validation curve on `data.split(params)`;
-    `select_iterations` refits for the iteration that was best from both sides, else for all of them.
+    With `test_fraction` > 0 the first 70% of the progress is the validation curve on `data.split(params)`: the
+    seeded samples of `ValidationSet.of` ranked after every `eval_every`-th iteration and the last, stopping once
+    `patience` evaluations brought no better iteration. `select_iterations` refits for the iteration that was best
+    from both sides, else for all of them (no early stop). The summary's `timings` split the seconds into validation
+    (ranking the held-out pairs), training (epochs, both runs) and preparing (split, matrices), wall and CPU.
     """
     progress = progress or _NoProgress()
+    clock = _Clock()
     curve: list[dict[str, Any]] = []
     split_info: dict[str, Any] = {}
     n_iter = params.iterations
@@ -166,13 +201,20 @@ def fit(data: AffinityData, params: AffinityParams, progress: ProgressLike | Non
     share = 0.7 if validate else 0.0
     if validate:
         progress.update(0.0, "splitting interactions for validation")
-        split = data.split(params)
-        split_info = split.summary()
-        trainer = AffinityTrainer(split.train, split.user_ids, split.column_ids, params)
-        with_auc = split.train.shape[0] * split.train.shape[1] <= _AUC_CELLS
+        with clock("preparing"):
+            split = data.split(params)
+            split_info = split.summary()
+            held_out = ValidationSet.of(split, params.validation_users, params.validation_brands, params.seed)
+            trainer = AffinityTrainer(split.train, split.user_ids, split.column_ids, params)
+            with_auc = split.train.shape[0] * split.train.shape[1] <= _AUC_CELLS
+            del split  # the ValidationSet and the trainer hold what is still needed
         for it in range(1, n_iter + 1):
-            trainer.iterate()
-            metrics = evaluate_both(affinity_scorer(trainer.polished()), split, with_auc=with_auc)
+            with clock("training"):
+                trainer.iterate()
+            if it % params.eval_every and it < n_iter:
+                continue
+            with clock("validation"):
+                metrics = evaluate_both(affinity_scorer(trainer.polished(share=True)), held_out, with_auc=with_auc)
             curve.append({"iteration": it, **metrics})
             progress.update(share * it / n_iter, f"validation iteration {it}/{n_iter}: user P@10 "
                             f"{metrics['user_precision@10']:.4f}, brand P@10 {metrics['brand_precision@10']:.4f}",
@@ -180,19 +222,53 @@ def fit(data: AffinityData, params: AffinityParams, progress: ProgressLike | Non
                                      "brand_precision@10": metrics["brand_precision@10"],
                                      "user_recall@10": metrics["user_recall@10"],
                                      "brand_recall@10": metrics["brand_recall@10"]})
+            since_best = len(curve) - 1 - pick_iteration(curve)
+            if params.select_iterations and params.patience and since_best >= params.patience:
+                break  # no better iteration for `patience` evaluations: later ones are not worth their epochs
         chosen = curve[pick_iteration(curve)] if params.select_iterations else curve[-1]
         n_iter = int(chosen["iteration"])
+        # The validation run's LightFM state (as large as the final model's) must go before the refit allocates.
+        del trainer, held_out
     final_params = params.replace(iterations=n_iter)
-    full = data.matrix(final_params)
+    with clock("preparing"):
+        full = data.matrix(final_params)
     progress.update(share, f"training on all {full.n_interactions:,} user–brand pairs for {n_iter} iterations")
-    trainer = AffinityTrainer(full.matrix, full.user_ids, full.column_ids, final_params)
+    with clock("preparing"):
+        trainer = AffinityTrainer(full.matrix, full.user_ids, full.column_ids, final_params)
+    n_interactions = full.n_interactions
+    del full  # the trainer keeps its own copies of the pairs
     for it in range(1, n_iter + 1):
-        trainer.iterate()
+        with clock("training"):
+            trainer.iterate()
         progress.update(share + (1 - share) * 0.95 * it / max(n_iter, 1), f"final model: iteration {it}/{n_iter}")
-    trainer.polish()
-    metrics = {k: v for k, v in (curve[n_iter - 1] if curve else {}).items()
+    with clock("training"):
+        trainer.polish()
+    chosen_point = next((c for c in curve if c["iteration"] == n_iter), {})
+    metrics = {k: v for k, v in chosen_point.items()
                if k != "iteration" and not (isinstance(v, float) and math.isnan(v))}
-    model = trainer.model()
+    # the trainer goes with this function: its arrays become the model's instead of being copied (250 MB at 1M)
+    model = trainer.model(share=True)
+    del trainer
     return AffinityModel(model.user_ids, model.brand_ids, model.user_factors, model.brand_factors, model.user_bias,
                          model.brand_bias, final_params,
-                         TrainingSummary(curve, metrics, split_info, full.n_interactions))
+                         TrainingSummary(curve, metrics, split_info, n_interactions, clock.seconds()))
+
+
+class _Clock:
+    """Wall seconds per phase, summed over every `with clock(phase):` block, and the process CPU seconds of each
+    (`<phase>_cpu`: on a shared machine the CPU seconds say more about the work than the wall seconds)."""
+
+    def __init__(self) -> None:
+        self._seconds: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, phase: str) -> Iterator[None]:
+        start, cpu = time.perf_counter(), time.process_time()
+        try:
+            yield
+        finally:
+            for key, spent in ((phase, time.perf_counter() - start), (f"{phase}_cpu", time.process_time() - cpu)):
+                self._seconds[key] = self._seconds.get(key, 0.0) + spent
+
+    def seconds(self) -> dict[str, float]:
+        return {phase: round(value, 3) for phase, value in self._seconds.items()}
