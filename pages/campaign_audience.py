@@ -10,7 +10,7 @@ import streamlit as st
 from core.errors import AtelierError
 from core.services import campaigns, exports
 from core.services.audience import AudienceSpec, Exclusions, overlap, overlap_matrix, preview
-from ui.auth import guard, signed_in_only
+from ui.auth import fragment_gate, guard, signed_in_only
 from ui import audience_charts as charts
 from ui.context import current_user, current_workspace, show_error
 
@@ -37,11 +37,15 @@ def main() -> None:
     st.divider()
     saved_campaigns(ws, user)
 
+PAGE = "pages/campaign_audience.py"  # checked again on each fragment's own reruns (ui.auth.fragment_gate)
+
 
 @st.fragment
 def audience_section(ws, user: str, model, version: str, data) -> None:  # noqa: ANN001 — Workspace, model, ...
     """The form, the live audience and Save. A fragment: a change of its widgets reruns only this part, not the
     app's sidebar or the saved campaigns below (a save reruns the whole app, so the list below shows it)."""
+    if fragment_gate(PAGE) is None:  # its own reruns skip the app's sign-in gate: bind the person again
+        return
     spec = audience_form(charts.brand_options(str(ws.path), version))
     if spec is None:
         st.info("Pick one or more brands to build an audience.")
@@ -189,6 +193,8 @@ def save_form(ws, user: str, audience, version: str) -> None:  # noqa: ANN001
 def saved_campaigns(ws, user: str) -> None:  # noqa: ANN001
     """Pick a saved campaign (its id is in the URL): export it, upload outcomes, see lift. A fragment, so picking
     one or uploading outcomes leaves the audience above as it is."""
+    if fragment_gate(PAGE) is None:
+        return
     st.header("Saved campaigns")
     table = campaigns.list_campaigns(ws)
     if table.empty:
