@@ -112,7 +112,7 @@ def test_an_export_url_is_refused_without_the_session_cookie_and_served_with_it(
     wait_idle(tab)
     tab.get_by_label("Campaign name").fill("Gate campaign")
     tab.get_by_role("button", name="Save campaign").click()
-    main.get_by_text("Saved campaign “Gate campaign”").wait_for(timeout=30_000)
+    main.get_by_text("Saved campaign “Gate campaign”").first.wait_for(timeout=30_000)
     wait_idle(tab)
     with tab.expect_download(timeout=60_000) as info:
         tab.get_by_role("button", name="Export CSV").click()
