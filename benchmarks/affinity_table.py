@@ -15,14 +15,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
+
+from benchmarks._home import temporary_home
 
 K_BRANDS, K_USERS, FACTORS = 10, 1000, 64
 
@@ -108,10 +108,7 @@ def run(quick: bool = True, repeats: int | None = None, n_users: int | None = No
     repeats = repeats or 2
     threads = os.cpu_count() or 1
     arrays = _arrays(n_users, n_brands, FACTORS)
-    root = Path(tempfile.mkdtemp(prefix="atelier-bench-table-"))
-    saved_home = os.environ.get("ATELIER_HOME")
-    os.environ["ATELIER_HOME"] = str(root)
-    try:
+    with temporary_home("atelier-bench-table-") as root:
         ws = _workspace(root, arrays)
         params = {"k_brands": K_BRANDS, "k_users": K_USERS, "local_threads": threads}
         faiss_run, floor_run = _faiss_both_sides(arrays, threads), _matmul_floor(arrays, threads)
@@ -122,12 +119,6 @@ def run(quick: bool = True, repeats: int | None = None, n_users: int | None = No
             table.append(_timed(lambda: affinity_table.score_table(ws, params)))
             faiss_times.append(_timed(faiss_run))
         floor = min(floor, _timed(floor_run)[0])
-    finally:
-        if saved_home is None:
-            os.environ.pop("ATELIER_HOME", None)
-        else:
-            os.environ["ATELIER_HOME"] = saved_home
-        shutil.rmtree(root, ignore_errors=True)
     fastest = min(table, key=lambda t: t[0])
     wall, scoring = fastest[0], fastest[2].seconds
     faiss_wall = min(t[0] for t in faiss_times)

@@ -12,13 +12,13 @@ import argparse
 import json
 import logging
 import os
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+
+from benchmarks._home import temporary_home
 
 
 def _workspace(root: Path, n_users: int, n_brands: int, factors: int):  # -> Workspace
@@ -82,10 +82,7 @@ def run(quick: bool = True, repeats: int = 3, n_users: int | None = None, n_bran
     n_brands = n_brands or (500 if quick else 1_000)
     repeats = 1 if quick else repeats
     params = {"k_brands": 10, "k_users": 100, "partition_users": max(n_users // 16, 1_000)}
-    root = Path(tempfile.mkdtemp(prefix="atelier-bench-table-"))
-    saved_home = os.environ.get("ATELIER_HOME")
-    os.environ["ATELIER_HOME"] = str(root)
-    try:
+    with temporary_home("atelier-bench-table-") as root:
         ws = _workspace(root, n_users, n_brands, 64)
         one = _on_cluster(ws, 1, params, repeats)
         two = _on_cluster(ws, 2, params, repeats)
@@ -98,12 +95,6 @@ def run(quick: bool = True, repeats: int = 3, n_users: int | None = None, n_bran
                 affinity_table.score_table(ws, {**params, "local_threads": threads})
                 walls.append(time.perf_counter() - started)
             local[threads] = float(np.median(walls))
-    finally:
-        if saved_home is None:
-            os.environ.pop("ATELIER_HOME", None)
-        else:
-            os.environ["ATELIER_HOME"] = saved_home
-        shutil.rmtree(root, ignore_errors=True)
     for leg, r in (("1 worker", one), ("2 workers", two)):  # the runner's table keeps only value and ratio
         print(f"affinity_table_scaling {leg}: wall {r['wall_s']:.1f} s, workers' CPU {r['worker_cpu_s']:.1f} s "
               f"(busiest {r['busiest_worker_cpu_s']:.1f} s), coordinator CPU {r['coordinator_cpu_s']:.1f} s, "

@@ -20,16 +20,18 @@ EMPTY_APP = 'import streamlit as st\nst.write("ready")\n'
 LIMIT = 1.5  # issue 17: cold start at most 1.5x a one-line Streamlit script's
 
 
-def _first_render(browser, script: Path, home: Path, ready_selector: str) -> float:
+def first_render(browser, script: Path, home: Path, ready_selector: str, started: float | None = None,
+                 timeout_ms: int = 180_000) -> float:
+    """Seconds from `started` (default: now) until a served `script` shows `ready_selector` with its run finished."""
     from tests.browser.conftest import IDLE, streamlit_server
 
-    started = time.perf_counter()
+    started = time.perf_counter() if started is None else started
     with streamlit_server(home, script=script) as url:
         page = browser.new_page()
         try:
             page.goto(url)
-            page.wait_for_selector(ready_selector, timeout=180_000)
-            page.wait_for_selector(IDLE, timeout=180_000)
+            page.wait_for_selector(ready_selector, timeout=timeout_ms)
+            page.wait_for_selector(IDLE, timeout=timeout_ms)
             return time.perf_counter() - started
         finally:
             page.close()
@@ -56,8 +58,8 @@ def run(quick: bool = True) -> list[dict]:
                 for i in range(repeats):
                     home = root / f"home{i}"
                     shutil.copytree(demo.path, home / "workspaces" / "demo")
-                    empty_times.append(_first_render(browser, empty, home, '[data-testid="stMarkdown"]'))
-                    app_times.append(_first_render(browser, REPO_ROOT / "app.py", home, '[data-testid="stMetric"]'))
+                    empty_times.append(first_render(browser, empty, home, '[data-testid="stMarkdown"]'))
+                    app_times.append(first_render(browser, REPO_ROOT / "app.py", home, '[data-testid="stMetric"]'))
             finally:
                 browser.close()
     app_s, empty_s = statistics.median(app_times), statistics.median(empty_times)

@@ -18,11 +18,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.app_startup import EMPTY_APP, first_render
 from core.config import REPO_ROOT
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS  # the one place the browser's path and flags live
 
 TARGET_S = 30.0  # issue 17: the home page within 30 s of `make run` on a fresh clone
-EMPTY_APP = 'import streamlit as st\nst.write("ready")\n'
 METRIC = '[data-testid="stMetric"]'
 
 
@@ -64,41 +64,20 @@ def _stop_training(home: Path, job_id: int | None) -> str:
 
 def _first_launch(browser, root: Path) -> tuple[float, float, str]:
     """(seconds to the drawn home page, seconds the demo step took, the training's status at that moment)."""
-    from tests.browser.conftest import IDLE, streamlit_server
-
     home = root / "home"
     started = time.perf_counter()
     demo_s, job_id = _demo(home)
     try:
-        with streamlit_server(home) as url:
-            page = browser.new_page()
-            try:
-                page.goto(url)
-                page.wait_for_selector(METRIC, timeout=300_000)
-                page.wait_for_selector(IDLE, timeout=300_000)
-                drawn = time.perf_counter() - started
-            finally:
-                page.close()
+        drawn = first_render(browser, REPO_ROOT / "app.py", home, METRIC, started=started, timeout_ms=300_000)
     finally:
         status = _stop_training(home, job_id)
     return drawn, demo_s, status
 
 
 def _empty_cold_start(browser, root: Path) -> float:
-    from tests.browser.conftest import IDLE, streamlit_server
-
     script = root / "empty_app.py"
     script.write_text(EMPTY_APP)
-    started = time.perf_counter()
-    with streamlit_server(root / "empty_home", script=script) as url:
-        page = browser.new_page()
-        try:
-            page.goto(url)
-            page.wait_for_selector('[data-testid="stMarkdown"]', timeout=180_000)
-            page.wait_for_selector(IDLE, timeout=180_000)
-            return time.perf_counter() - started
-        finally:
-            page.close()
+    return first_render(browser, script, root / "empty_home", '[data-testid="stMarkdown"]')
 
 
 def run(quick: bool = True) -> list[dict]:

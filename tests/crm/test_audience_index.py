@@ -5,14 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from core.data.workspace import Workspace
 from core.features.customer_events import CustomerEvents
 from core.services.audience import (AudienceSpec, Exclusions, build_audience, cut_audience, exclusion_masks, explain,
                                     prepare_data, rank_audience)
 from tests.crm.conftest import planted_customers, planted_interactions
-from tests.crm.test_pages import AUDIENCE, frame
+from tests.crm.test_pages import frame, open_audience
 
 
 def random_interactions(seed: int = 0, n: int = 5_000) -> pd.DataFrame:
@@ -76,10 +75,7 @@ def test_one_ranking_cut_many_ways_is_the_plain_sort(model, rule: str, value: fl
 
 def test_an_import_rebuilds_the_why_index(crm_ws: Workspace) -> None:
     """The page caches the customer index by the interactions table: a replaced table must show its events."""
-    at = AppTest.from_file(AUDIENCE, default_timeout=60)
-    at.query_params["brand"] = "acme"
-    at.query_params["value"] = "5"
-    at.run()
+    at = open_audience(brand="acme", value="5")
     assert not at.exception, at.exception
     assert "order ×1 on acme" in frame(at, "why")["why"].iloc[0]
     table = planted_interactions()

@@ -26,15 +26,20 @@ def frame(at: AppTest, column: str):
     return next(d.value for d in at.dataframe if column in d.value.columns)
 
 
+def open_audience(**query: str | list[str]) -> AppTest:
+    """The Campaign audience page run once with these URL parameters (a shared link)."""
+    at = AppTest.from_file(AUDIENCE, default_timeout=60)
+    for key, value in query.items():
+        at.query_params[key] = value
+    return at.run()
+
+
 def metric(at: AppTest, label: str) -> str:
     return next(m.value for m in at.metric if m.label == label)
 
 
 def test_build_save_and_share_an_audience(crm_ws: Workspace) -> None:
-    at = AppTest.from_file(AUDIENCE, default_timeout=60)
-    at.query_params["brand"] = "acme"
-    at.query_params["value"] = "20"
-    at.run()
+    at = open_audience(brand="acme", value="20")
     assert not at.exception, at.exception
     assert at.multiselect(key="aud_brand").value == ["acme"]
     assert metric(at, "Audience size") == "20"
@@ -65,10 +70,7 @@ def test_saved_campaign_never_caps_or_overlaps_itself(crm_ws: Workspace) -> None
     (exclusions 450 -> 1,250 on the demo) and the overlap view listed the campaign against itself."""
     spec = campaigns.AudienceSpec(["beta"], value=5)
     campaigns.save_campaign(crm_ws, "older beta", campaigns.build_for_workspace(crm_ws, spec), None, "x")
-    at = AppTest.from_file(AUDIENCE, default_timeout=60)
-    at.query_params["brand"] = "acme"
-    at.query_params["value"] = "20"
-    at.run()
+    at = open_audience(brand="acme", value="20")
     at.number_input(key="aud_cap").set_value(30).run()
     left_out = " ".join(c.value for c in at.caption if c.value.startswith("Left out"))
     before = (metric(at, "Eligible"), metric(at, "Audience size"), left_out)
@@ -92,10 +94,7 @@ def test_saved_campaign_never_caps_or_overlaps_itself(crm_ws: Workspace) -> None
 def test_several_brands_and_overlap(crm_ws: Workspace) -> None:
     spec = campaigns.AudienceSpec(["acme"], value=10)
     campaigns.save_campaign(crm_ws, "earlier", campaigns.build_for_workspace(crm_ws, spec), None, "x")
-    at = AppTest.from_file(AUDIENCE, default_timeout=60)
-    at.query_params["brand"] = ["acme", "beta"]
-    at.query_params["value"] = "4"
-    at.run()
+    at = open_audience(brand=["acme", "beta"], value="4")
     assert not at.exception, at.exception
     assert at.radio(key="aud_blend").value == "any"
     at.radio(key="aud_blend").set_value("weighted").run()
@@ -106,9 +105,7 @@ def test_several_brands_and_overlap(crm_ws: Workspace) -> None:
 
 
 def test_unknown_brand_in_link_and_empty_audience(crm_ws: Workspace) -> None:
-    at = AppTest.from_file(AUDIENCE, default_timeout=60)
-    at.query_params["brand"] = "no-such-brand"
-    at.run()
+    at = open_audience(brand="no-such-brand")
     assert not at.exception, at.exception
     assert any("Pick one or more brands" in i.value for i in at.info)
     at.multiselect(key="aud_brand").set_value(["acme"]).run()
@@ -134,9 +131,7 @@ def test_outcomes_upload_shows_lift(crm_ws: Workspace) -> None:
     outcomes = campaigns.read_outcomes(("user_id,opened,bought\n"
                                         + "\n".join(f"{u},1,1" for u in target[:25])).encode())
     campaigns.record_outcomes(crm_ws, cid, outcomes, "x")
-    at = AppTest.from_file(AUDIENCE, default_timeout=60)
-    at.query_params["campaign"] = str(cid)
-    at.run()
+    at = open_audience(campaign=str(cid))
     assert not at.exception, at.exception
     lift = frame(at, "relative lift (95% CI)").set_index("outcome")
     assert lift.loc["bought", "target"] == "50.0% of 50" and lift.loc["bought", "control"] == "0.0% of 50"
