@@ -9,6 +9,7 @@ import streamlit as st
 
 from core.errors import AtelierError
 from core.services import campaigns, exports
+from core.services import models as model_versions
 from core.services.audience import AudienceSpec, Exclusions, overlap, overlap_matrix, preview
 from ui import audience_charts as charts
 from ui.auth import signed_in_only
@@ -155,7 +156,11 @@ def saved_campaign_panel(ws, user: str) -> None:  # noqa: ANN001 — Workspace
     if table.empty:
         st.info("No campaign saved yet: build an audience above and save it.")
         return
-    st.dataframe(table, hide_index=True, key="campaigns_table")
+    # The model as people name it ("affinity v3 · 5 Dec 19:52"), not its 40-character id.
+    names_of = model_versions.list_versions(ws, campaigns.ARTIFACT_KIND).set_index("version")["name"].to_dict()
+    table = table.assign(model_version=table["model_version"].map(lambda v: names_of.get(v, v)))
+    st.dataframe(table, hide_index=True, key="campaigns_table", column_config={
+        "model_version": st.column_config.TextColumn("model")})
     ids = [str(i) for i in table["id"]]
     names = dict(zip(ids, table["name"]))
     if st.session_state.get("aud_campaign") not in ids:
@@ -165,8 +170,9 @@ def saved_campaign_panel(ws, user: str) -> None:  # noqa: ANN001 — Workspace
     cid = st.selectbox("Campaign", ids, key="aud_campaign", format_func=lambda i: f"{i} · {names[i]}")
     charts.write_url({"campaign": cid})
     record = campaigns.load_campaign(ws, int(cid))
+    model = names_of.get(record.model_version, record.model_version)
     st.caption(f"Brands {', '.join(record.spec.brands)} · {len(record.members):,} members "
-               f"({len(record.target_ids):,} target) · model {record.model_version} · by {record.created_by}")
+               f"({len(record.target_ids):,} target) · model {model} · by {record.created_by}")
     columns = st.multiselect("Extra columns in the export (personal data: add only if the recipient needs them)",
                              list(exports.OPTIONAL_COLUMNS), key="aud_export_cols")
     st.download_button("Export CSV", data=signed_in_only(lambda: exports.export_campaign(ws, record.id, user,

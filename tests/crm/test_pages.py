@@ -141,6 +141,19 @@ def test_outcomes_upload_shows_lift(crm_ws: Workspace) -> None:
     assert '"error_y"' in chart.proto.spec  # error bars, not bare rates
 
 
+def test_saved_campaigns_name_their_model_as_people_say_it(crm_ws: Workspace) -> None:
+    from core.services import models as versions
+
+    live = versions.active_version(crm_ws, "affinity")
+    spec = campaigns.AudienceSpec(["acme"], value=10)
+    cid = campaigns.save_campaign(crm_ws, "named", campaigns.build_for_workspace(crm_ws, spec), live, "x")
+    at = open_audience(campaign=str(cid))
+    assert not at.exception, at.exception
+    name = versions.name_of(crm_ws, "affinity", live)
+    assert name.startswith("affinity v") and frame(at, "model_version")["model_version"].tolist() == [name]
+    assert any(f"model {name} · by x" in c.value for c in at.caption)
+
+
 def with_catalogue(ws: Workspace) -> None:
     pd.DataFrame({"item_id": ["i-a1", "i0"], "name": ["Acme leather tote", "Delta linen shirt"]}).to_parquet(
         ws.path / "catalogue.parquet", index=False)
