@@ -22,7 +22,7 @@ def main() -> None:
     st.caption("A multi-task model predicts every attribute from name, description, brand, type, division and price. "
                "Accept or correct its predictions where the catalogue has no value or a suspect one; every decision "
                "is stored at once and becomes a training label. In the *Review queue* the keys are **A** accept · "
-               "**E** correct · **S** skip · **Z** undo your latest decision.")
+               "**E** correct · **K** catalogue is right (suspects) · **S** skip · **Z** undo your latest decision.")
     try:
         ws, user = current_workspace(), current_user()
         active = attr_ui.active_model(ws)
