@@ -82,13 +82,16 @@ def partitions(n_users: int, partition_users: int) -> list[tuple[int, int]]:
     return [(s, min(s + partition_users, n_users)) for s in range(0, n_users, partition_users)]
 
 
-def score_partition(part: int, offset: int, user_ids: np.ndarray, user_factors: np.ndarray, user_bias: np.ndarray, *,
-                    staging: str, brand_ids: np.ndarray, brand_factors: np.ndarray, brand_bias: np.ndarray,
+def score_partition(part: int, offset: int, user_ids: np.ndarray, user_factors: np.ndarray, user_bias: np.ndarray,
+                    side_user_factors: np.ndarray | None = None, *, staging: str, brand_ids: np.ndarray,
+                    brand_factors: np.ndarray, brand_bias: np.ndarray, side_brand_factors: np.ndarray | None = None,
                     k_brands: int, k_users: int) -> dict[str, Any]:
     """Score one user partition against every brand; write its top-k brands per user; return brand candidates.
 
     user_factors float32 (m, d), user_bias (m,), brand_factors (n_brands, d), brand_bias (n_brands,).
     `offset` is the partition's first global user index. Scores are the model's: u·b + user_bias + brand_bias.
+    side_user_factors (m, d2) and side_brand_factors (n_brands, d2), when the model's brand side is not its own
+    scores (`AffinityModel.brand_side`), rank the brand candidates instead: their product.
     Returns {"file", "sha256", "rows", "cand_keys" uint64 (n_brands, c)}, c = min(k_users, m): per brand the
     partition's best users as `topk.keys` of (score, global user index), best first.
     """
@@ -99,6 +102,9 @@ def score_partition(part: int, offset: int, user_ids: np.ndarray, user_factors: 
     chunks = [(start, min(start + _CHUNK, m)) for start in range(0, m, _CHUNK)]
     brand_t = np.ascontiguousarray(brand_factors.T)
     buffer = np.empty((min(_CHUNK, max(m, 1)), n_brands), dtype=np.float32)
+    separate = side_user_factors is not None and side_brand_factors is not None
+    side_t = np.ascontiguousarray(side_brand_factors.T) if separate else None
+    side_buffer = np.empty_like(buffer) if separate else buffer
 
     def score(a: int, b: int) -> np.ndarray:
         # the same products on the same (≤ _CHUNK, n_brands) shape every time: bit-identical when scored again
@@ -107,6 +113,14 @@ def score_partition(part: int, offset: int, user_ids: np.ndarray, user_factors: 
         scores += brand_bias[None, :]
         scores += user_bias[a:b, None]
         return scores
+
+    def brand_side(a: int, b: int, scores: np.ndarray | None = None) -> np.ndarray:
+        """The scores that rank a brand's customers: the user side's own, or the brand side's product."""
+        if not separate:
+            return score(a, b) if scores is None else scores
+        out = side_buffer[: b - a]
+        np.matmul(side_user_factors[a:b], side_t, out=out)
+        return out
 
     # Pass 1: each user's top brands, and per brand the maxima of runs of g users. The ku-th best of those
     # maxima bounds the partition's ku-th best user of the brand from below, so pass 2 keeps only ≈ 1.15·ku.
@@ -118,7 +132,7 @@ def score_partition(part: int, offset: int, user_ids: np.ndarray, user_factors: 
     for a, b in chunks:
         scores = score(a, b)
         top_idx[a:b], top_scores[a:b] = topk.top_k_rows(scores, kb)
-        maxima = topk.row_group_max(scores, g)
+        maxima = topk.row_group_max(brand_side(a, b, scores), g)
         group_max[:, filled:filled + len(maxima)] = maxima.T
         filled += len(maxima)
     cut = group_max.shape[1] - ku
@@ -128,7 +142,7 @@ def score_partition(part: int, offset: int, user_ids: np.ndarray, user_factors: 
     # Pass 2, last chunk first: its scores are still in the buffer.
     cand_keys, cand_brands = [], []
     for a, b in reversed(chunks):
-        scores = buffer[: b - a] if b == m else score(a, b)
+        scores = (side_buffer if separate else buffer)[: b - a] if b == m else brand_side(a, b)
         flat = np.flatnonzero(scores >= threshold)
         users = flat // n_brands
         cand_keys.append(topk.keys(scores.ravel()[flat], users + (offset + a)))
@@ -154,9 +168,12 @@ def score_table(ws: Workspace, params: dict[str, Any] | None = None, progress: A
     staging = root / f".staging-{uuid.uuid4().hex[:12]}"
     (staging / "user_top_brands").mkdir(parents=True)
     runner = "dask" if (in_worker() or scheduler_address()) else "local"
+    side = model.brand_side
     shared = {"staging": str(staging), "brand_ids": brand_ids, "brand_factors": model.brand_factors,
-              "brand_bias": model.brand_bias, "k_brands": int(p["k_brands"]), "k_users": int(p["k_users"])}
-    args = [(i, a, user_ids[a:b], model.user_factors[a:b], model.user_bias[a:b]) for i, (a, b) in enumerate(ranges)]
+              "brand_bias": model.brand_bias, "side_brand_factors": side.brand_factors,
+              "k_brands": int(p["k_brands"]), "k_users": int(p["k_users"])}
+    args = [(i, a, user_ids[a:b], model.user_factors[a:b], model.user_bias[a:b],
+             None if side.user_factors is None else side.user_factors[a:b]) for i, (a, b) in enumerate(ranges)]
     results: dict[int, dict[str, Any]] = {}
     k_users = min(int(p["k_users"]), model.n_users)
     top = np.empty((model.n_brands, 0), dtype=np.uint64)  # per brand the best keys so far, unsorted
@@ -245,7 +262,9 @@ def brand_top_users(ws: Workspace, version: str | None = None, brand_id: str | N
 
 def _check_scorable(model: AffinityModel, version: str) -> None:
     """Refuse what the exact top-k cannot rank: a NaN or infinite factor (no order) or more users than a key holds."""
-    arrays = (model.user_factors, model.brand_factors, model.user_bias, model.brand_bias)
+    arrays = [model.user_factors, model.brand_factors, model.user_bias, model.brand_bias]
+    if model.brand_side.user_factors is not None:
+        arrays += [model.brand_side.user_factors, model.brand_side.brand_factors]
     if not all(np.isfinite(a).all() for a in arrays):
         raise AtelierError(f"affinity model {version} has non-finite factors or biases (NaN or inf): retrain it; "
                            "nothing was scored")

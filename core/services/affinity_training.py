@@ -30,9 +30,13 @@ def train_affinity(ws: Workspace, params: dict[str, Any], progress: Any = None) 
     arrays, meta = model.to_artifact()
     meta = {**meta, "by": by, "held_out": held_out.to_dict() if held_out else None}
     version = versions.store(ws).save(KIND, arrays, meta)
-    versions.register_version(ws, KIND, version, {**metrics, "iterations": n_iter}, by)
+    side = model.brand_side
+    served = served_brand_precision(model)
+    versions.register_version(ws, KIND, version, {**metrics, "iterations": n_iter, **(
+        {"audience_brand_precision@10": served} if served is not None else {})}, by)
     decision = promotion.promote(ws, KIND, version, held_out, by, True if activate is True else
-                                 False if activate is False else "auto")
+                                 False if activate is False else "auto",
+                                 details={"brand_side": {**side.to_meta(), "serves": side.label}})
     if progress is not None:
         progress.update(1.0, f"saved affinity version {version}: {'live' if decision.activated else 'held back'}")
     return {"version": version, "metrics": metrics, "iterations": n_iter, "curve": model.training.curve,
@@ -40,7 +44,8 @@ def train_affinity(ws: Workspace, params: dict[str, Any], progress: Any = None) 
 
 
 def held_out_figures(model: AffinityModel, params: AffinityParams) -> promotion.HeldOut | None:
-    """P@10 from both sides on the validation split at the chosen iteration (None when trained without one).
+    """P@10 from both sides on the validation split at the chosen iteration (None when trained without one); the
+    brand side's is that of the model that ranks audiences (`served_brand_precision`).
 
     The sizes behind the noise are the queries actually ranked: 10 per sampled user or brand, not the whole split.
     """
@@ -56,7 +61,21 @@ def held_out_figures(model: AffinityModel, params: AffinityParams) -> promotion.
         # a seeded sample of the split: the same queries only for the same sample sizes (an unsampled run keeps
         # the key versions measured on the whole split had, so they stay comparable)
         parts.append({"sampled_users": n_users, "sampled_brands": n_brands})
-    return promotion.HeldOut({m: float(metrics[m]) for m in sizes}, sizes, promotion.split_key(*parts))
+    figures = {m: float(metrics[m]) for m in sizes}
+    served = served_brand_precision(model)
+    if served is not None:
+        figures["brand_precision@10"] = served
+    return promotion.HeldOut(figures, sizes, promotion.split_key(*parts))
+
+
+def served_brand_precision(model: AffinityModel) -> float | None:
+    """Brand P@10 on the validation split of what ranks a brand's customers (None without the champion/challenger).
+
+    It is the best of the candidates on that split, so a little optimistic; the held-out test of
+    `python -m core evaluate affinity` measures it without that bias.
+    """
+    side = model.brand_side
+    return side.validation.get(f"{side.weight:.2f}") if side.validation else None
 
 
 def submit_training(ws: Workspace, params: AffinityParams, by: str = "local", activate: bool = False,

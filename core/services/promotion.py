@@ -101,9 +101,10 @@ def decide(candidate: HeldOut | None, live: HeldOut | None, z: float = NOISE_Z) 
 
 
 def promote(ws: Workspace, kind: str, version: str, held_out: HeldOut | None, by: str,
-            mode: Mode = "auto") -> Promotion:
+            mode: Mode = "auto", details: dict[str, Any] | None = None) -> Promotion:
     """Decide whether `version` (registered, its meta holding `held_out`) goes live, activate it if so, and audit
-    the decision with the figures it saw. Runs at the end of every training job."""
+    the decision with the figures it saw (and `details`, e.g. which model serves a side). Runs at the end of every
+    training job."""
     live = models.active_version(ws, kind)
     live_held_out = HeldOut.from_dict(models.version_meta(ws, kind, live).get("held_out")) if live else None
     go, reason, rows = decide(held_out, live_held_out)
@@ -115,9 +116,9 @@ def promote(ws: Workspace, kind: str, version: str, held_out: HeldOut | None, by
         go, reason = False, "training was asked not to activate it: activate it on the Versions tab"
     promotion = Promotion(kind, version, live, go, reason, rows)
     with transaction(ws) as session:
-        audit.record(session, by, "promotion", ws.name, f"{kind}/{version}", promotion.to_dict())
+        audit.record(session, by, "promotion", ws.name, f"{kind}/{version}", {**promotion.to_dict(), **(details or {})})
     if go:
-        models.activate(ws, kind, version, by, figures={"reason": reason, "rows": rows})
+        models.activate(ws, kind, version, by, figures={"reason": reason, "rows": rows, **(details or {})})
     return promotion
 
 

@@ -87,3 +87,25 @@ def test_bad_params_are_refused_before_a_job_starts(planted_ws):
     with pytest.raises(ValidationError, match="test_fraction"):
         affinity_training.submit_training(planted_ws, AffinityParams.from_dict({"test_fraction": 1.5}))
     assert jobs.list_jobs(planted_ws).empty
+
+
+def test_training_audits_which_model_ranks_audiences_and_gates_on_what_is_served(planted_ws):
+    import sqlalchemy as sa
+
+    from core.db.models import AuditLog
+    from core.db.session import read_session
+
+    result = affinity_training.train_affinity(planted_ws, {"n_factors": 8, "iterations": 2,
+                                                           "validation_users": 400})
+    model = affinity_training.load_model(planted_ws)
+    side = model.brand_side
+    served = side.validation[f"{side.weight:.2f}"]
+    with read_session(planted_ws) as session:
+        details = [dict(r.details) for r in session.scalars(
+            sa.select(AuditLog).where(AuditLog.action == "promotion"))][-1]
+    assert details["brand_side"]["serves"] == side.label and details["brand_side"]["weight"] == side.weight
+    # the promotion rule compares the brand P@10 of what the audience page serves, not of the model alone
+    held_out = models.version_meta(planted_ws, "affinity", result["version"])["held_out"]
+    assert held_out["metrics"]["brand_precision@10"] == pytest.approx(served)
+    listed = models.list_versions(planted_ws, "affinity").set_index("version")
+    assert listed.loc[result["version"], "audience_brand_precision@10"] == pytest.approx(served)

@@ -50,14 +50,16 @@ def test_a_bound_that_is_not_one_fails_loudly():
         topk.best_per_group(key, np.array([0, 0, 1]), 2, 2)
 
 
-def _install(ws, users: np.ndarray, brands: np.ndarray, user_bias: np.ndarray, brand_bias: np.ndarray):
+def _install(ws, users: np.ndarray, brands: np.ndarray, user_bias: np.ndarray, brand_bias: np.ndarray,
+             brand_side=None):
     from core.data.idmap import IdMap
     from core.models.affinity import AffinityModel
+    from core.models.affinity.brand_side import BrandSide
     from core.services import models as versions
 
     model = AffinityModel(IdMap.from_values([f"u{i:05d}" for i in range(len(users))]),
                           IdMap.from_values([f"b{i:03d}" for i in range(len(brands))]),
-                          users, brands, user_bias, brand_bias)
+                          users, brands, user_bias, brand_bias, brand_side=brand_side or BrandSide())
     version = versions.store(ws).save(AffinityModel.kind, *model.to_artifact())
     versions.register_version(ws, AffinityModel.kind, version, {}, "test")
     versions.activate(ws, AffinityModel.kind, version, "test")
@@ -95,6 +97,35 @@ def test_table_with_ties_equals_a_brute_force_sort_both_ways(demo_copy, monkeypa
     np.testing.assert_array_equal(brands["score"].to_numpy().reshape(n_brands, k_users),
                                   np.take_along_axis(scores.T, want, axis=1))
     assert brands["rank"].tolist() == list(range(1, k_users + 1)) * n_brands
+
+
+def test_a_brand_side_of_its_own_ranks_the_brands_customers_and_leaves_each_customers_brands(demo_copy,
+                                                                                              monkeypatch):
+    # A model whose audiences are ranked by ALS or a blend (`AffinityModel.brand_side`): the brand side of the
+    # table follows those factors exactly (ties included), the user side the model's own scores.
+    from core.models.affinity.brand_side import BrandSide
+
+    monkeypatch.setattr(affinity_table, "_CHUNK", 64)
+    rng = np.random.default_rng(23)
+    n_users, n_brands, k_brands, k_users = 900, 19, 3, 120
+    f = lambda *shape: rng.integers(-1, 2, size=shape).astype(np.float32)  # noqa: E731
+    side = BrandSide(0.5, {"1.00": 0.1, "0.50": 0.2}, 20.0, f(n_users, 3), f(n_brands, 3))
+    model = _install(demo_copy, f(n_users, 6), f(n_brands, 6), f(n_users) / 2, f(n_brands) / 2, side)
+    own = model.user_factors @ model.brand_factors.T + model.user_bias[:, None] + model.brand_bias[None, :]
+    audience = side.user_factors @ side.brand_factors.T
+    assert not np.array_equal(_brute_force(own.T, k_users), _brute_force(audience.T, k_users))
+    affinity_table.score_table(demo_copy, {"k_brands": k_brands, "k_users": k_users, "partition_users": 400,
+                                           "local_threads": 2})
+
+    users = affinity_table.user_top_brands(demo_copy)
+    got = np.asarray(users["brand_id"].astype(str)).reshape(n_users, k_brands)
+    np.testing.assert_array_equal(got, model.brand_ids.to_array()[_brute_force(own, k_brands)])
+    brands = affinity_table.brand_top_users(demo_copy)
+    want = _brute_force(audience.T, k_users)
+    got = np.asarray(brands["user_id"].astype(str)).reshape(n_brands, k_users)
+    np.testing.assert_array_equal(got, model.user_ids.to_array()[want])
+    np.testing.assert_array_equal(brands["score"].to_numpy().reshape(n_brands, k_users),
+                                  np.take_along_axis(audience.T, want, axis=1))
 
 
 def test_a_model_with_nan_factors_is_refused_before_anything_is_written(demo_copy):

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 import scipy.sparse as sp
-from threadpoolctl import threadpool_limits
 
 from core.evaluation.ranking import evaluate_ranking
+from core.models.affinity.brand_side import fit_als
 from core.features.splits import Split
 
 if TYPE_CHECKING:
@@ -40,20 +40,9 @@ def popularity_scorer(train: sp.csr_matrix) -> Scorer:
                   lambda rows: np.broadcast_to(user_act, (len(rows), len(user_act))).copy())
 
 
-def als_scorer(train: sp.csr_matrix, factors: int = 64, iterations: int = 15, alpha: float = 10.0,
-               regularization: float = 20.0, seed: int = 42) -> Scorer:
-    """implicit's ALS on users×brands (confidence 1 + alpha·log1p(weight)); scores are U·V both ways."""
-    # heavy (numba kernels): only the comparison needs it
-    from implicit.cpu.als import AlternatingLeastSquares  # noqa: PLC0415
-
-    conf = sp.csr_matrix(train, dtype=np.float32, copy=True)
-    conf.data = (alpha * np.log1p(conf.data)).astype(np.float32)
-    with threadpool_limits(1, "blas"):  # implicit parallelises itself; nested BLAS threads only slow it down
-        als = AlternatingLeastSquares(factors=factors, iterations=iterations, regularization=regularization,
-                                      random_state=seed, num_threads=2)
-        als.fit(conf, show_progress=False)
-    U = np.asarray(als.user_factors, dtype=np.float32)
-    V = np.asarray(als.item_factors, dtype=np.float32)
+def als_scorer(train: sp.csr_matrix, factors: int = 64, regularization: float = 20.0, seed: int = 42) -> Scorer:
+    """implicit's ALS on users×brands (`brand_side.fit_als`); scores are U·V both ways."""
+    U, V = fit_als(train, factors, regularization, seed)
     return Scorer(lambda rows: U[rows] @ V.T, lambda rows: V[rows] @ U.T)
 
 
@@ -102,26 +91,34 @@ def _sample(rows: np.ndarray, limit: int | None, rng: np.random.Generator) -> np
 
 
 def evaluate_both(scorer: Scorer, split: Split | ValidationSet, k: int = K,
-                  with_auc: bool = True) -> dict[str, float | int]:
+                  with_auc: bool = True, sides: tuple[str, ...] = ("user", "brand")) -> dict[str, float | int]:
     """Precision/recall/NDCG@k and AUC from the user side and from the brand side, training positives excluded.
 
     A Split ranks every held-out user and brand; a ValidationSet only its sampled ones (n_users / n_brands are the
-    queries ranked, held_out_users / held_out_brands the population they were drawn from).
+    queries ranked, held_out_users / held_out_brands the population they were drawn from). `sides` limits the
+    ranking to one side (the other's metrics are left out).
     """
     v = split if isinstance(split, ValidationSet) else ValidationSet.of(split)
     n_users, n_brands = v.test.shape
-    user = evaluate_ranking(scorer.user_scores, v.test, v.train, k, chunk_size=max(1, _CELLS // max(n_brands, 1)),
-                            with_auc=with_auc, queries=v.users)
-    brand = evaluate_ranking(scorer.brand_scores, v.test_t, v.train_t, k,
-                             chunk_size=max(1, _CELLS // max(n_users, 1)), with_auc=with_auc, queries=v.brands)
+    reports = {}
+    if "user" in sides:
+        reports["user"] = evaluate_ranking(scorer.user_scores, v.test, v.train, k,
+                                           chunk_size=max(1, _CELLS // max(n_brands, 1)), with_auc=with_auc,
+                                           queries=v.users)
+    if "brand" in sides:
+        reports["brand"] = evaluate_ranking(scorer.brand_scores, v.test_t, v.train_t, k,
+                                            chunk_size=max(1, _CELLS // max(n_users, 1)), with_auc=with_auc,
+                                            queries=v.brands)
     out: dict[str, float | int] = {}
-    for side, report in (("user", user), ("brand", brand)):
+    for side, report in reports.items():
         out[f"{side}_precision@{k}"] = report.precision
         out[f"{side}_recall@{k}"] = report.recall
         out[f"{side}_ndcg@{k}"] = report.ndcg
         out[f"{side}_auc"] = report.auc
-    out["n_users"] = user.n_queries
-    out["n_brands"] = brand.n_queries
+    if "user" in reports:
+        out["n_users"] = reports["user"].n_queries
+    if "brand" in reports:
+        out["n_brands"] = reports["brand"].n_queries
     out["held_out_users"] = v.held_out_users
     out["held_out_brands"] = v.held_out_brands
     return out

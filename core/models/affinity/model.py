@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Mapping
 
@@ -9,6 +10,7 @@ import numpy as np
 
 from core.data.idmap import IdMap
 from core.errors import ArtifactError, UnknownIdError
+from core.models.affinity.brand_side import BrandSide
 from core.models.affinity.evaluate import evaluate_model
 from core.models.affinity.params import AffinityParams
 from core.models.family import require_arrays
@@ -37,6 +39,8 @@ class AffinityModel:
 
     user_factors: float32 (n_users, d); brand_factors: float32 (n_brands, d);
     user_bias: float32 (n_users,); brand_bias: float32 (n_brands,).
+    Customers for a brand are ranked by `brand_side`: these scores, or ALS or a blend of both where that ranked
+    customers better on the validation split (`scores_for_brand(s)`); brands for a customer always by these.
     """
 
     kind: ClassVar[str] = "affinity"
@@ -50,6 +54,7 @@ class AffinityModel:
     brand_bias: np.ndarray
     params: AffinityParams = field(default_factory=AffinityParams)
     training: TrainingSummary = field(default_factory=TrainingSummary)
+    brand_side: BrandSide = field(default_factory=BrandSide)
 
     def __post_init__(self) -> None:
         for name in ("user_factors", "brand_factors", "user_bias", "brand_bias"):
@@ -64,6 +69,15 @@ class AffinityModel:
             )
         if self.user_bias.shape != (n_users,) or self.brand_bias.shape != (n_brands,):
             raise ArtifactError("bias lengths do not match the id maps; the artifact is inconsistent, retrain")
+        side = self.brand_side
+        if side.user_factors is not None and (side.user_factors.shape[0] != n_users
+                                              or side.brand_factors.shape[0] != n_brands):
+            raise ArtifactError("the brand side's factors do not match the id maps; the artifact is inconsistent, "
+                                "retrain")
+
+    def with_brand_side(self, brand_side: BrandSide) -> AffinityModel:
+        """The same model ranking customers for a brand by `brand_side`."""
+        return dataclasses.replace(self, brand_side=brand_side)
 
     # ------------------------------------------------------------------ the family contract
     @classmethod
@@ -91,7 +105,10 @@ class AffinityModel:
         t = self.training
         meta = {"params": self.params.to_dict(), "metrics": t.metrics, "curve": t.curve, "split": t.split,
                 "n_users": self.n_users, "n_brands": self.n_brands, "n_interactions": t.n_interactions,
-                "timings": t.timings}
+                "timings": t.timings, "brand_side": self.brand_side.to_meta()}
+        if self.brand_side.user_factors is not None:
+            arrays["audience_user_factors"] = self.brand_side.user_factors
+            arrays["audience_brand_factors"] = self.brand_side.brand_factors
         return arrays, meta
 
     @classmethod
@@ -110,6 +127,7 @@ class AffinityModel:
             brand_bias=arrays["brand_bias"],
             params=AffinityParams.from_dict(meta.get("params"), strict=False),
             training=training,
+            brand_side=BrandSide.from_stored(meta.get("brand_side"), arrays),
         )
 
     # ------------------------------------------------------------------ scoring
@@ -126,8 +144,12 @@ class AffinityModel:
         return int(self.user_factors.shape[1])
 
     def scores_for_brand(self, brand_index: int) -> np.ndarray:
-        """Affinity of every user for one brand: float32 (n_users,) — one matrix-vector product."""
+        """Affinity of every user for one brand as `brand_side` ranks them: float32 (n_users,), one matrix-vector
+        product."""
         self._check_index(brand_index, self.n_brands, "brand")
+        side = self.brand_side
+        if side.user_factors is not None:
+            return side.user_factors @ side.brand_factors[brand_index]
         scores = self.user_factors @ self.brand_factors[brand_index]
         scores += self.user_bias
         scores += self.brand_bias[brand_index]
@@ -150,8 +172,11 @@ class AffinityModel:
         return scores
 
     def scores_for_brands(self, brand_indices: np.ndarray) -> np.ndarray:
-        """Scores of every user for several brands: float32 (len(brand_indices), n_users)."""
+        """Scores of every user for several brands as `brand_side` ranks them: float32 (len(brand_indices), n_users)."""
         idx = np.asarray(brand_indices, dtype=np.int64)
+        side = self.brand_side
+        if side.user_factors is not None:
+            return side.brand_factors[idx] @ side.user_factors.T
         scores = self.brand_factors[idx] @ self.user_factors.T
         scores += self.user_bias[None, :]
         scores += self.brand_bias[idx, None]

@@ -27,6 +27,8 @@ class AffinityParams(FamilyParams):
     `validation_brands` held-out brands (seeded samples of the split, the same for the same split; None = all),
     after every `eval_every`-th iteration and the last; it stops once `patience` evaluations in a row brought no
     better iteration (0: never stops early).
+    challenge_brand_side: with validation, ALS (`als_regularization`) and blends of it with this model compete for
+    the brand side on the validation split, and the best ranks customers for a brand (`brand_side.py`).
     """
 
     n_factors: int = 64
@@ -53,6 +55,8 @@ class AffinityParams(FamilyParams):
     validation_brands: int | None = 300
     eval_every: int = 1
     patience: int = 2
+    challenge_brand_side: bool = True
+    als_regularization: float = 20.0  # the comparison's inner split chose 20 on the demo and on Tmall
 
     def __post_init__(self) -> None:
         problems = []
@@ -70,6 +74,8 @@ class AffinityParams(FamilyParams):
             problems.append(f"test_fraction must be in [0, 0.9); 0 skips validation, got {self.test_fraction}")
         if any(n is not None and n < 1 for n in (self.validation_users, self.validation_brands)):
             problems.append("validation_users and validation_brands must be ≥ 1 (None ranks them all)")
+        if self.als_regularization <= 0:
+            problems.append("als_regularization must be > 0")
         if self.eval_every < 1 or self.patience < 0:
             problems.append("eval_every must be ≥ 1 and patience ≥ 0 (0 never stops early)")
         unknown = sorted(set(self.event_weights or ()) - set(EVENTS))

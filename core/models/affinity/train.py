@@ -6,7 +6,7 @@ import copy
 import math
 import time
 from contextlib import contextmanager
-from typing import Any, Iterator, Protocol
+from typing import Any, Callable, Iterator, Protocol
 
 import numpy as np
 import scipy.sparse as sp
@@ -14,6 +14,9 @@ from lightfm import LightFM
 
 from core.data.idmap import IdMap
 from core.errors import Problem, ValidationError
+from core.features.interactions import InteractionMatrix
+from core.features.splits import Split
+from core.models.affinity.brand_side import BrandSide, blend, choose, fit_als
 from core.models.affinity.data import AffinityData
 from core.models.affinity.evaluate import ValidationSet, affinity_scorer, evaluate_both, pick_iteration
 from core.models.affinity.model import AffinityModel, TrainingSummary
@@ -184,13 +187,22 @@ class AffinityTrainer:
 
 
 def fit(data: AffinityData, params: AffinityParams, progress: ProgressLike | None = None) -> AffinityModel:
-    """Validate on a split (both directions), choose the iteration count, refit on all interactions.
+    """`fit_matrices` on a workspace's interactions: the params' validation split, then all pairs weighted."""
+    return fit_matrices(lambda: data.split(params), lambda: data.matrix(params), params, progress)
 
-    With `test_fraction` > 0 the first 70% of the progress is the validation curve on `data.split(params)`: the
-    seeded samples of `ValidationSet.of` ranked after every `eval_every`-th iteration and the last, stopping once
+
+def fit_matrices(split_of: Callable[[], Split], all_of: Callable[[], InteractionMatrix], params: AffinityParams,
+                 progress: ProgressLike | None = None) -> AffinityModel:
+    """Validate on a split (both directions), choose the iteration count and the brand side, refit on all pairs.
+
+    With `test_fraction` > 0 the first 70% of the progress is the validation curve on `split_of()`: the seeded
+    samples of `ValidationSet.of` ranked after every `eval_every`-th iteration and the last, stopping once
     `patience` evaluations brought no better iteration. `select_iterations` refits for the iteration that was best
-    from both sides, else for all of them (no early stop). The summary's `timings` split the seconds into validation
-    (ranking the held-out pairs), training (epochs, both runs) and preparing (split, matrices), wall and CPU.
+    from both sides, else for all of them (no early stop). With `challenge_brand_side`, ALS and blends compete with
+    the chosen iteration for the brand side on the same held-out pairs (`brand_side.choose`); a winner other than
+    the bi-directional model is refitted on `all_of()` too. The summary's `timings` split the seconds into
+    validation (ranking the held-out pairs), training (epochs, both runs; ALS) and preparing (split, matrices),
+    wall and CPU.
     """
     progress = progress or _NoProgress()
     clock = _Clock()
@@ -199,22 +211,26 @@ def fit(data: AffinityData, params: AffinityParams, progress: ProgressLike | Non
     n_iter = params.iterations
     validate = bool(params.test_fraction) and n_iter > 0
     share = 0.7 if validate else 0.0
+    weight, validation = 1.0, {}
     if validate:
         progress.update(0.0, "splitting interactions for validation")
         with clock("preparing"):
-            split = data.split(params)
+            split = split_of()
             split_info = split.summary()
             held_out = ValidationSet.of(split, params.validation_users, params.validation_brands, params.seed)
             trainer = AffinityTrainer(split.train, split.user_ids, split.column_ids, params)
             with_auc = split.train.shape[0] * split.train.shape[1] <= _AUC_CELLS
+            train_pairs = split.train if params.challenge_brand_side else None
             del split  # the ValidationSet and the trainer hold what is still needed
+        best: AffinityModel | None = None
         for it in range(1, n_iter + 1):
             with clock("training"):
                 trainer.iterate()
             if it % params.eval_every and it < n_iter:
                 continue
             with clock("validation"):
-                metrics = evaluate_both(affinity_scorer(trainer.polished(share=True)), held_out, with_auc=with_auc)
+                current = trainer.polished(share=True)
+                metrics = evaluate_both(affinity_scorer(current), held_out, with_auc=with_auc)
             curve.append({"iteration": it, **metrics})
             progress.update(share * it / n_iter, f"validation iteration {it}/{n_iter}: user P@10 "
                             f"{metrics['user_precision@10']:.4f}, brand P@10 {metrics['brand_precision@10']:.4f}",
@@ -223,19 +239,33 @@ def fit(data: AffinityData, params: AffinityParams, progress: ProgressLike | Non
                                      "user_recall@10": metrics["user_recall@10"],
                                      "brand_recall@10": metrics["brand_recall@10"]})
             since_best = len(curve) - 1 - pick_iteration(curve)
+            if train_pairs is not None and since_best == 0:
+                best = _copy(current)  # the brand-side candidates meet the iteration that will be refitted
             if params.select_iterations and params.patience and since_best >= params.patience:
                 break  # no better iteration for `patience` evaluations: later ones are not worth their epochs
         chosen = curve[pick_iteration(curve)] if params.select_iterations else curve[-1]
         n_iter = int(chosen["iteration"])
         # The validation run's LightFM state (as large as the final model's) must go before the refit allocates.
-        del trainer, held_out
+        del trainer
+        if train_pairs is not None:
+            if not params.select_iterations:
+                best = None  # the refit runs every iteration: the candidates meet the last one
+            progress.update(share, "brand side: ALS and blends against the bi-directional model")
+            with clock("validation"):
+                weight, validation = choose(best or current, train_pairs, held_out, params.als_regularization)
+            del best, train_pairs
+        del held_out, current
     final_params = params.replace(iterations=n_iter)
     with clock("preparing"):
-        full = data.matrix(final_params)
+        full = all_of()
     progress.update(share, f"training on all {full.n_interactions:,} user–brand pairs for {n_iter} iterations")
     with clock("preparing"):
         trainer = AffinityTrainer(full.matrix, full.user_ids, full.column_ids, final_params)
     n_interactions = full.n_interactions
+    als = None
+    if weight < 1.0:
+        with clock("training"):
+            als = fit_als(full.matrix, params.n_factors, params.als_regularization, params.seed)
     del full  # the trainer keeps its own copies of the pairs
     for it in range(1, n_iter + 1):
         with clock("training"):
@@ -249,9 +279,19 @@ def fit(data: AffinityData, params: AffinityParams, progress: ProgressLike | Non
     # the trainer goes with this function: its arrays become the model's instead of being copied (250 MB at 1M)
     model = trainer.model(share=True)
     del trainer
+    side = BrandSide()
+    if validation:
+        with clock("training"):
+            side = blend(model, als, weight, validation, params.als_regularization) if als is not None else \
+                BrandSide(1.0, validation, params.als_regularization)
     return AffinityModel(model.user_ids, model.brand_ids, model.user_factors, model.brand_factors, model.user_bias,
                          model.brand_bias, final_params,
-                         TrainingSummary(curve, metrics, split_info, n_interactions, clock.seconds()))
+                         TrainingSummary(curve, metrics, split_info, n_interactions, clock.seconds()), side)
+
+
+def _copy(model: AffinityModel) -> AffinityModel:
+    return AffinityModel(model.user_ids, model.brand_ids, model.user_factors.copy(), model.brand_factors.copy(),
+                         model.user_bias.copy(), model.brand_bias.copy(), model.params)
 
 
 class _Clock:
