@@ -81,7 +81,9 @@ def editing_campaign(spec: AudienceSpec) -> int | None:
 
 
 def show_audience(ws, model, audience, editing: int | None = None) -> None:  # noqa: ANN001 — Workspace, ...
-    """Size and cut-off metrics, the two charts, exclusions, overlap with other saved campaigns, preview."""
+    """Which model ranks the customers, size and cut-off metrics, the two charts, exclusions, overlap with other
+    saved campaigns, preview."""
+    st.caption(model.brand_side.explanation())
     m = st.columns(5)
     m[0].metric("Audience size", f"{audience.size:,}")
     m[1].metric("Target (contacted)", f"{audience.n_target:,}")

@@ -65,6 +65,24 @@ def test_build_save_and_share_an_audience(crm_ws: Workspace) -> None:
     assert metric(at, "Audience size") == "98"  # u000 bought acme 3 days ago
 
 
+def test_the_page_says_which_model_ranks_its_customers_and_uses_it(crm_ws: Workspace) -> None:
+    at = open_audience(brand="acme", value="5")
+    assert "trained without a validation split" in " ".join(c.value for c in at.caption)
+    # a version whose training found ALS better for the brand side: ALS ranks acme's customers, in reverse here
+    from core.models.affinity.brand_side import BrandSide
+    from tests.crm.conftest import user_id
+
+    model = planted_model()
+    side = BrandSide(0.0, {"1.00": 0.10, "0.50": 0.12, "0.00": 0.15}, 20.0, model.user_factors[:, ::-1].copy(),
+                     model.brand_factors)
+    save_model(crm_ws, model.with_brand_side(side))
+    at = open_audience(brand="acme", value="5")
+    assert not at.exception, at.exception
+    captions = " ".join(c.value for c in at.caption)
+    assert "ranked by ALS (implicit)" in captions and "+50% better than the bi-directional model" in captions
+    assert frame(at, "why")["user_id"].iloc[0] == user_id(model.n_users - 1)
+
+
 def test_saved_campaign_never_caps_or_overlaps_itself(crm_ws: Workspace) -> None:
     """Regression: after Save the live audience recomputed with its own members under the frequency cap
     (exclusions 450 -> 1,250 on the demo) and the overlap view listed the campaign against itself."""

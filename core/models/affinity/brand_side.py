@@ -66,6 +66,24 @@ class BrandSide:
             return None
         return served / alone - 1.0
 
+    def explanation(self) -> str:
+        """One sentence for the audience page: what ranks its customers and the held-out evidence for it."""
+        if not self.validation:
+            return (f"Customers are ranked by {self.label} (this version was trained without a validation split, "
+                    "so no challenger was tried).")
+        served = self.validation.get(_key(self.weight), 0.0)
+        if self.source == "bidirectional":
+            others = {w: v for w, v in self.validation.items() if w != _key(1.0)}
+            best = max(others.values(), default=None)
+            return ("Customers are ranked by the bi-directional model: on held-out purchases it found a brand's "
+                    f"buyers best (brand P@10 {served:.3f}"
+                    + (f"; the best of ALS and its blends {best:.3f})." if best is not None else ")."))
+        margin = self.margin()
+        return (f"Customers are ranked by {self.label}: on held-out purchases it found a brand's buyers "
+                + (f"{margin:+.0%} better than the bi-directional model alone " if margin is not None else "")
+                + f"(brand P@10 {served:.3f} vs {self.validation.get(_key(1.0), 0.0):.3f}). A customer's own "
+                "brand list is the bi-directional model's.")
+
     def to_meta(self) -> dict[str, Any]:
         return {"weight": self.weight, "validation": dict(self.validation),
                 "als_regularization": self.als_regularization}
