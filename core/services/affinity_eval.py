@@ -12,7 +12,7 @@ from core.data.readers import read_table
 from core.data.workspace import Workspace
 from core.features.splits import split_interactions
 from core.models.affinity import AffinityParams
-from core.models.affinity.compare import MODELS, compare, evaluate_interactions
+from core.models.affinity.compare import MODELS, compare, evaluate_interactions, history_of
 from core.services import jobs
 
 __all__ = ["MODELS", "KIND", "evaluate_workspace", "evaluate_file", "compare_job", "submit_comparison",
@@ -20,7 +20,8 @@ __all__ = ["MODELS", "KIND", "evaluate_workspace", "evaluate_file", "compare_job
 
 KIND = "affinity_compare"
 LABELS = {"popularity": "popularity", "warp": "WARP (users×brands)", "warp_transposed": "WARP transposed",
-          "bidirectional": "bi-directional", "als": "ALS (implicit)"}
+          "bidirectional": "bi-directional", "als": "ALS (implicit)",
+          "served": "served (what training ships)"}
 SIDES = {"user": "brands for a customer", "brand": "customers for a brand"}
 METRICS = ("precision@10", "recall@10", "ndcg@10")
 
@@ -45,12 +46,14 @@ def compare_job(ws: Workspace, params: dict[str, Any], progress: Any) -> dict[st
     model_params = AffinityParams.from_dict(values.get("params"))
     names = tuple(values.get("models") or MODELS)
     progress.update(0.02, "splitting the interactions")
-    split = split_interactions(ws.interactions(), test_fraction=float(values.get("test_fraction", 0.2)),
+    interactions = ws.interactions()
+    split = split_interactions(interactions, test_fraction=float(values.get("test_fraction", 0.2)),
                                seed=int(values.get("seed", 42)), method=str(values.get("split", "auto")))
     results: dict[str, Any] = {}
     for i, name in enumerate(names):
         progress.update(0.05 + 0.9 * i / len(names), f"training and scoring {LABELS.get(name, name)}")
-        results.update(compare(split, model_params, (name,), tune=bool(values.get("tune", True))))
+        results.update(compare(split, model_params, (name,), tune=bool(values.get("tune", True)),
+                               history=history_of(interactions, split)))
         # No metric points: one model per step would draw as scattered dots; the page shows the comparison.
         progress.update(0.05 + 0.9 * (i + 1) / len(names),
                         f"{LABELS.get(name, name)}: brand P@10 {results[name]['brand_precision@10']:.3f}, "

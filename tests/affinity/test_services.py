@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from core.services import jobs
@@ -109,3 +110,22 @@ def test_training_audits_which_model_ranks_audiences_and_gates_on_what_is_served
     assert held_out["metrics"]["brand_precision@10"] == pytest.approx(served)
     listed = models.list_versions(planted_ws, "affinity").set_index("version")
     assert listed.loc[result["version"], "audience_brand_precision@10"] == pytest.approx(served)
+
+
+def test_the_served_model_is_trained_as_a_job_would_be_on_the_history_before_the_cutoff(planted):
+    frame = planted[0]
+    split = split_interactions(frame, method="time")
+    history = compare.history_of(frame, split)
+    assert len(history) and (history["timestamp"] < pd.Timestamp(split.cutoff)).all()
+    assert compare.history_of(frame, split_interactions(frame, method="random")) is None
+    result = compare.evaluate_interactions(frame, AffinityParams(n_factors=8, iterations=2, validation_users=400),
+                                           models=("bidirectional", "served"), tune=False)
+    served = result["models"]["served"]
+    assert KEYS <= set(served) and served["brand_side_weight"] in (1.0, 0.75, 0.5, 0.25, 0.0)
+    # the model trained on the history is scored with the split's own id order
+    model = affinity_training.AffinityModel.train(
+        affinity_training.AffinityData(history), AffinityParams(n_factors=4, iterations=1, test_fraction=0))
+    aligned = compare._aligned(model, split)
+    user = split.user_ids.to_array()[5]
+    np.testing.assert_allclose(aligned.scores_for_user(5)[split.column_ids.to_index(model.brand_ids.to_array())],
+                               model.scores_for_user(model.user_ids.index(user)), rtol=1e-6)
