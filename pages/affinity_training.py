@@ -23,7 +23,8 @@ def main() -> None:
     st.title("Affinity model")
     st.caption("One bi-directional LightFM WARP model ranks brands for each customer **and** customers for each "
                "brand (campaign audiences). Each iteration trains one epoch on customers×brands and one on the "
-               "transpose; precision@10 is tracked on a held-out validation split from both sides.")
+               "transpose; precision@10 is tracked on a held-out validation split from both sides. For audiences, "
+               "ALS and blends of both models compete with it on the same split, and the best ranks customers.")
     try:
         ws, user = current_workspace(), current_user()
     except AtelierError as error:
@@ -48,6 +49,7 @@ def main() -> None:
                 info = job_panel(ws, job_id=int(latest["id"].iloc[0]))
         if info is not None:
             learning_curves(ws, info.id)
+            brand_side_choice(info.result)
     with versions_tab:
         versions_panel(ws, affinity_training.KIND)
     with compare_tab:
@@ -103,6 +105,9 @@ def params_form(disabled: bool = False) -> tuple[affinity_training.AffinityParam
             cols = st.columns(len(EVENTS))
             weights = {e: col.number_input(e, 0.0, 100.0, float(DEFAULT_EVENT_WEIGHTS[e]), key=f"w_{e}")
                        for e, col in zip(EVENTS, cols)}
+        challenge = st.checkbox("Let ALS and blends compete for audiences", value=d.challenge_brand_side,
+                                help="on the validation split; the best at ranking a brand's customers serves "
+                                     "the Campaign audience page (customers' own brand lists stay this model's)")
         activate = st.checkbox("Make it live even if it scores worse than the live version", value=False,
                                help="otherwise it goes live only when it is not worse than the live version beyond "
                                     "the validation split's noise (or when nothing is live); else it waits on the "
@@ -113,7 +118,8 @@ def params_form(disabled: bool = False) -> tuple[affinity_training.AffinityParam
         params = d.replace(n_factors=int(n_factors), iterations=int(iterations), learning_rate=float(learning_rate),
                            transposed_lr_ratio=float(ratio), max_sampled=int(max_sampled), polish_epochs=int(polish),
                            direction=direction, half_life_days=float(half_life) or None,
-                           test_fraction=float(test_fraction), event_weights=weights)
+                           test_fraction=float(test_fraction), event_weights=weights,
+                           challenge_brand_side=bool(challenge))
     except ParamsError as error:
         st.error(error.summary(), icon=":material/tune:")
         return None
@@ -133,6 +139,20 @@ def learning_curves(ws, job_id: int) -> None:  # noqa: ANN001 — Workspace
             column.plotly_chart(curve_figure(points, side), key=f"curve_{side}_{job_id}_{len(points)}")
 
     _curves()
+
+
+def brand_side_choice(result: dict | None) -> None:
+    """Which model a finished training chose to rank audiences, and every candidate's brand P@10 beside it."""
+    side = (result or {}).get("brand_side")
+    if not side:
+        return
+    st.markdown(f"**Audiences:** {side['explanation']}")
+    if side.get("validation"):
+        table = [{"share of the bi-directional model": f"{float(w):.0%}", "brand P@10 (validation)": v,
+                  "serves": "✓" if abs(float(w) - side["weight"]) < 1e-9 else ""}
+                 for w, v in sorted(side["validation"].items(), key=lambda kv: -float(kv[0]))]
+        st.dataframe(table, hide_index=True, column_config={
+            "brand P@10 (validation)": st.column_config.NumberColumn(format="%.4f")})
 
 
 def curve_figure(points: list[dict], side: str) -> go.Figure:

@@ -18,7 +18,8 @@ def train_affinity(ws: Workspace, params: dict[str, Any], progress: Any = None) 
 
     params: `AffinityParams.to_dict()` plus `by` (who trains it) and `activate` (True: make it live, False: never,
     "auto", the default: the promotion rule decides, see core.services.promotion). Returns {"version", "metrics"
-    (validation at the chosen iteration), "iterations", "curve", "active", "promotion"}.
+    (validation at the chosen iteration), "iterations", "curve", "active", "promotion", "brand_side" (which model
+    ranks audiences, why: `BrandSide.explanation`, and every candidate's brand P@10 on validation)}.
     """
     values = dict(params or {})
     by = str(values.pop("by", "local"))
@@ -40,7 +41,8 @@ def train_affinity(ws: Workspace, params: dict[str, Any], progress: Any = None) 
     if progress is not None:
         progress.update(1.0, f"saved affinity version {version}: {'live' if decision.activated else 'held back'}")
     return {"version": version, "metrics": metrics, "iterations": n_iter, "curve": model.training.curve,
-            "active": versions.active_version(ws, KIND) == version, "promotion": decision.to_dict()}
+            "active": versions.active_version(ws, KIND) == version, "promotion": decision.to_dict(),
+            "brand_side": {**side.to_meta(), "serves": side.label, "explanation": side.explanation()}}
 
 
 def held_out_figures(model: AffinityModel, params: AffinityParams) -> promotion.HeldOut | None:

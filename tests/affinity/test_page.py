@@ -47,6 +47,13 @@ def test_a_finished_job_shows_a_learning_curve_per_direction_and_its_version(pag
     version = jobs.get(page_ws, job_id).result["version"]
     assert models.active_version(page_ws, "affinity") == version  # the first version is activated
     assert any(version in df.value.to_csv() for df in at.dataframe)
+    # which model ranks audiences, and every candidate's validation figure with the one that serves ticked
+    side = affinity_training.load_model(page_ws).brand_side
+    assert any(f"Customers are ranked by {side.label}" in m.value for m in at.markdown)
+    candidates = next(df.value for df in at.dataframe if "serves" in df.value.columns)
+    assert len(candidates) == 5 and (candidates["serves"] == "✓").sum() == 1
+    served = candidates.loc[candidates["serves"] == "✓", "brand P@10 (validation)"].iloc[0]
+    assert served == max(candidates["brand P@10 (validation)"])
 
 
 @pytest.mark.slow
