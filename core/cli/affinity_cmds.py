@@ -96,7 +96,7 @@ def _render(result: dict[str, Any]) -> str:
     for name, row in result["models"].items():
         cells = "".join(f"{row[f'user_{m}']:19.4f}"
                         for m in _METRICS) + "".join(f"{row[f'brand_{m}']:19.4f}" for m in _METRICS)
-        chosen = ", ".join(f"{k}={row[k]}" for k in ("iterations", "regularization") if k in row)
+        chosen = ", ".join(f"{k}={row[k]}" for k in ("iterations", "regularization", "brand_side_weight") if k in row)
         lines.append(f"{name:16s}{cells}{row['n_users']:8d}{row['n_brands']:8d}  {chosen}")
     return "\n".join(lines)
 
@@ -112,6 +112,8 @@ def _train(args: argparse.Namespace) -> int:
     job_id = affinity_training.submit_training(ws, params, activate=args.activate, wait=True, echo=not args.json)
     info = jobs.get(ws, job_id)
     result = {k: v for k, v in (info.result or {}).items() if k != "curve"}
+    if not args.json and "brand_side" in result:  # a sentence for a person, every figure for a script
+        result["brand_side"] = result["brand_side"]["explanation"]
     print_result({"job_id": job_id, **result}, args.json,
                  lambda r: render_summary(r, f"affinity model trained (job {job_id}, status {info.status})"))
     return 0

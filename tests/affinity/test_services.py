@@ -129,3 +129,13 @@ def test_the_served_model_is_trained_as_a_job_would_be_on_the_history_before_the
     user = split.user_ids.to_array()[5]
     np.testing.assert_allclose(aligned.scores_for_user(5)[split.column_ids.to_index(model.brand_ids.to_array())],
                                model.scores_for_user(model.user_ids.index(user)), rtol=1e-6)
+
+
+def test_cli_training_says_which_model_ranks_audiences(planted_ws, capsys):
+    args = ["train", "affinity", "--workspace", str(planted_ws.path), "--iterations", "2", "--factors", "8"]
+    assert cli_main(args) == 0
+    side = affinity_training.load_model(planted_ws).brand_side
+    assert f"Customers are ranked by {side.label}" in capsys.readouterr().out
+    assert cli_main([*args, "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert len(printed["brand_side"]["validation"]) == 5 and "explanation" in printed["brand_side"]
