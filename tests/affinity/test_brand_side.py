@@ -91,7 +91,8 @@ def test_choose_picks_the_best_candidate_on_validation_and_ties_go_to_the_bidire
     for _ in range(3):
         trainer.iterate()
     held_out = ValidationSet.of(split, 400, None, seed=0)
-    weight, validation = choose(trainer.model(), split.train, held_out, regularization=20.0)
+    model = trainer.model()
+    weight, validation = choose(model, fit_als(split.train, 8, 20.0, seed=0), held_out)
     assert sorted(validation) == sorted(f"{w:.2f}" for w in WEIGHTS)
     assert validation[f"{weight:.2f}"] == max(validation.values())
     assert weight == max(w for w in WEIGHTS if validation[f"{w:.2f}"] == max(validation.values()))

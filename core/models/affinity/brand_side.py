@@ -154,14 +154,13 @@ def blend(model: AffinityModel, als: tuple[np.ndarray, np.ndarray], weight: floa
                      np.hstack([lfm_brands, als_brands]))
 
 
-def choose(model: AffinityModel, train: sp.csr_matrix, held_out: ValidationSet, regularization: float,
+def choose(model: AffinityModel, als: tuple[np.ndarray, np.ndarray], held_out: ValidationSet,
            with_auc: bool = False) -> tuple[float, dict[str, float]]:
     """The candidate weight with the best brand P@10 on `held_out` (ties to the bi-directional side), and every
-    candidate's brand P@10. `model` was trained on `train`, the split's training pairs; ALS is fitted on them too."""
+    candidate's brand P@10. `model` and `als` (`fit_als`) were both trained on the split's training pairs."""
     # here, not at the top: evaluate imports the model, which imports this module
     from core.models.affinity.evaluate import affinity_scorer, evaluate_both  # noqa: PLC0415
 
-    als = fit_als(train, model.n_factors, regularization, model.params.seed)
     validation: dict[str, float] = {}
     for weight in WEIGHTS:
         candidate = model.with_brand_side(blend(model, als, weight))

@@ -240,7 +240,8 @@ def fit_matrices(split_of: Callable[[], Split], all_of: Callable[[], Interaction
                                      "brand_recall@10": metrics["brand_recall@10"]})
             since_best = len(curve) - 1 - pick_iteration(curve)
             if train_pairs is not None and since_best == 0:
-                best = _copy(current)  # the brand-side candidates meet the iteration that will be refitted
+                # the brand-side candidates meet the iteration that will be refitted; the last one needs no copy
+                best = _copy(current) if it < n_iter else None
             if params.select_iterations and params.patience and since_best >= params.patience:
                 break  # no better iteration for `patience` evaluations: later ones are not worth their epochs
         chosen = curve[pick_iteration(curve)] if params.select_iterations else curve[-1]
@@ -251,9 +252,12 @@ def fit_matrices(split_of: Callable[[], Split], all_of: Callable[[], Interaction
             if not params.select_iterations:
                 best = None  # the refit runs every iteration: the candidates meet the last one
             progress.update(share, "brand side: ALS and blends against the bi-directional model")
+            with clock("training"):
+                als = fit_als(train_pairs, params.n_factors, params.als_regularization, params.seed)
+            del train_pairs
             with clock("validation"):
-                weight, validation = choose(best or current, train_pairs, held_out, params.als_regularization)
-            del best, train_pairs
+                weight, validation = choose(best or current, als, held_out)
+            del best, als
         del held_out, current
     final_params = params.replace(iterations=n_iter)
     with clock("preparing"):
