@@ -119,3 +119,18 @@ def test_fit_als_is_seeded():
     a, b = fit_als(train, 4, 20.0, seed=3), fit_als(train, 4, 20.0, seed=3)
     np.testing.assert_array_equal(a[0], b[0])
     assert a[0].shape == (80, 4) and a[1].shape == (12, 4) and a[0].dtype == np.float32
+
+
+def test_the_contest_meets_the_chosen_iteration_even_when_later_ones_ran(planted, monkeypatch):
+    # Force the first iteration to be the best: the trainer runs on (patience 2) and changes its arrays in place,
+    # so the bi-directional candidate must be the first iteration kept aside, scoring exactly what the curve did.
+    import core.models.affinity.train as train
+
+    monkeypatch.setattr(train, "pick_iteration", lambda curve, *a, **k: 0)
+    frame, _ = planted
+    model = fit_matrices(lambda: split_interactions(frame, method="random", seed=5), lambda: user_brand_matrix(frame),
+                         AffinityParams(n_factors=8, iterations=4, validation_users=400))
+    curve = model.training.curve
+    assert len(curve) == 3 and model.params.iterations == 1
+    assert model.brand_side.validation["1.00"] == curve[0]["brand_precision@10"]
+    assert curve[2]["brand_precision@10"] != curve[0]["brand_precision@10"]  # the arrays did move after it

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import copy
 import math
+import tempfile
 import time
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, Callable, Iterator, Protocol
 
 import numpy as np
@@ -222,7 +224,8 @@ def fit_matrices(split_of: Callable[[], Split], all_of: Callable[[], Interaction
             with_auc = split.train.shape[0] * split.train.shape[1] <= _AUC_CELLS
             train_pairs = split.train if params.challenge_brand_side else None
             del split  # the ValidationSet and the trainer hold what is still needed
-        best: AffinityModel | None = None
+        best = False
+        spill = _Spill()
         for it in range(1, n_iter + 1):
             with clock("training"):
                 trainer.iterate()
@@ -240,8 +243,11 @@ def fit_matrices(split_of: Callable[[], Split], all_of: Callable[[], Interaction
                                      "brand_recall@10": metrics["brand_recall@10"]})
             since_best = len(curve) - 1 - pick_iteration(curve)
             if train_pairs is not None and since_best == 0:
-                # the brand-side candidates meet the iteration that will be refitted; the last one needs no copy
-                best = _copy(current) if it < n_iter else None
+                # The brand-side candidates meet the iteration that will be refitted. A copy in memory beside the
+                # trainer's state would raise the peak by 256 MB at 1M customers: it waits on disk; the last
+                # iteration needs none.
+                with clock("validation"):
+                    best = spill.save(current) if it < n_iter else False
             if params.select_iterations and params.patience and since_best >= params.patience:
                 break  # no better iteration for `patience` evaluations: later ones are not worth their epochs
         chosen = curve[pick_iteration(curve)] if params.select_iterations else curve[-1]
@@ -250,14 +256,15 @@ def fit_matrices(split_of: Callable[[], Split], all_of: Callable[[], Interaction
         del trainer
         if train_pairs is not None:
             if not params.select_iterations:
-                best = None  # the refit runs every iteration: the candidates meet the last one
+                best = False  # the refit runs every iteration: the candidates meet the last one
             progress.update(share, "brand side: ALS and blends against the bi-directional model")
             with clock("training"):
                 als = fit_als(train_pairs, params.n_factors, params.als_regularization, params.seed)
             del train_pairs
             with clock("validation"):
-                weight, validation = choose(best or current, als, held_out)
-            del best, als
+                weight, validation = choose(spill.load(current) if best else current, als, held_out)
+            del als
+        spill.close()
         del held_out, current
     final_params = params.replace(iterations=n_iter)
     with clock("preparing"):
@@ -297,9 +304,26 @@ def fit_matrices(split_of: Callable[[], Split], all_of: Callable[[], Interaction
                          TrainingSummary(curve, metrics, split_info, n_interactions, clock.seconds()), side)
 
 
-def _copy(model: AffinityModel) -> AffinityModel:
-    return AffinityModel(model.user_ids, model.brand_ids, model.user_factors.copy(), model.brand_factors.copy(),
-                         model.user_bias.copy(), model.brand_bias.copy(), model.params)
+class _Spill:
+    """One iteration's factors and biases in a file while the trainer goes on changing its own in place."""
+
+    def __init__(self) -> None:
+        # removed by close(), or when this object is collected after an error
+        self._folder = tempfile.TemporaryDirectory(prefix="atelier-affinity-")
+        self.path = Path(self._folder.name) / "best.npz"
+
+    def save(self, model: AffinityModel) -> bool:
+        np.savez(self.path, user_factors=model.user_factors, brand_factors=model.brand_factors,
+                 user_bias=model.user_bias, brand_bias=model.brand_bias)
+        return True
+
+    def load(self, like: AffinityModel) -> AffinityModel:
+        with np.load(self.path) as saved:
+            return AffinityModel(like.user_ids, like.brand_ids, saved["user_factors"], saved["brand_factors"],
+                                 saved["user_bias"], saved["brand_bias"], like.params)
+
+    def close(self) -> None:
+        self._folder.cleanup()
 
 
 class _Clock:
