@@ -1,4 +1,4 @@
-"""CLI: `evaluate affinity` (five models, both directions) and `train affinity` (a new model version)."""
+"""CLI: `evaluate affinity` (six models, both directions, over seeds) and `train affinity` (a new model version)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from core.cli import add_json_arg, add_workspace_arg, group, print_result, render_summary
+from core.evaluation.seeds import over_seeds, seed_list
 from core.models.affinity import AffinityParams
 from core.models.affinity.params import DIRECTIONS
 
@@ -16,17 +17,20 @@ _METRICS = ("precision@10", "recall@10", "ndcg@10", "auc")
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     evaluate = group(subparsers, "evaluate").add_parser(
-        "affinity", help="compare popularity, WARP, transposed WARP, bi-directional and ALS from both sides")
+        "affinity", help="compare popularity, WARP, transposed WARP, bi-directional, ALS and what training serves "
+                         "from both sides")
     add_workspace_arg(evaluate)
     evaluate.add_argument("--interactions", default=None,
                           help="a generic interactions file (CSV/Parquet) or a Tmall folder, instead of a workspace")
     evaluate.add_argument("--models", default=None,
-                          help="comma-separated subset of popularity,warp,warp_transposed,bidirectional,als")
+                          help="comma-separated subset of popularity,warp,warp_transposed,bidirectional,als,served")
     evaluate.add_argument("--test-fraction", type=float, default=0.2, help="held-out share of interactions")
     evaluate.add_argument("--split", choices=("auto", "time", "random"), default="auto",
                           help="held-out part: the latest interactions (time), a random share, or time when the "
                                "data has timestamps (auto)")
     evaluate.add_argument("--seed", type=int, default=42, help="seeds the random split (when used) and the models")
+    evaluate.add_argument("--seeds", default=None, metavar="S1,S2,…",
+                          help="one run per seed (instead of --seed), printed as mean ± sd over them")
     evaluate.add_argument("--no-tune", action="store_true",
                           help="use --iterations as given instead of choosing them on an inner split of the training "
                                "pairs")
@@ -73,19 +77,53 @@ def _evaluate(args: argparse.Namespace) -> int:
     from core.errors import AtelierError
     from core.services import affinity_eval
 
-    params = AffinityParams.from_dict({**_model_params(args), "seed": args.seed})
     models = tuple(args.models.split(",")) if args.models else affinity_eval.MODELS
     unknown = set(models) - set(affinity_eval.MODELS)
     if unknown:
         raise AtelierError(f"unknown models {sorted(unknown)}; choose from {', '.join(affinity_eval.MODELS)}")
-    kwargs = dict(models=models, test_fraction=args.test_fraction, seed=args.seed, split_method=args.split,
-                  tune=not args.no_tune)
-    if args.interactions:
-        result = affinity_eval.evaluate_file(args.interactions, params, **kwargs)
-    else:
-        result = affinity_eval.evaluate_workspace(Workspace.open(args.workspace), params, **kwargs)
-    print_result(result["models"] if args.json else result, args.json, _render)
+    try:
+        seeds = seed_list(args.seeds) if args.seeds else None
+    except ValueError as error:
+        raise AtelierError(str(error)) from None
+
+    def run(seed: int) -> dict[str, Any]:
+        params = AffinityParams.from_dict({**_model_params(args), "seed": seed})
+        kwargs = dict(models=models, test_fraction=args.test_fraction, seed=seed, split_method=args.split,
+                      tune=not args.no_tune)
+        if args.interactions:
+            return affinity_eval.evaluate_file(args.interactions, params, **kwargs)
+        return affinity_eval.evaluate_workspace(Workspace.open(args.workspace), params, **kwargs)
+
+    if seeds is None:
+        result = run(args.seed)
+        print_result(result["models"] if args.json else result, args.json, _render)
+        return 0
+    runs = {seed: run(seed) for seed in seeds}
+    summary = over_seeds([r["models"] for r in runs.values()])
+    print_result({"seeds": seeds, **summary, "runs": {str(s): r["models"] for s, r in runs.items()},
+                  "splits": {str(s): r["split"] for s, r in runs.items()}}, args.json, _render_seeds)
     return 0
+
+
+def _render_seeds(result: dict[str, Any]) -> str:
+    """The comparison as mean ± sd over the seeds, and what each seed chose."""
+    seeds, mean, sd = result["seeds"], result["mean"], result["sd"]
+    lines = [f"seeds: {', '.join(map(str, seeds))} (one split and one set of model seeds each); mean ± sd", ""]
+    lines.append(f"{'model':16s}" + "".join(f"{'user ' + m:>21s}" for m in _METRICS)
+                 + "".join(f"{'brand ' + m:>21s}" for m in _METRICS) + "  chosen")
+    for name, row in mean.items():
+        cells = "".join(_cell(row, sd[name], f"{side}_{m}") for side in ("user", "brand") for m in _METRICS)
+        values = result["values"][name]
+        chosen = ", ".join(f"{k}=" + "/".join(f"{v:g}" for v in values[k])
+                           for k in ("iterations", "regularization", "brand_side_weight") if k in values)
+        lines.append(f"{name:16s}{cells}  {chosen}")
+    return "\n".join(lines)
+
+
+def _cell(mean: dict[str, Any], sd: dict[str, Any], key: str) -> str:
+    if mean.get(key) is None:
+        return f"{'–':>21s}"
+    return f"{mean[key]:.4f} ± {sd[key]:.4f}".rjust(21)
 
 
 def _render(result: dict[str, Any]) -> str:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core.cli import add_json_arg, add_workspace_arg, group, print_result, render_summary
+from core.evaluation.seeds import over_seeds, seed_list
 from core.errors import Problem, ValidationError
 
 # Every command module is imported to build the parser: models and services (torch, umap, faiss behind them)
@@ -30,6 +31,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _add_params(evaluate)
     evaluate.add_argument("--eval", default=None,
                           help='JSON of protocol parameters, e.g. \'{"holdout_fraction": 0.2}\'')
+    evaluate.add_argument("--seeds", default=None, metavar="S1,S2,…",
+                          help="one run per seed (the held-out items and the models), as mean ± sd over them")
     add_json_arg(evaluate)
     evaluate.set_defaults(func=_evaluate)
 
@@ -95,12 +98,27 @@ def _evaluate(args: argparse.Namespace) -> int:
     else:
         ws = Workspace.open(args.workspace)
         (interactions, _), catalogue, images = long_tail.sessions(ws), ws.catalogue(), ws.image_features()
+    demo = ws is not None and (ws.path / PLANTED).is_file()  # a demo: the planted truth gives a ceiling
+    if args.seeds:
+        try:
+            seeds = seed_list(args.seeds)
+        except ValueError as error:
+            raise ValidationError([Problem("--seeds", None, None, str(error))]) from None
+        runs = []
+        for seed in seeds:
+            at = protocol.replace(seed=seed)
+            spaces = long_tail.evaluate_long_tail(interactions, catalogue, _params(args).replace(seed=seed), at,
+                                                  image_features=images)["spaces"]
+            runs.append({"spaces": spaces, **({"ceiling": long_tail.planted_ceiling(ws, at)} if demo else {})})
+        summary = {"seeds": seeds, **over_seeds(runs)}
+        print_result(_clean(summary), True) if args.json else print(render_seeds(summary))
+        return 0
     result = long_tail.evaluate_long_tail(interactions, catalogue, _params(args), protocol, image_features=images)
     if args.json:
         print_result(_clean(result["spaces"]), True)
     else:
         extra = []
-        if ws is not None and (ws.path / PLANTED).is_file():  # a demo: show what the planted truth reaches
+        if demo:
             extra.append(ceiling_line(long_tail.planted_ceiling(ws, protocol), result))
         print(render(result, "users", extra))
         print()
@@ -145,6 +163,41 @@ def render(result: dict[str, Any], task: str = "users", extra_rows: list[str] | 
                      f"blend_k {meta['params']['blend_k']:g}"
                      + (" (fitted on the encoder's validation items)" if meta["params"].get("fit_blend_k") else ""))
     return "\n".join(lines)
+
+
+def render_seeds(summary: dict[str, Any]) -> str:
+    """The users task as mean ± sd of NDCG@10 over the seeds, the ceiling on a demo, and the tail against ALS."""
+    mean, sd = summary["mean"], summary["sd"]
+    spaces = mean["spaces"]
+    buckets = list(next(iter(spaces.values())).keys())
+    seeds = ", ".join(map(str, summary["seeds"]))
+    lines = [f"task: rank held-out users of each item — NDCG@10, mean ± sd over seeds {seeds}",
+             "| space | " + " | ".join(buckets) + " |", "|---|" + "---|" * len(buckets)]
+    rows = dict(spaces)
+    if "ceiling" in mean:
+        rows["planted truth (ceiling)"] = mean["ceiling"]
+    for space, entries in rows.items():
+        spread = sd["spaces"].get(space) or sd["ceiling"]
+        cells = ["–" if entries.get(b, {}).get("ndcg@10") is None
+                 else f"{entries[b]['ndcg@10']:.3f} ± {spread[b]['ndcg@10']:.3f}" for b in buckets]
+        lines.append(f"| {space} | " + " | ".join(cells) + " |")
+    als = spaces["als"]
+    lines.append("")
+    for space in ("predicted", "blended"):
+        tail, never = spaces[space].get("tail", {}), spaces[space].get("0", {})
+        line = f"{space}: tail {_ratio(tail, als.get('tail'))} ALS"
+        if "ceiling" in mean and mean["ceiling"].get("tail", {}).get("ndcg@10"):
+            line += f", {tail['ndcg@10'] / mean['ceiling']['tail']['ndcg@10']:.0%} of the planted ceiling"
+        line += (f"; never-seen items {_ratio(never, als.get('0'))} ALS; "
+                 f"head {_ratio(spaces[space]['head'], als['head'])}")
+        lines.append(line)
+    lines.append("(ratios of the means over seeds)")
+    return "\n".join(lines)
+
+
+def _ratio(mine: dict[str, Any] | None, theirs: dict[str, Any] | None) -> str:
+    a, b = (mine or {}).get("ndcg@10"), (theirs or {}).get("ndcg@10")
+    return "–" if not a or not b else f"{a / b:.2f}×"
 
 
 def ceiling_line(ceiling: dict[str, dict[str, float]], result: dict[str, Any]) -> str:
