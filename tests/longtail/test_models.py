@@ -107,3 +107,28 @@ def test_projection_lays_out_identical_rows_together() -> None:
     centres = np.stack([layout[rows == r].mean(axis=0) for r in range(len(distinct))])
     within = np.linalg.norm(layout - centres[rows], axis=1).max()
     assert 0 < within < 0.05 * spread  # copies sit visibly together, not on one pixel nor spread over the map
+
+
+def test_an_ensemble_averages_members_trained_on_the_same_items_and_is_stored_whole() -> None:
+    from core.artifacts import torch_state_to_arrays
+    from core.models.long_tail.encoder import make_ensemble
+
+    catalogue, target = _planted_content()
+    features = build_content_features(catalogue)
+    params = LongTailParams(epochs=4, hidden=32, embed_dim=4, patience=4, batch_size=64)
+    members = [train_encoder(features, target, np.ones(len(target), bool), params, member=i) for i in range(3)]
+    # the same training and validation items (the blend is fitted on the validation ones), other weights
+    for m in members[1:]:
+        np.testing.assert_array_equal(m.val_items, members[0].val_items)
+        np.testing.assert_array_equal(m.train_items, members[0].train_items)
+    outputs = [predict(m.model, features) for m in members]
+    assert not np.allclose(outputs[0], outputs[1])
+    ensemble = make_ensemble([m.model for m in members])
+    np.testing.assert_allclose(predict(ensemble, features), normalise(np.mean(outputs, axis=0)), atol=1e-5)
+    stored = torch_state_to_arrays(ensemble.state_dict(), prefix="encoder.")
+    assert {k.split(".")[2] for k in stored} == {"0", "1", "2"}  # encoder.members.<i>.… for every member
+    # member 0 is the encoder a single-encoder fit trains
+    alone = train_encoder(features, target, np.ones(len(target), bool), params)
+    np.testing.assert_allclose(predict(alone.model, features), outputs[0], atol=1e-6)
+    with pytest.raises(ValidationError, match="encoders"):
+        LongTailParams(encoders=0)

@@ -40,6 +40,10 @@ def test_page_shows_maps_neighbours_and_evaluation(trained_ws) -> None:
     versions = _run(lt_tab="Train & versions")
     assert not versions.exception, versions.exception
     assert not versions.get("plotly_chart") and len(versions.dataframe) >= 1  # the versions table, no maps
+    from core.models.long_tail import LongTailParams
+
+    averaged = next(n for n in versions.number_input if n.label == "Encoders averaged")
+    assert averaged.value == LongTailParams().encoders  # the form trains with the CLI's defaults
     at.radio(key="lt_space").set_value("blended").run()
     assert not at.exception, at.exception
     texts = " ".join(m.value for m in at.markdown)

@@ -50,6 +50,22 @@ def make_encoder(features: ContentFeatures, out_dim: int, params: LongTailParams
     return ContentEncoder()
 
 
+def make_ensemble(members: list[Any]):  # noqa: ANN201 — nn.Module
+    """Several trained encoders as one module: the mean of their unit outputs (`predict` normalises it again)."""
+    torch = _torch()
+
+    class Ensemble(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.members = torch.nn.ModuleList(members)
+
+        def forward(self, *inputs):  # noqa: ANN002, ANN202 — the members' torch tensors
+            outs = [torch.nn.functional.normalize(m(*inputs), dim=1) for m in self.members]
+            return torch.stack(outs).mean(dim=0)
+
+    return Ensemble()
+
+
 def _batch(features: ContentFeatures, rows: np.ndarray) -> tuple:
     torch = _torch()
     text = features.text[rows]
@@ -74,15 +90,17 @@ class EncoderResult:
 
 
 def train_encoder(features: ContentFeatures, targets: np.ndarray, eligible: np.ndarray, params: LongTailParams,
-                  on_epoch: Callable[[dict[str, float]], None] | None = None) -> EncoderResult:
+                  on_epoch: Callable[[dict[str, float]], None] | None = None, member: int = 0) -> EncoderResult:
     """Fit the encoder to unit(targets[eligible]) with MSE + cosine; early-stop on held-out eligible items.
 
     targets: float32 (n_items, d) ALS vectors; eligible: bool (n_items,) items with enough interactions.
     `on_epoch` gets each history row (the training job forwards it as live metrics and may cancel there).
+    `member` > 0 trains another member of an ensemble: the same training and validation items, its own
+    initialisation and batch order.
     """
     torch = _torch()
     torch.set_num_threads(max(1, min(params.torch_threads, 2)))
-    torch.manual_seed(params.seed)
+    torch.manual_seed(params.seed + 1000 * member)
     rows = np.flatnonzero(eligible)
     if len(rows) < 4:
         raise ValidationError([Problem("interactions", None, None,
@@ -92,6 +110,8 @@ def train_encoder(features: ContentFeatures, targets: np.ndarray, eligible: np.n
     rows = rng.permutation(rows)
     n_val = max(1, int(round(len(rows) * params.val_fraction)))
     val_rows, train_rows = np.sort(rows[:n_val]), rows[n_val:]
+    if member:
+        rng = np.random.default_rng([params.seed, member])
     target = torch.from_numpy(normalise(targets))
     dim = targets.shape[1]
     model = make_encoder(features, dim, params)

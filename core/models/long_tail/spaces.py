@@ -12,7 +12,7 @@ import scipy.sparse as sp
 from core.features.content import ContentFeatures
 from core.models.long_tail.als import fit_als, item_user_counts
 from core.models.long_tail.blend import blend, fit_blend_k
-from core.models.long_tail.encoder import calibrate, predict, train_encoder
+from core.models.long_tail.encoder import calibrate, make_ensemble, predict, train_encoder
 from core.models.long_tail.params import LongTailParams
 
 # report(fraction, message, metrics): a job's progress, or a slice of it.
@@ -50,17 +50,25 @@ def fit_spaces(user_items: sp.csr_matrix, features: ContentFeatures, params: Lon
     counts = item_user_counts(user_items)
     eligible = counts >= params.threshold
 
-    def on_epoch(row: dict[str, float]) -> None:
-        say(lo + (hi - lo) * (0.2 + 0.75 * row["epoch"] / params.epochs),
-            f"encoder epoch {row['epoch']}: val loss {row['val_loss']:.4f}", row)
+    n = params.encoders
+
+    def on_epoch(member: int) -> Callable[[dict[str, float]], None]:
+        def report(row: dict[str, float]) -> None:
+            # the first member's curve is the one drawn; the others only move the progress bar
+            say(lo + (hi - lo) * (0.2 + 0.75 * (member + row["epoch"] / params.epochs) / n),
+                f"encoder {member + 1}/{n} epoch {row['epoch']}: val loss {row['val_loss']:.4f}",
+                row if member == 0 else None)
+        return report
 
     started = time.perf_counter()
-    result = train_encoder(features, items, eligible, params, on_epoch=on_epoch)
+    members = [train_encoder(features, items, eligible, params, on_epoch=on_epoch(i), member=i) for i in range(n)]
+    result = members[0]
+    model = result.model if n == 1 else make_ensemble([m.model for m in members])
     timings["encoder_s"] = time.perf_counter() - started
-    predicted = calibrate(predict(result.model, features), items, result.train_items)
+    predicted = calibrate(predict(model, features), items, result.train_items)
     blend_k, blend_fit = params.blend_k, {}
     if params.fit_blend_k:
         blend_k, blend_fit = fit_blend_k(user_items, items, predicted, result.val_items, params)
     blended = blend(items, predicted, counts.astype(np.float32), blend_k)
     return Spaces(items, predicted, blended, features.raw_matrix(), users, counts, result.history,
-                  result.best_epoch, timings, blend_k, blend_fit, result.model)
+                  result.best_epoch, timings, blend_k, blend_fit, model)
