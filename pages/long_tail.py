@@ -151,14 +151,14 @@ def train_section(ws, user: str) -> None:  # noqa: ANN001 — Workspace
     defaults = long_tail.LongTailParams()  # the page trains with the same defaults as `python -m core train long-tail`
     blocked = cannot_train(ws, long_tail.KIND)
     with st.form("lt_train", enter_to_submit=False):  # Enter in a number field must not start a job
-        cols = st.columns(5)
+        cols = st.columns(4)
         factors = cols[0].number_input("ALS factors", 8, 256, defaults.factors, step=8)
         epochs = cols[1].number_input("Encoder epochs", 1, 200, defaults.epochs)
         threshold = cols[2].number_input("Min interactions to train on", 1, 1000, defaults.threshold)
         encoders = cols[3].number_input("Encoders averaged", 1, 10, defaults.encoders,
                                         help="each one more training of the content encoder; the average predicts "
                                              "long-tail vectors better (1 is fastest)")
-        evaluate = cols[4].checkbox("Run the cold-start evaluation", value=True)
+        evaluate = st.checkbox("Run the cold-start evaluation", value=True)
         submitted = st.form_submit_button("Train long-tail model", type="primary", disabled=blocked)
     if submitted:
         try:
