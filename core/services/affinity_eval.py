@@ -49,11 +49,13 @@ def compare_job(ws: Workspace, params: dict[str, Any], progress: Any) -> dict[st
     interactions = ws.interactions()
     split = split_interactions(interactions, test_fraction=float(values.get("test_fraction", 0.2)),
                                seed=int(values.get("seed", 42)), method=str(values.get("split", "auto")))
+    # only "served" trains on the rows before the cutoff; the whole table need not stay for the job's length
+    history = history_of(interactions, split) if "served" in names else None
+    del interactions
     results: dict[str, Any] = {}
     for i, name in enumerate(names):
         progress.update(0.05 + 0.9 * i / len(names), f"training and scoring {LABELS.get(name, name)}")
-        results.update(compare(split, model_params, (name,), tune=bool(values.get("tune", True)),
-                               history=history_of(interactions, split)))
+        results.update(compare(split, model_params, (name,), tune=bool(values.get("tune", True)), history=history))
         # No metric points: one model per step would draw as scattered dots; the page shows the comparison.
         progress.update(0.05 + 0.9 * (i + 1) / len(names),
                         f"{LABELS.get(name, name)}: brand P@10 {results[name]['brand_precision@10']:.3f}, "

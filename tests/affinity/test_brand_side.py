@@ -134,3 +134,18 @@ def test_the_contest_meets_the_chosen_iteration_even_when_later_ones_ran(planted
     assert len(curve) == 3 and model.params.iterations == 1
     assert model.brand_side.validation["1.00"] == curve[0]["brand_precision@10"]
     assert curve[2]["brand_precision@10"] != curve[0]["brand_precision@10"]  # the arrays did move after it
+
+
+def test_the_contest_follows_the_pick_back_to_an_earlier_iteration(planted, monkeypatch):
+    # Each side is judged against its best so far, so a third evaluation can move the pick from the second
+    # iteration back to the first: the contest must then meet the first, not the second (overwritten) one.
+    import core.models.affinity.train as train
+
+    monkeypatch.setattr(train, "pick_iteration", lambda curve, *a, **k: len(curve) - 1 if len(curve) <= 2 else 0)
+    frame, _ = planted
+    model = fit_matrices(lambda: split_interactions(frame, method="random", seed=5), lambda: user_brand_matrix(frame),
+                         AffinityParams(n_factors=8, iterations=5, validation_users=400))
+    curve = model.training.curve
+    assert len(curve) == 3 and model.params.iterations == 1
+    assert model.brand_side.validation["1.00"] == curve[0]["brand_precision@10"]
+    assert curve[1]["brand_precision@10"] != curve[0]["brand_precision@10"]

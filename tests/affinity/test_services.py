@@ -107,7 +107,9 @@ def test_training_audits_which_model_ranks_audiences_and_gates_on_what_is_served
     assert details["brand_side"]["serves"] == side.label and details["brand_side"]["weight"] == side.weight
     # the promotion rule compares the brand P@10 of what the audience page serves, not of the model alone
     held_out = models.version_meta(planted_ws, "affinity", result["version"])["held_out"]
-    assert held_out["metrics"]["brand_precision@10"] == pytest.approx(served)
+    assert held_out["metrics"]["audience_brand_precision@10"] == pytest.approx(served)
+    # the model's own brand figure is gated too: a lucky blend cannot hide a worse bi-directional model
+    assert held_out["metrics"]["brand_precision@10"] == pytest.approx(side.validation["1.00"])
     listed = models.list_versions(planted_ws, "affinity").set_index("version")
     assert listed.loc[result["version"], "audience_brand_precision@10"] == pytest.approx(served)
 

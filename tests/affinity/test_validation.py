@@ -123,7 +123,8 @@ def test_held_out_noise_and_key_follow_the_sample(planted):
     a = affinity_training.held_out_figures(AffinityModel.train(data, sampled), sampled)
     b = affinity_training.held_out_figures(model, whole)
     assert a is not None and b is not None
-    assert a.sizes == {"user_precision@10": 1000, "brand_precision@10": 100}
+    # the served brand side (the contest's winner) is its own figure on the same brand queries
+    assert a.sizes == {"user_precision@10": 1000, "brand_precision@10": 100, "audience_brand_precision@10": 100}
     assert b.sizes["user_precision@10"] > a.sizes["user_precision@10"]
     # a sample is another held-out set than the whole split; the whole split keeps the key it always had
     assert a.split != b.split

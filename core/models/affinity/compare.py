@@ -145,5 +145,6 @@ def evaluate_interactions(
     """Split a generic interactions table and compare the models: {"models": {...}, "split": {...}, "params"}."""
     params = params or AffinityParams()
     split = split_interactions(interactions, test_fraction=test_fraction, seed=seed, method=split_method)
-    return {"models": compare(split, params, models, tune=tune, history=history_of(interactions, split)),
+    history = history_of(interactions, split) if "served" in models else None
+    return {"models": compare(split, params, models, tune=tune, history=history),
             "split": split.summary(), "params": params.to_dict()}

@@ -224,7 +224,6 @@ def fit_matrices(split_of: Callable[[], Split], all_of: Callable[[], Interaction
             with_auc = split.train.shape[0] * split.train.shape[1] <= _AUC_CELLS
             train_pairs = split.train if params.challenge_brand_side else None
             del split  # the ValidationSet and the trainer hold what is still needed
-        best = False
         spill = _Spill()
         for it in range(1, n_iter + 1):
             with clock("training"):
@@ -242,12 +241,13 @@ def fit_matrices(split_of: Callable[[], Split], all_of: Callable[[], Interaction
                                      "user_recall@10": metrics["user_recall@10"],
                                      "brand_recall@10": metrics["brand_recall@10"]})
             since_best = len(curve) - 1 - pick_iteration(curve)
-            if train_pairs is not None and since_best == 0:
-                # The brand-side candidates meet the iteration that will be refitted. A copy in memory beside the
-                # trainer's state would raise the peak by 256 MB at 1M customers: it waits on disk; the last
-                # iteration needs none.
+            if train_pairs is not None and it < n_iter:
+                # The brand-side candidates meet the iteration that will be refitted, and a later evaluation can
+                # move the pick back to any earlier one (each side is judged against its best so far), so every
+                # evaluated iteration waits on disk: a copy in memory beside the trainer's state would raise the
+                # peak by 256 MB at 1M customers. The last iteration is still in the trainer.
                 with clock("validation"):
-                    best = spill.save(current) if it < n_iter else False
+                    spill.save(current, it)
             if params.select_iterations and params.patience and since_best >= params.patience:
                 break  # no better iteration for `patience` evaluations: later ones are not worth their epochs
         chosen = curve[pick_iteration(curve)] if params.select_iterations else curve[-1]
@@ -255,14 +255,16 @@ def fit_matrices(split_of: Callable[[], Split], all_of: Callable[[], Interaction
         # The validation run's LightFM state (as large as the final model's) must go before the refit allocates.
         del trainer
         if train_pairs is not None:
-            if not params.select_iterations:
-                best = False  # the refit runs every iteration: the candidates meet the last one
+            if int(curve[-1]["iteration"]) != n_iter:  # the pick is not the last iteration: read it back
+                ids = (current.user_ids, current.brand_ids, current.params)
+                del current  # before its replacement is read: 256 MB at 1M customers
+                current = spill.load(*ids, iteration=n_iter)
             progress.update(share, "brand side: ALS and blends against the bi-directional model")
             with clock("training"):
                 als = fit_als(train_pairs, params.n_factors, params.als_regularization, params.seed)
             del train_pairs
             with clock("validation"):
-                weight, validation = choose(spill.load(current) if best else current, als, held_out)
+                weight, validation = choose(current, als, held_out)
             del als
         spill.close()
         del held_out, current
@@ -305,22 +307,23 @@ def fit_matrices(split_of: Callable[[], Split], all_of: Callable[[], Interaction
 
 
 class _Spill:
-    """One iteration's factors and biases in a file while the trainer goes on changing its own in place."""
+    """Evaluated iterations' factors and biases in files while the trainer goes on changing its own in place."""
 
     def __init__(self) -> None:
         # removed by close(), or when this object is collected after an error
         self._folder = tempfile.TemporaryDirectory(prefix="atelier-affinity-")
-        self.path = Path(self._folder.name) / "best.npz"
 
-    def save(self, model: AffinityModel) -> bool:
-        np.savez(self.path, user_factors=model.user_factors, brand_factors=model.brand_factors,
+    def _path(self, iteration: int) -> Path:
+        return Path(self._folder.name) / f"iteration-{iteration}.npz"
+
+    def save(self, model: AffinityModel, iteration: int) -> None:
+        np.savez(self._path(iteration), user_factors=model.user_factors, brand_factors=model.brand_factors,
                  user_bias=model.user_bias, brand_bias=model.brand_bias)
-        return True
 
-    def load(self, like: AffinityModel) -> AffinityModel:
-        with np.load(self.path) as saved:
-            return AffinityModel(like.user_ids, like.brand_ids, saved["user_factors"], saved["brand_factors"],
-                                 saved["user_bias"], saved["brand_bias"], like.params)
+    def load(self, user_ids: IdMap, brand_ids: IdMap, params: AffinityParams, *, iteration: int) -> AffinityModel:
+        with np.load(self._path(iteration)) as saved:
+            return AffinityModel(user_ids, brand_ids, saved["user_factors"], saved["brand_factors"],
+                                 saved["user_bias"], saved["brand_bias"], params)
 
     def close(self) -> None:
         self._folder.cleanup()
