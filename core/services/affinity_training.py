@@ -79,8 +79,7 @@ def served_brand_precision(model: AffinityModel) -> float | None:
     It is the best of the candidates on that split, so a little optimistic; the held-out test of
     `python -m core evaluate affinity` measures it without that bias.
     """
-    side = model.brand_side
-    return side.validation.get(f"{side.weight:.2f}") if side.validation else None
+    return model.brand_side.served_precision
 
 
 def submit_training(ws: Workspace, params: AffinityParams, by: str = "local", activate: bool = False,

@@ -121,31 +121,26 @@ def test_fit_als_is_seeded():
     assert a[0].shape == (80, 4) and a[1].shape == (12, 4) and a[0].dtype == np.float32
 
 
-def test_the_contest_meets_the_chosen_iteration_even_when_later_ones_ran(planted, monkeypatch):
-    # Force the first iteration to be the best: the trainer runs on (patience 2) and changes its arrays in place,
-    # so the bi-directional candidate must be the first iteration kept aside, scoring exactly what the curve did.
+def _fit_with_scripted_pick(planted, monkeypatch, pick, iterations: int) -> AffinityModel:
+    """fit_matrices on the planted pairs with `pick_iteration` replaced by `pick` (index into the curve so far)."""
     import core.models.affinity.train as train
 
-    monkeypatch.setattr(train, "pick_iteration", lambda curve, *a, **k: 0)
+    monkeypatch.setattr(train, "pick_iteration", lambda curve, *a, **k: pick(curve))
     frame, _ = planted
-    model = fit_matrices(lambda: split_interactions(frame, method="random", seed=5), lambda: user_brand_matrix(frame),
-                         AffinityParams(n_factors=8, iterations=4, validation_users=400))
+    return fit_matrices(lambda: split_interactions(frame, method="random", seed=5), lambda: user_brand_matrix(frame),
+                        AffinityParams(n_factors=8, iterations=iterations, validation_users=400))
+
+
+@pytest.mark.parametrize("pick, iterations, moved", [
+    # the first iteration is best throughout: the trainer runs on (patience 2) and changes its arrays in place
+    (lambda curve: 0, 4, 2),
+    # each side is judged against its best so far, so a third evaluation can move the pick from the second
+    # iteration back to the first: the contest must meet the first, not the second (overwritten) one
+    (lambda curve: len(curve) - 1 if len(curve) <= 2 else 0, 5, 1),
+], ids=["best-first", "pick-moves-back"])
+def test_the_contest_meets_the_iteration_finally_picked(planted, monkeypatch, pick, iterations, moved):
+    model = _fit_with_scripted_pick(planted, monkeypatch, pick, iterations)
     curve = model.training.curve
     assert len(curve) == 3 and model.params.iterations == 1
     assert model.brand_side.validation["1.00"] == curve[0]["brand_precision@10"]
-    assert curve[2]["brand_precision@10"] != curve[0]["brand_precision@10"]  # the arrays did move after it
-
-
-def test_the_contest_follows_the_pick_back_to_an_earlier_iteration(planted, monkeypatch):
-    # Each side is judged against its best so far, so a third evaluation can move the pick from the second
-    # iteration back to the first: the contest must then meet the first, not the second (overwritten) one.
-    import core.models.affinity.train as train
-
-    monkeypatch.setattr(train, "pick_iteration", lambda curve, *a, **k: len(curve) - 1 if len(curve) <= 2 else 0)
-    frame, _ = planted
-    model = fit_matrices(lambda: split_interactions(frame, method="random", seed=5), lambda: user_brand_matrix(frame),
-                         AffinityParams(n_factors=8, iterations=5, validation_users=400))
-    curve = model.training.curve
-    assert len(curve) == 3 and model.params.iterations == 1
-    assert model.brand_side.validation["1.00"] == curve[0]["brand_precision@10"]
-    assert curve[1]["brand_precision@10"] != curve[0]["brand_precision@10"]
+    assert curve[moved]["brand_precision@10"] != curve[0]["brand_precision@10"]  # the arrays did move after it

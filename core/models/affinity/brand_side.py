@@ -59,9 +59,14 @@ class BrandSide:
             return f"a blend: {self.weight:.0%} bi-directional + {1 - self.weight:.0%} ALS"
         return {"bidirectional": "the bi-directional model", "als": "ALS (implicit)"}[self.source]
 
+    @property
+    def served_precision(self) -> float | None:
+        """Brand P@10 on the validation split of the candidate that serves (None without the contest)."""
+        return self.validation.get(_key(self.weight))
+
     def margin(self) -> float | None:
         """Relative brand P@10 gain of the served candidate over the bi-directional model alone on validation."""
-        served, alone = self.validation.get(_key(self.weight)), self.validation.get(_key(1.0))
+        served, alone = self.served_precision, self.validation.get(_key(1.0))
         if served is None or not alone:
             return None
         return served / alone - 1.0
@@ -71,7 +76,7 @@ class BrandSide:
         if not self.validation:
             return (f"Customers are ranked by {self.label} (this version was trained without a validation split, "
                     "so no challenger was tried).")
-        served = self.validation.get(_key(self.weight), 0.0)
+        served = self.served_precision or 0.0
         if self.source == "bidirectional":
             others = {w: v for w, v in self.validation.items() if w != _key(1.0)}
             best = max(others.values(), default=None)
